@@ -1,0 +1,211 @@
+"""MkDocs hooks for the site (registered under `hooks:` in mkdocs.yml).
+
+1. Paths quoted with pymdownx.snippets (`--8<-- "mlp.py:backward"`) resolve from the
+   repository root, wherever `mkdocs` is run from.
+2. Every file of `visualizations/` (repo root) is published at `visualizations/NAME`
+   in the site, so a page writes `![Loss curve](visualizations/loss_curve.png)`.
+   Being ordinary site files, they take part in MkDocs' link check: a page that
+   shows a figure that does not exist fails `mkdocs build --strict`.
+3. A code block that quotes one named region and nothing else,
+
+       ```python
+       --8<-- "mlp.py:backward"
+       ```
+
+   is numbered with the region's own line numbers in mlp.py and titled "mlp.py"
+   (unless the block already sets `linenums=` or `title=`).
+4. `{{ api_reference }}` in a page is replaced by the signature and docstring of
+   each name in mlp.py's `__all__`, read with `ast` (mlp.py is never imported);
+   a name without a docstring is shown as its source lines. A name in `__all__`
+   that mlp.py does not define fails the build.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+API_TOKEN = "{{ api_reference }}"
+API_SOURCE = "mlp.py"
+FIGURES = "visualizations"
+# Files outside docs/ that pages quote or show; `mkdocs serve` rebuilds when they change.
+WATCHED = ("mlp.py", "learning_journal.md", "experiments_log.md", FIGURES)
+SIGNATURE_WIDTH = 88
+
+# A fenced block whose only line quotes one named region: --8<-- "path:name".
+QUOTED_REGION = re.compile(
+    r'^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)\n'
+    r'(?P=indent)-+8<-+[ \t]+"(?P<path>[^":\n]+):(?P<region>[A-Za-z][-_0-9A-Za-z]*)"[ \t]*\n'
+    r'(?P=indent)(?P=fence)[ \t]*$',
+    re.MULTILINE,
+)
+# A snippets section marker, e.g. `# --8<-- [start:backward]` (same grammar as pymdownx.snippets).
+REGION_MARKER = re.compile(r'-+8<-+[ \t]+\[[ \t]*(start|end)[ \t]*:[ \t]*([A-Za-z][-_0-9A-Za-z]*)[ \t]*\]')
+
+
+def _root(config: MkDocsConfig) -> Path:
+    """The repository root: the folder that holds mkdocs.yml."""
+    return Path(config.config_file_path).resolve().parent
+
+
+# --- 1. snippets resolve from the repository root ----------------------------------------
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    snippets = config.mdx_configs.get("pymdownx.snippets")
+    if snippets is not None:
+        bases = snippets.get("base_path", ["."])
+        bases = [bases] if isinstance(bases, str) else bases
+        snippets["base_path"] = [str(_root(config) / base) for base in bases]
+    return config
+
+
+# --- 2. figures from visualizations/ --------------------------------------------------------
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    root = _root(config)
+    folder = root / FIGURES
+    if not folder.is_dir():  # not generated yet: pages that show a figure fail the link check
+        return files
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            files.append(File(rel.as_posix(), src_dir=str(root), dest_dir=config.site_dir,
+                              use_directory_urls=config.use_directory_urls))
+    return files
+
+
+def on_serve(server, config: MkDocsConfig, builder):
+    for name in WATCHED:
+        path = _root(config) / name
+        if path.exists():
+            server.watch(str(path))
+    return server
+
+
+# --- 3 and 4. quoted regions and the API reference ------------------------------------------
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    root = _root(config)
+    markdown = QUOTED_REGION.sub(lambda m: _number_quoted_region(m, root), markdown)
+    if API_TOKEN in markdown:
+        markdown = markdown.replace(API_TOKEN, api_reference(root / API_SOURCE))
+    return markdown
+
+
+def _number_quoted_region(match: re.Match, root: Path) -> str:
+    """Add linenums="N" (N = the region's first line in its file) and title="path"."""
+    info = match["info"]
+    path = root / match["path"]
+    first = _region_first_line(path, match["region"]) if path.is_file() else None
+    if first is not None and "linenums=" not in info:
+        info += f' linenums="{first}"'
+    if "title=" not in info:
+        info += f' title="{match["path"]}"'
+    start, end = (i - match.start() for i in match.span("info"))
+    return match[0][:start] + info + match[0][end:]
+
+
+def _region_first_line(path: Path, region: str) -> int | None:
+    """Line number of the region's first quoted line, or None when the region is missing
+    (snippets then fails the build) or holds other markers (snippets drops those lines,
+    so the numbers would drift)."""
+    first = None
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        marker = REGION_MARKER.search(line)
+        if marker and first is None and marker.groups() == ("start", region):
+            first = number + 1
+        elif marker and first is not None:
+            return first if marker.groups() == ("end", region) else None
+    return first
+
+
+def api_reference(source: Path) -> str:
+    """Markdown for each name in the module's __all__: heading, signature, docstring."""
+    if not source.is_file():
+        raise PluginError(f"{API_TOKEN}: {source} does not exist")
+    text = source.read_text(encoding="utf-8")
+    tree = ast.parse(text, filename=str(source))
+    names = _dunder_all(tree, source)
+    defined = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            defined.update((t.id, node) for t in targets if isinstance(t, ast.Name))
+    missing = [name for name in names if name not in defined]
+    if missing:
+        raise PluginError(f"{API_TOKEN}: {source.name} lists {', '.join(missing)} in __all__ "
+                          f"but defines no top-level function, class or variable of that name")
+    lines = text.splitlines()
+    return "\n\n".join(_api_entry(name, defined[name], lines, source.name) for name in names) + "\n"
+
+
+def _dunder_all(tree: ast.Module, source: Path) -> list[str]:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            try:
+                names = ast.literal_eval(node.value)
+            except ValueError:
+                names = None
+            if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+                raise PluginError(f"{API_TOKEN}: __all__ in {source.name} must be a literal list of strings")
+            return list(names)
+    raise PluginError(f"{API_TOKEN}: {source.name} has no __all__ = [...] listing its public names")
+
+
+def _api_entry(name: str, node: ast.stmt, lines: list[str], filename: str) -> str:
+    """Signature and docstring; a variable, or a function without a docstring (a one-liner that
+    carries its formula in a comment), is shown as its source lines instead."""
+    doc = None if isinstance(node, (ast.Assign, ast.AnnAssign)) else ast.get_docstring(node)
+    code = _signature(node) if doc else "\n".join(lines[node.lineno - 1:node.end_lineno])
+    parts = [f"### `{name}`", f'```python linenums="0"\n{code}\n```']
+    if doc:
+        parts.append(f'```text linenums="0"\n{doc}\n```')
+    parts.append(f"<small>`{filename}`, line {node.lineno}</small>")
+    return "\n\n".join(parts)
+
+
+def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> str:
+    decorators = "".join(f"@{ast.unparse(d)}\n" for d in node.decorator_list)
+    if isinstance(node, ast.ClassDef):
+        params = [ast.unparse(b) for b in node.bases] + [ast.unparse(k) for k in node.keywords]
+        head, tail = f"class {node.name}", ":"
+    else:
+        params = _parameters(node.args)
+        head = f"{'async ' if isinstance(node, ast.AsyncFunctionDef) else ''}def {node.name}"
+        tail = f" -> {ast.unparse(node.returns)}:" if node.returns else ":"
+    one_line = f"{head}({', '.join(params)}){tail}"
+    if len(one_line) <= SIGNATURE_WIDTH or not params:
+        return decorators + one_line
+    return decorators + f"{head}(\n" + "".join(f"    {p},\n" for p in params) + f"){tail}"
+
+
+def _parameters(args: ast.arguments) -> list[str]:
+    """Each parameter as written in a def line, with `/` and `*` where they belong."""
+    def one(arg: ast.arg, default: ast.expr | None = None) -> str:
+        text = arg.arg + (f": {ast.unparse(arg.annotation)}" if arg.annotation else "")
+        if default is not None:
+            text += (" = " if arg.annotation else "=") + ast.unparse(default)
+        return text
+
+    positional = args.posonlyargs + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + args.defaults
+    params = [one(arg, default) for arg, default in zip(positional, defaults, strict=True)]
+    if args.posonlyargs:
+        params.insert(len(args.posonlyargs), "/")
+    if args.vararg:
+        params.append("*" + one(args.vararg))
+    elif args.kwonlyargs:
+        params.append("*")
+    params += [one(arg, default) for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+    if args.kwarg:
+        params.append("**" + one(args.kwarg))
+    return params
