@@ -26,7 +26,13 @@ The keys of the parameter dict are "W1", "b1", ..., "WL", "bL".
 """
 
 import argparse
-import sys
+import multiprocessing
+import os
+import pathlib
+import re
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -271,8 +277,9 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000, batch_size=None, 
     fresh shuffle each epoch (seeded). The defaults fit [2, 16, 1] with any activation: XOR to 100 %, two
     moons (noise 0.2) to about 96.5 % held-out accuracy, 0.2 s; a step of 4.0 is large, but full-batch
     descent on this small network takes it, and sigmoid units need it to leave their early plateau. params: start from these (copied) instead of init_params(sizes,
-    activation, seed, init). history["loss"][e] is the training loss after epoch e + 1; with X_val, y_val
-    also history["val_loss"] and history["val_acc"]. y may be (n,) or (n, 1).
+    activation, seed, init). history["loss"][e] is the mean training loss during epoch e + 1, each batch's
+    measured just before its step (full batch: the loss at the start of the epoch, so history["loss"][0]
+    is the initial loss); with X_val, y_val also history["val_loss"] and ["val_acc"], after the epoch. y may be (n,) or (n, 1).
     Raises FloatingPointError, naming the epoch, if the loss or an update overflows (lr too large).
     """
     X, y = check_Xy(X, y)
@@ -292,24 +299,22 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000, batch_size=None, 
     rng = np.random.default_rng(seed)
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n) if batch_size < n else np.arange(n)  # a fresh shuffle for mini-batches
+        losses = []
         try:
             with np.errstate(over="raise", invalid="raise"):  # a diverging run stops here, not with NaNs
                 for start in range(0, n, batch_size):
                     batch = order[start:start + batch_size]  # row indices        (batch_size,)
-                    gd_step(params, X[batch], y[batch], activation, lr)
+                    losses.append(gd_step(params, X[batch], y[batch], activation, lr) * len(batch))
         except FloatingPointError as err:
             raise FloatingPointError(f"training diverged in epoch {epoch} ({err}) with lr={lr}: "
                                      "try a smaller learning rate") from None
-        record(history, params, X, y, activation, X_val, y_val)
+        history["loss"].append(sum(losses) / n)  # mean over the epoch's examples, each before its step
+        if X_val is not None:
+            history["val_loss"].append(compute_loss(params, X_val, y_val, activation))
+            history["val_acc"].append(accuracy(params, X_val, y_val, activation))
     return params, history
 
 
-def record(history, params, X, y, activation, X_val, y_val):
-    """Append the loss on (X, y), and on (X_val, y_val) with its accuracy if given, to history."""
-    history["loss"].append(compute_loss(params, X, y, activation))
-    if X_val is not None:
-        history["val_loss"].append(compute_loss(params, X_val, y_val, activation))
-        history["val_acc"].append(accuracy(params, X_val, y_val, activation))
 # --8<-- [end:train]
 
 
@@ -543,3 +548,534 @@ def bug_zoo(seed=0):
         worst = max(report, key=lambda k: report[k]["rel_error"])
         rows.append((bug, activation, report[worst]["rel_error"], worst))
     return rows
+
+
+# ----------------------------------------------------------------------------------------------------
+# Experiments. Each returns (tables, headline): tables maps a section name of experiments_log.md to the
+# Markdown table generated for it; headline is the one number the progress line prints. Each draws
+# its figures into `figdir`. Seeds are fixed, so every run writes the same bytes.
+# ----------------------------------------------------------------------------------------------------
+
+def split(make, n_train=400, n_test=1000, **kwargs):
+    """Train and test sets drawn independently from the same distribution (seeds 0 and 1)."""
+    return make(n_train, seed=0, **kwargs), make(n_test, seed=1, **kwargs)
+
+
+TASKS = {  # name -> (train, test); the noise levels keep each task learnable but not trivial
+    "xor": split(make_xor, noise=0.2),
+    "moons": split(make_moons, noise=0.2),
+    "circles": split(make_circles, noise=0.1),
+}
+
+
+def markdown_table(header, rows):
+    """A Markdown table; floats in rows should already be formatted as strings."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
+def pct(x):
+    return f"{100 * x:.1f} %"
+
+
+def grad_norms(params, X, y, activation):
+    """[||dW_1||, ..., ||dW_L||]: the Frobenius norm of each layer's weight gradient."""
+    _, grads = loss_and_grads(params, X, y, activation)
+    return [float(np.linalg.norm(grads[f"W{l}"])) for l in range(1, len(params) // 2 + 1)]
+
+
+def hidden_activity(params, X, activation="relu"):
+    """[(n, n_l) boolean array: z_l > 0] for every hidden layer l = 1 .. L-1."""
+    _, cache = forward(params, X, activation)
+    return [cache[f"z{l}"] > 0 for l in range(1, len(params) // 2)]
+
+
+def dead_fraction(params, X):
+    """Fraction of hidden relu units that are never active (z <= 0) on any row of X: they get no gradient."""
+    dead = np.concatenate([~active.any(axis=0) for active in hidden_activity(params, X)])
+    return float(dead.mean())
+
+
+def verdict(rel):
+    """cs231n's reading of a float64 relative error."""
+    return ("correct" if rel <= 1e-7 else "fine only across a relu kink" if rel <= 1e-4
+            else "suspicious" if rel <= 1e-2 else "wrong")
+
+
+def moons_bayes_accuracy(X, y, noise):
+    """Accuracy of the best possible classifier on (X, y) from make_moons: the one that knows the true
+    class densities (each a Gaussian blur, std noise, of its half circle). No network can beat it."""
+    t = np.linspace(0, np.pi, 2001)
+    curves = [np.column_stack([np.cos(t), np.sin(t)]), np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)])]
+    sq_dist = [((X[:, None, :] - c[None]) ** 2).sum(axis=2) for c in curves]  # (n, 2001) each
+    with np.errstate(under="ignore"):  # far points have density 0 to within float64; that is fine
+        density = [np.exp(-d / (2 * noise**2)).mean(axis=1) for d in sq_dist]
+    return float(np.mean((density[1] > density[0]) == y.ravel()))
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+def pyplot():
+    """matplotlib, imported only when figures are drawn, set up to write the same bytes every run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 10, "axes.titlesize": 11,
+                         "axes.grid": True, "grid.alpha": 0.3, "legend.fontsize": 9, "svg.hashsalt": "mlp"})
+    return plt
+
+
+def save(fig, figdir, name):
+    """Save without the metadata that changes between machines or versions, then close."""
+    fig.savefig(f"{figdir}/{name}", metadata={"Software": None})
+    fig.clf()
+    pyplot().close(fig)
+
+
+ACTIVATION_COLORS = {"sigmoid": "tab:blue", "tanh": "tab:green", "relu": "tab:orange"}
+
+
+def plot_field(ax, params, activation, train_set, test_set=None, title=""):
+    """The probability field y_hat(x) as a filled contour, the 0.5 boundary as a line, and the points."""
+    X, y = train_set
+    everything = X if test_set is None else np.vstack([X, test_set[0]])
+    (x0, y0), (x1, y1) = everything.min(axis=0) - 0.4, everything.max(axis=0) + 0.4
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 150), np.linspace(y0, y1, 150))
+    p = predict_proba(params, np.column_stack([gx.ravel(), gy.ravel()]), activation).reshape(gx.shape)
+    field = ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.75)
+    ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.2)
+    if test_set is not None:
+        Xt, yt = test_set
+        ax.scatter(Xt[:, 0], Xt[:, 1], c=yt.ravel(), cmap="RdBu_r", vmin=0, vmax=1, s=6, marker="x",
+                   linewidths=0.6, alpha=0.6, label="test")
+    ax.scatter(X[:, 0], X[:, 1], c=y.ravel(), cmap="RdBu_r", vmin=0, vmax=1, s=14, edgecolors="k",
+               linewidths=0.4, label="train")
+    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", xlim=(x0, x1), ylim=(y0, y1))
+    ax.grid(False)
+    return field
+
+
+# --- 1. a task no line can solve -------------------------------------------------------------------
+
+def experiment_nonlinear(figdir, quick=False):
+    """[2, 16, 1] with train's defaults on two moons and XOR: loss curves, decision boundaries."""
+    plt = pyplot()
+    epochs = 100 if quick else 1000
+    runs, rows = {}, []
+    for task in ("moons", "xor"):
+        train_set, test_set = TASKS[task]
+        for act in ("sigmoid", "relu"):
+            params, hist = train(*train_set, [2, 16, 1], act, epochs=epochs, X_val=test_set[0], y_val=test_set[1])
+            runs[task, act] = params, hist
+            reached = [e + 1 for e, acc in enumerate(hist["val_acc"]) if acc >= 0.95]
+            rows.append([task, act, f"{hist['loss'][-1]:.3f}", f"{hist['val_loss'][-1]:.3f}",
+                         pct(hist["val_acc"][-1]), reached[0] if reached else "never"])
+    moons_test = TASKS["moons"][1]
+    bayes = moons_bayes_accuracy(*moons_test, noise=0.2)
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+    for ax, task in zip(axes, ("moons", "xor")):
+        for act in ("sigmoid", "relu"):
+            hist = runs[task, act][1]
+            e = np.arange(1, epochs + 1)
+            ax.plot(e, hist["loss"], color=ACTIVATION_COLORS[act], label=f"{act}: training")
+            ax.plot(e, hist["val_loss"], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: held-out")
+        ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
+        ax.set(title=f"{task}: network [2, 16, 1], full-batch gradient descent, lr 4",
+               xlabel="epoch (one gradient step each)", ylabel="mean binary cross-entropy (nats)", yscale="log")
+        ax.legend(ncol=2)
+    fig.suptitle("Training and held-out loss: relu descends at once, sigmoid first sits on a plateau")
+    save(fig, figdir, "loss_curve.png")
+
+    snapshots = [0, 10, 30, 100, 300, 1000] if not quick else [0, 10, 100]
+    fig = plt.figure(figsize=(12, 8.4), layout="constrained")
+    grid = fig.add_gridspec(2, len(snapshots), height_ratios=[2.2, 1])
+    half = len(snapshots) // 2
+    for i, task in enumerate(("moons", "xor")):
+        params, hist = runs[task, "relu"]
+        ax = fig.add_subplot(grid[0, half * i:half * (i + 1)])
+        field = plot_field(ax, params, "relu", *TASKS[task],
+                           title=f"{task}, relu [2, 16, 1]: held-out accuracy {pct(hist['val_acc'][-1])}")
+        ax.legend(loc="lower left", fontsize=8)
+    fig.colorbar(field, ax=fig.axes[-1], label="$\\hat y = P(y = 1 \\mid x)$", shrink=0.8)
+    params = init_params([2, 16, 1], "relu")
+    for j, epoch in enumerate(snapshots):
+        if epoch:
+            params, _ = train(*TASKS["moons"][0], [2, 16, 1], "relu", epochs=epoch - snapshots[j - 1], params=params)
+        ax = fig.add_subplot(grid[1, j])
+        plot_field(ax, params, "relu", TASKS["moons"][0], title=f"after {epoch} epochs")
+        ax.set(xlabel="", ylabel="", xticks=[], yticks=[])
+    fig.suptitle("The learned probability field (blue: class 0, red: class 1, black line: $\\hat y = 0.5$);\n"
+                 "below, how the moons boundary forms during training (relu, lr 4)")
+    save(fig, figdir, "decision_boundary.png")
+
+    table = markdown_table(["task", "hidden activation", "training loss", "held-out loss",
+                            "held-out accuracy", "first epoch at >= 95 % held-out"], rows)
+    table += (f"\n\nBest possible held-out accuracy on the moons test set (the Bayes classifier, which knows "
+              f"the true class densities): {pct(bayes)}.")
+    acc = runs["moons", "relu"][1]["val_acc"][-1]
+    return {"nonlinear": table}, f"moons held-out accuracy {pct(acc)} (Bayes limit {pct(bayes)})"
+
+
+# --- 2. the gradient check ---------------------------------------------------------------------------
+
+CHECK_SIZES = ([2, 1], [2, 5, 1], [2, 5, 4, 1], [2, 4, 3, 5, 1])  # 1 to 4 layers
+
+
+def max_rel_error(report):
+    return max(r["rel_error"] for r in report.values())
+
+
+def eps_sweep(params, X, y, activation, dtype, eps_values):
+    """Max relative error of the centred difference at each eps, the loss computed in `dtype`, against
+    the float64 analytical gradient: truncation error falls as eps^2, round-off grows as 1/eps."""
+    _, exact = loss_and_grads(params, X, y, activation)
+    low = {k: v.astype(dtype) for k, v in params.items()}
+    return [max_rel_error(gradient_check(low, X.astype(dtype), y.astype(dtype), activation, eps, exact))
+            for eps in eps_values]
+
+
+def kink_sweep(distances, eps=1e-5):
+    """Move one relu unit's pre-activation z to within `distance` of its kink at 0 for one example; the
+    max relative error of the check for each distance. Within eps, the centred difference straddles the
+    kink and measures a slope that neither side has."""
+    params, X, y = gradcheck_problem([2, 5, 4, 1], "relu")
+    z1 = X @ params["W1"] + params["b1"]  # (n, 5)
+    errors = []
+    for distance in distances:
+        kinked = {k: v.copy() for k, v in params.items()}
+        kinked["b1"][0, 0] -= z1[0, 0] - distance  # now z1[0, 0] = distance
+        errors.append(max_rel_error(gradient_check(kinked, X, y, "relu", eps)))
+    return errors
+
+
+def experiment_gradient_check(figdir, quick=False):
+    """Analytical vs numerical gradients for many networks; eps; float32; kinks; the bug zoo."""
+    plt = pyplot()
+    rows, worst = [], 0.0
+    for sizes in CHECK_SIZES:
+        for n in (1, 8):
+            errs = [max_rel_error(gradient_check(*gradcheck_problem(sizes, act, n), act)) for act in ACTIVATIONS]
+            worst = max(worst, *errs)
+            rows.append([str(sizes), n] + [f"{e:.1e}" for e in errs])
+    table = markdown_table(["network", "n"] + [f"{act}: max rel. error" for act in ACTIVATIONS], rows)
+
+    zoo = bug_zoo()
+    zoo_rows = [[bug or "none: the real backward", act, BUGS[bug][1] if bug else "", f"{rel:.1e}", where,
+                 verdict(rel)] for bug, act, rel, where in zoo]
+    zoo_table = markdown_table(["planted mistake", "hidden activation", "what the code does",
+                                "max rel. error", "worst tensor", "verdict"], zoo_rows)
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9), layout="constrained")
+    ax = axes[0, 0]
+    reports = {act: gradient_check(*gradcheck_problem([2, 5, 4, 1], act), act) for act in ACTIVATIONS}
+    for act, report in reports.items():
+        a = np.concatenate([r["analytic"].ravel() for r in report.values()])
+        num = np.concatenate([r["numeric"].ravel() for r in report.values()])
+        ax.scatter(a, num, s=16, color=ACTIVATION_COLORS[act], label=f"{act} ({a.size} entries)", alpha=0.7)
+    lim = max(abs(r["analytic"]).max() for rep in reports.values() for r in rep.values()) * 1.2
+    ax.plot([-lim, lim], [-lim, lim], color="k", lw=0.8, label="numerical = analytical")
+    ax.set(xscale="symlog", yscale="symlog", xlabel="analytical gradient (backward)",
+           ylabel="numerical gradient (centred difference, eps 1e-5)",
+           title="Every parameter of three [2, 5, 4, 1] networks lies on the diagonal")
+    ax.set_xscale("symlog", linthresh=1e-4)
+    ax.set_yscale("symlog", linthresh=1e-4)
+    ax.legend()
+
+    ax = axes[0, 1]
+    keys = list(reports["relu"])
+    for i, (act, report) in enumerate(reports.items()):
+        ax.bar(np.arange(len(keys)) + (i - 1) * 0.27, [report[k]["rel_error"] for k in keys], width=0.27,
+               color=ACTIVATION_COLORS[act], label=act)
+    for level, text in [(1e-7, "1e-7: correct below"), (1e-4, "1e-4: suspicious above"), (1e-2, "1e-2: wrong above")]:
+        ax.axhline(level, color="gray", ls="--", lw=0.8)
+        ax.text(len(keys) - 0.5, level * 1.3, text, ha="right", fontsize=8, color="dimgray")
+    ax.set(yscale="log", ylim=(1e-13, 1), xticks=range(len(keys)), xticklabels=keys, xlabel="parameter tensor",
+           ylabel="max relative error |a - n| / (|a| + |n|)", title="Relative error per tensor, with cs231n's thresholds")
+    ax.legend(loc="upper left")
+
+    ax = axes[1, 0]
+    eps_values = np.logspace(-1, -12, 12 if quick else 23)
+    params, X, y = gradcheck_problem([2, 5, 4, 1], "tanh")
+    for dtype, color in [(np.float64, "tab:blue"), (np.float32, "tab:red")]:
+        errs = eps_sweep(params, X, y, "tanh", dtype, eps_values)
+        best = int(np.argmin(errs))
+        ax.plot(eps_values, errs, "o-", color=color, ms=4, label=f"loss in {np.dtype(dtype).name}")
+        ax.plot(eps_values[best], errs[best], "*", color=color, ms=16, mec="k",
+                label=f"{np.dtype(dtype).name} best: eps = {eps_values[best]:.0e}, error {errs[best]:.0e}")
+    ax.set(xscale="log", yscale="log", xlabel="eps (step of the centred difference)", ylabel="max relative error",
+           title="Choosing eps: round-off error (left) against truncation error (right)")
+    ax.legend()
+
+    ax = axes[1, 1]
+    distances = np.logspace(-10, -1, 10 if quick else 19)
+    ax.plot(distances, kink_sweep(distances), "o-", color=ACTIVATION_COLORS["relu"])
+    ax.axvline(1e-5, color="k", ls="--", lw=0.8, label="eps = 1e-5")
+    for level in (1e-7, 1e-4, 1e-2):
+        ax.axhline(level, color="gray", ls="--", lw=0.8)
+    ax.set(xscale="log", yscale="log", xlabel="distance of one relu input z from the kink at 0",
+           ylabel="max relative error", title="A relu kink within eps of an input breaks the check")
+    ax.legend()
+    fig.suptitle("Gradient check: backward against centred finite differences of the same loss")
+    save(fig, figdir, "gradient_check.png")
+    return {"gradient_check": table, "bug_zoo": zoo_table}, f"worst max relative error {worst:.1e}"
+
+
+# --- 3. depth: logistic regression against one and two hidden layers ----------------------------------
+
+DEPTHS = {"1 layer (logistic regression)": [2, 1], "2 layers": [2, 16, 1], "3 layers": [2, 16, 16, 1]}
+
+
+def experiment_depth(figdir, quick=False):
+    """Held-out accuracy of 1, 2 and 3 layer relu networks on XOR, moons and circles, over 5 seeds.
+
+    lr 1, not train's default 4: the 3-layer network diverges or dies at 4, and every depth gets the same step.
+    """
+    plt = pyplot()
+    seeds = range(2 if quick else 5)
+    epochs = 100 if quick else 1000
+    acc, models = {}, {}
+    for task, (train_set, test_set) in TASKS.items():
+        for name, sizes in DEPTHS.items():
+            for seed in seeds:
+                params, _ = train(*train_set, sizes, "relu", lr=1.0, epochs=epochs, seed=seed)
+                acc[task, name, seed] = accuracy(params, *test_set, "relu")
+                models.setdefault((task, name), params)  # seed 0's, to draw
+    summary = {(task, name): np.array([acc[task, name, s] for s in seeds]) for task in TASKS for name in DEPTHS}
+    rows = [[task] + [f"{pct(a.mean())} ± {100 * a.std():.1f} (min {pct(a.min())})"
+                      for a in (summary[task, name] for name in DEPTHS)] for task in TASKS]
+    table = markdown_table(["task (held-out accuracy, mean ± std over seeds)"] + list(DEPTHS), rows)
+
+    fig, axes = plt.subplots(len(TASKS), 1 + len(DEPTHS), figsize=(14, 10), layout="constrained",
+                             gridspec_kw={"width_ratios": [1.1] + [1] * len(DEPTHS)})
+    colors = ["tab:gray", "tab:purple", "tab:brown"]
+    for row, task in zip(axes, TASKS):
+        ax = row[0]
+        for i, name in enumerate(DEPTHS):
+            a = summary[task, name]
+            ax.bar(i, a.mean(), yerr=a.std(), color=colors[i], alpha=0.8, capsize=4)
+            ax.plot(np.full(a.size, i), a, "k.", ms=5)
+        ax.set(ylim=(0.4, 1.02), xticks=range(len(DEPTHS)), xticklabels=["1 layer", "2 layers", "3 layers"],
+               ylabel="held-out accuracy", title=f"{task}: {len(seeds)} seeds (dots), mean ± std")
+        ax.axhline(0.5, color="gray", lw=0.8, ls=":")
+        for ax, name in zip(row[1:], DEPTHS):
+            plot_field(ax, models[task, name], "relu", *TASKS[task],
+                       title=f"{task}, {name}: {pct(acc[task, name, 0])}")
+    fig.suptitle("Depth: a single layer can only draw a straight line; one hidden layer bends it")
+    save(fig, figdir, "depth_comparison.png")
+    xor = summary["xor", "1 layer (logistic regression)"].mean(), summary["xor", "2 layers"].mean()
+    return {"depth": table}, f"XOR held-out accuracy: 1 layer {pct(xor[0])}, 2 layers {pct(xor[1])}"
+
+
+# --- 4. vanishing gradients ------------------------------------------------------------------------------
+
+HIDDEN_LAYERS = (2, 4, 6, 8)  # deep networks of width 32
+
+
+def experiment_vanishing(figdir, quick=False):
+    """||dW_l|| for every layer l at initialisation (geometric mean over seeds), and over early training."""
+    plt = pyplot()
+    X, y = TASKS["moons"][0]
+    seeds = range(2 if quick else 5)
+    norms = {(act, k): np.exp(np.mean([np.log(grad_norms(init_params([2] + [32] * k + [1], act, s), X, y, act))
+                                       for s in seeds], axis=0))
+             for act in ACTIVATIONS for k in HIDDEN_LAYERS}
+    rows = [[act] + [f"{norms[act, k][0] / norms[act, k][-1]:.1e}" for k in HIDDEN_LAYERS] for act in ACTIVATIONS]
+    table = markdown_table(["hidden activation (default init)"]
+                           + [f"{k} hidden layers: ‖dW1‖ / ‖dW{k + 1}‖" for k in HIDDEN_LAYERS], rows)
+
+    epochs, deepest = (20 if quick else 100), HIDDEN_LAYERS[-1]
+    sizes = [2] + [32] * deepest + [1]
+    during = {}
+    for act in ACTIVATIONS:
+        params, during[act] = init_params(sizes, act), []
+        for _ in range(epochs + 1):
+            during[act].append(grad_norms(params, X, y, act))
+            params, _ = train(X, y, sizes, act, lr=0.1, epochs=1, params=params)
+
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.8), layout="constrained")
+    for ax, act in zip(axes, ACTIVATIONS):
+        for k, color in zip(HIDDEN_LAYERS, ["#9ecae1", "#4292c6", "#2171b5", "#08306b"]):
+            ax.plot(range(1, k + 2), norms[act, k], "o-", color=color, ms=4, label=f"{k} hidden layers")
+        if act == "sigmoid":
+            last = norms[act, deepest][-1]
+            ax.plot(range(1, deepest + 2), [last * 0.25 ** (deepest + 1 - l) for l in range(1, deepest + 2)],
+                    "k:", label="slope: x 1/4 per layer (max of sigma')")
+        ax.set(yscale="log", xlabel="layer l (1 = next to the input)", ylabel="‖dL/dW_l‖ at initialisation",
+               title=f"{act} ({'He' if act == 'relu' else 'Xavier'} init), mean of {len(seeds)} seeds",
+               ylim=(1e-9, 10))
+        ax.legend(fontsize=8, loc="lower right")
+    ax = axes[3]
+    for act in ACTIVATIONS:
+        g = np.array(during[act])  # (epochs + 1, L)
+        ax.plot(g[:, 0], color=ACTIVATION_COLORS[act], label=f"{act}: layer 1")
+        ax.plot(g[:, -1], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: layer {deepest + 1}")
+    ax.set(yscale="log", xlabel="epoch (full-batch gradient descent, lr 0.1)", ylabel="‖dL/dW_l‖",
+           title=f"First and last layer while training, {deepest} hidden layers", ylim=(1e-9, 10))
+    ax.legend(fontsize=8, ncol=3, loc="lower right")
+    fig.suptitle("Vanishing gradients: with sigmoid the gradient shrinks layer by layer on its way back to the input")
+    save(fig, figdir, "vanishing_gradients.png")
+    return {"vanishing": table}, (f"{deepest} hidden layers, ‖dW1‖/‖dW_last‖ at init: sigmoid "
+                                  f"{rows[0][-1]}, relu {rows[1][-1]}")
+
+
+# --- 5. initialisation and dead neurons --------------------------------------------------------------
+
+def negative_bias_init(sizes, seed, bias=-1.0):
+    """He weights, hidden biases at `bias`: each relu unit starts with z = x w - 1, off for most inputs."""
+    params = init_params(sizes, "relu", seed)
+    for l in range(1, len(sizes) - 1):
+        params[f"b{l}"][:] = bias
+    return params
+
+
+INITS = ["he", "xavier", "normal", "small", "zeros", "he, bias -1"]
+
+
+def experiment_init(figdir, quick=False):
+    """Dead relu units at init and after training for each init; zero init's symmetry (sigmoid net)."""
+    plt = pyplot()
+    (X, y), (Xt, yt) = TASKS["moons"]
+    sizes, seeds, epochs = [2, 32, 32, 1], range(2 if quick else 3), (100 if quick else 1000)
+    stats = {}
+    for init in INITS:
+        for seed in seeds:
+            params = (negative_bias_init(sizes, seed) if init == "he, bias -1"
+                      else init_params(sizes, "relu", seed, init))
+            dead_before = dead_fraction(params, X)
+            params, hist = train(X, y, sizes, "relu", lr=0.5, epochs=epochs, params=params)
+            stats[init, seed] = dead_before, dead_fraction(params, X), hist["loss"][-1], accuracy(params, Xt, yt)
+    mean = {init: np.mean([stats[init, s] for s in seeds], axis=0) for init in INITS}
+    rows = [[init, pct(m[0]), pct(m[1]), f"{m[2]:.3f}", pct(m[3])] for init, m in mean.items()]
+    table = markdown_table(["init ([2, 32, 32, 1], relu)", "dead units at init", "dead after training",
+                            "final training loss", "held-out accuracy"], rows)
+
+    sym = {}
+    for init in ("xavier", "zeros"):
+        params, _ = train(X, y, [2, 16, 1], "sigmoid", epochs=epochs, init=init)
+        distinct = np.unique(params["W1"].round(12), axis=1).shape[1]  # hidden units with different weights
+        sym[init] = params, distinct, accuracy(params, Xt, yt, "sigmoid")
+    sym_table = markdown_table(["init ([2, 16, 1], sigmoid)", "distinct hidden units after training",
+                                "held-out accuracy"], [[k, v[1], pct(v[2])] for k, v in sym.items()])
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), layout="constrained")
+    x = np.arange(len(INITS))
+    ax = axes[0]
+    ax.bar(x - 0.2, [100 * mean[i][0] for i in INITS], 0.4, color="tab:gray", label="at initialisation")
+    ax.bar(x + 0.2, [100 * mean[i][1] for i in INITS], 0.4, color="tab:red", label="after training")
+    ax.set(xticks=x, xticklabels=INITS, ylabel="dead relu units (%): never active on the training set",
+           title=f"Dead units, [2, 32, 32, 1] on moons, mean of {len(seeds)} seeds", ylim=(0, 105))
+    ax.legend()
+    ax = axes[1]
+    for i, init in enumerate(INITS):
+        accs = [stats[init, s][3] for s in seeds]
+        ax.bar(i, np.mean(accs), color="tab:blue", alpha=0.8)
+        ax.plot(np.full(len(accs), i), accs, "k.", ms=6)
+    ax.axhline(0.5, color="gray", lw=0.8, ls=":")
+    ax.set(xticks=x, xticklabels=INITS, ylim=(0.4, 1.0), ylabel="held-out accuracy",
+           title=f"How well each init trains ({epochs} epochs, lr 0.5); dots: seeds")
+    ax = axes[2]
+    for init, marker, color in [("xavier", "o", "tab:green"), ("zeros", "*", "tab:red")]:
+        W1 = sym[init][0]["W1"]
+        ax.scatter(W1[0], W1[1], marker=marker, s=60 if marker == "o" else 250, color=color, edgecolors="k",
+                   label=f"{init} init: {sym[init][1]} distinct of 16 units")
+    ax.set(xlabel="weight from $x_1$", ylabel="weight from $x_2$",
+           title="Symmetry: each hidden unit's incoming weights after training (sigmoid)")
+    ax.legend()
+    fig.suptitle("Initialisation: too small, zero or biased off, units die or stay identical")
+    save(fig, figdir, "dead_neurons.png")
+    he, neg = mean["he"][1], mean["he, bias -1"][1]
+    return {"init": table, "symmetry": sym_table}, f"dead after training: He {pct(he)}, bias -1 {pct(neg)}"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Writing the tables into experiments_log.md. Each generated table sits between two marker comments,
+#   <!-- --8<-- [start:NAME] -->  ...  <!-- --8<-- [end:NAME] -->
+# (the same markers let the docs quote a section). Everything outside the markers is the author's and
+# is kept as it is; a missing, repeated or unknown marker is an error, never a silent rewrite.
+# ----------------------------------------------------------------------------------------------------
+
+def fill_markers(text, tables):
+    """text with the lines between each NAME's start and end markers replaced by tables[NAME]."""
+    found = re.findall(r"<!-- --8<-- \[(start|end):([\w-]+)\] -->", text)
+    unknown = sorted({name for _, name in found} - set(tables))
+    if unknown:
+        raise ValueError(f"experiments_log.md has markers for {unknown}, which no experiment generates")
+    for name, table in tables.items():
+        start, end = f"<!-- --8<-- [start:{name}] -->", f"<!-- --8<-- [end:{name}] -->"
+        if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+            raise ValueError(f"experiments_log.md needs exactly one '{start}' followed by one '{end}'")
+        head, rest = text.split(start)
+        _, tail = rest.split(end)
+        text = f"{head}{start}\n{table}\n{end}{tail}"
+    return text
+
+
+def write_tables(path, tables):
+    """Fill the markers of the log at `path`, through a temporary file, so a crash never truncates it."""
+    path = pathlib.Path(path)
+    text = fill_markers(path.read_text(encoding="utf-8"), tables)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Command line: python mlp.py [--out DIR]
+# ----------------------------------------------------------------------------------------------------
+
+EXPERIMENTS = {  # name -> (function, the figures it writes); the longest first, so two processes finish together
+    "depth comparison": (experiment_depth, ["depth_comparison.png"]),
+    "initialisation": (experiment_init, ["dead_neurons.png"]),
+    "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"]),
+    "gradient check": (experiment_gradient_check, ["gradient_check.png"]),
+    "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"]),
+}
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def run_experiment(name, figdir, quick):
+    """One experiment, timed: (tables, its progress line)."""
+    start = time.perf_counter()
+    tables, headline = EXPERIMENTS[name][0](figdir, quick)
+    return tables, f"{name:<20} {headline}  ({time.perf_counter() - start:.1f} s)"
+
+
+def run_all(out=HERE, quick=False, log=print):
+    """Run every experiment; figures into out/visualizations/, tables into out/experiments_log.md (which
+    is first copied from this folder's if out has none). quick: fewer epochs and seeds, for the tests.
+    The experiments are independent, so two processes share them (this machine has two cores); each is
+    seeded, so the files are the same whichever process runs it."""
+    out = pathlib.Path(out)
+    figdir = out / "visualizations"
+    figdir.mkdir(parents=True, exist_ok=True)
+    if not (out / "experiments_log.md").exists():
+        shutil.copyfile(HERE / "experiments_log.md", out / "experiments_log.md")
+    start, tables = time.perf_counter(), {}
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        jobs = [pool.submit(run_experiment, name, figdir, quick) for name in EXPERIMENTS]
+        for i, job in enumerate(jobs, 1):
+            new, line = job.result()
+            tables.update(new)
+            log(f"[{i}/{len(jobs)}] {line}")
+    write_tables(out / "experiments_log.md", tables)
+    figures = sum(len(f) for _, f in EXPERIMENTS.values())
+    log(f"done in {time.perf_counter() - start:.1f} s: {figures} figures in {figdir}, "
+        f"{len(tables)} tables in {out / 'experiments_log.md'}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Run every experiment of this MLP from scratch: writes the figures to "
+                    "OUT/visualizations/ and the results tables into OUT/experiments_log.md.")
+    parser.add_argument("--out", default=HERE, type=pathlib.Path,
+                        help="folder to write into (default: the folder of mlp.py, i.e. the committed files)")
+    parser.add_argument("--quick", action="store_true", help="fewer epochs and seeds: a fast smoke run")
+    args = parser.parse_args(argv)  # an unknown option exits with status 2 and a usage message
+    run_all(args.out, args.quick)
+
+
+if __name__ == "__main__":
+    main()
