@@ -754,13 +754,19 @@ def kink_sweep(distances, eps=1e-5):
 def experiment_gradient_check(figdir, quick=False):
     """Analytical vs numerical gradients for many networks; eps; float32; kinks; the bug zoo."""
     plt = pyplot()
-    rows, worst = [], 0.0
+    rows, worst = [], (0.0,)
     for sizes in CHECK_SIZES:
         for n in (1, 8):
-            errs = [max_rel_error(gradient_check(*gradcheck_problem(sizes, act, n), act)) for act in ACTIVATIONS]
-            worst = max(worst, *errs)
-            rows.append([str(sizes), n] + [f"{e:.1e}" for e in errs])
+            reports = {act: gradient_check(*gradcheck_problem(sizes, act, n), act) for act in ACTIVATIONS}
+            rows.append([str(sizes), n] + [f"{max_rel_error(r):.1e}" for r in reports.values()])
+            for act, report in reports.items():
+                for key, r in report.items():
+                    i = np.argmax(relative_error(r["analytic"], r["numeric"]))
+                    a, num = r["analytic"].flat[i], r["numeric"].flat[i]
+                    worst = max(worst, (r["rel_error"], f"{act} {sizes}, n={n}, {key}", a, abs(a - num)))
     table = markdown_table(["network", "n"] + [f"{act}: max rel. error" for act in ACTIVATIONS], rows)
+    table += (f"\n\nThe largest error, {worst[0]:.1e} ({worst[1]}), is at an entry whose gradient is only "
+              f"{worst[2]:.1e}; the absolute difference there is {worst[3]:.1e}.")
 
     zoo = bug_zoo()
     zoo_rows = [[bug or "none: the real backward", act, BUGS[bug][1] if bug else "", f"{rel:.1e}", where,
@@ -820,7 +826,7 @@ def experiment_gradient_check(figdir, quick=False):
     ax.legend()
     fig.suptitle("Gradient check: backward against centred finite differences of the same loss")
     save(fig, figdir, "gradient_check.png")
-    return {"gradient_check": table, "bug_zoo": zoo_table}, f"worst max relative error {worst:.1e}"
+    return {"gradient_check": table, "bug_zoo": zoo_table}, f"worst max relative error {worst[0]:.1e}"
 
 
 # --- 3. depth: logistic regression against one and two hidden layers ----------------------------------
@@ -913,7 +919,7 @@ def experiment_vanishing(figdir, quick=False):
         ax.plot(g[:, 0], color=ACTIVATION_COLORS[act], label=f"{act}: layer 1")
         ax.plot(g[:, -1], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: layer {deepest + 1}")
     ax.set(yscale="log", xlabel="epoch (full-batch gradient descent, lr 0.1)", ylabel="‖dL/dW_l‖",
-           title=f"First and last layer while training, {deepest} hidden layers", ylim=(1e-9, 10))
+           title=f"Layers 1 and {deepest + 1} while training", ylim=(1e-9, 10))
     ax.legend(fontsize=8, ncol=3, loc="lower right")
     fig.suptitle("Vanishing gradients: with sigmoid the gradient shrinks layer by layer on its way back to the input")
     save(fig, figdir, "vanishing_gradients.png")
@@ -982,7 +988,7 @@ def experiment_init(figdir, quick=False):
         ax.scatter(W1[0], W1[1], marker=marker, s=60 if marker == "o" else 250, color=color, edgecolors="k",
                    label=f"{init} init: {sym[init][1]} distinct of 16 units")
     ax.set(xlabel="weight from $x_1$", ylabel="weight from $x_2$",
-           title="Symmetry: each hidden unit's incoming weights after training (sigmoid)")
+           title="Symmetry: each hidden unit's weights after training\n(sigmoid [2, 16, 1] on moons)")
     ax.legend()
     fig.suptitle("Initialisation: too small, zero or biased off, units die or stay identical")
     save(fig, figdir, "dead_neurons.png")
