@@ -19,7 +19,8 @@ Notation (rows are examples, so a layer is z = a @ W + b, exactly as in the deri
     y_hat = sigmoid(z2)                        (n, 1)   predicted probability that y = 1
     y            labels, 0.0 or 1.0            (n, 1)
     L            mean binary cross-entropy     scalar
-    dz2, dW2, da1, ...                                  always dL/dz2, dL/dW2, dL/da1, ... (same shape as z2, W2, a1)
+    dz2, dW2, da1, ...                                  always dL/dz2, dL/dW2, dL/da1, ...
+                                                        (each the same shape as z2, W2, a1, ...)
 
 A deeper network repeats the hidden layer: W_l, b_l, z_l, a_l for l = 1 .. L, and the output is layer L.
 The keys of the parameter dict are "W1", "b1", ..., "WL", "bL".
@@ -39,7 +40,8 @@ import numpy as np
 __all__ = [
     "sigmoid", "relu", "tanh", "softplus",
     "init_params", "forward", "bce_loss", "backward", "loss_and_grads",
-    "compute_loss", "relative_error", "gradient_check", "gd_step", "train", "predict_proba", "predict", "accuracy",
+    "compute_loss", "relative_error", "gradient_check", "gd_step", "train",
+    "predict_proba", "predict", "accuracy",
     "make_xor", "make_moons", "make_circles",
 ]
 
@@ -182,19 +184,19 @@ def backward(params, cache, y, activation="relu"):
     l = L, ..., 1; for the two-layer network that is l = 2, then l = 1, and the comments name the
     quantities of that case. Steps (6) and (7) are steps (2) and (3) again, at a0 = X.
     """
-    _, f_grad = ACTIVATIONS[activation]
+    _, f_grad = ACTIVATIONS[check_choice("activation", activation, ACTIVATIONS)]
     L = len(params) // 2
     y_hat = cache[f"a{L}"]
     n = y_hat.shape[0]
     grads = {}
-    dz = y_hat - y  # (1) dz2 = y_hat - y: dL/dy_hat * sigma'(z2), simplified    (n, 1)
+    dz = y_hat - y  # (1) dz2 = y_hat - y, which is dL/dy_hat * sigma'(z2) simplified        (n, 1)
     for l in range(L, 0, -1):
-        a_prev = cache[f"a{l - 1}"]  # a1, then a0 = X                    (n, n_{l-1})
-        grads[f"W{l}"] = a_prev.T @ dz / n  # (2) dW2 = a1^T dz2 / n, and (6) dW1 = X^T dz1 / n    (n_{l-1}, n_l)
-        grads[f"b{l}"] = dz.sum(axis=0, keepdims=True) / n  # (3) db2 = sum dz2 / n, and (7) db1   (1, n_l)
+        a_prev = cache[f"a{l - 1}"]  # a1, then a0 = X                                       (n, n_{l-1})
+        grads[f"W{l}"] = a_prev.T @ dz / n  # (2) dW2 = a1^T dz2 / n;  (6) dW1 = X^T dz1 / n   (n_{l-1}, n_l)
+        grads[f"b{l}"] = dz.sum(axis=0, keepdims=True) / n  # (3) db2 = sum dz2 / n;  (7) db1  (1, n_l)
         if l > 1:  # below layer 1 is the input X, which has no parameters to learn
-            da = dz @ params[f"W{l}"].T  # (4) da1 = dz2 W2^T                          (n, n_{l-1})
-            dz = da * f_grad(cache[f"z{l - 1}"], a_prev)  # (5) dz1 = da1 * f'(z1), elementwise   (n, n_{l-1})
+            da = dz @ params[f"W{l}"].T  # (4) da1 = dz2 W2^T                              (n, n_{l-1})
+            dz = da * f_grad(cache[f"z{l - 1}"], a_prev)  # (5) dz1 = da1 * f'(z1), elementwise  (n, n_{l-1})
     return grads
 # --8<-- [end:backward]
 
@@ -262,7 +264,9 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
 
 # --8<-- [start:train]
 def gd_step(params, X, y, activation, lr):
-    """One step of gradient descent on the batch (X, y), in place: theta <- theta - lr dL/dtheta. Returns L."""
+    """One step of gradient descent on the batch (X, y), in place: theta <- theta - lr dL/dtheta.
+
+    Returns the loss L, computed on the way (before the step)."""
     loss, grads = loss_and_grads(params, X, y, activation)
     for key in params:
         params[key] -= lr * grads[key]
@@ -274,12 +278,14 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000, batch_size=None, 
     """Train a network of the given layer sizes; returns (params, history).
 
     Full-batch gradient descent by default (one step per epoch); with batch_size, mini-batch SGD on a
-    fresh shuffle each epoch (seeded). The defaults fit [2, 16, 1] with any activation: XOR to 100 %, two
-    moons (noise 0.2) to about 96.5 % held-out accuracy, 0.2 s; a step of 4.0 is large, but full-batch
-    descent on this small network takes it, and sigmoid units need it to leave their early plateau. params: start from these (copied) instead of init_params(sizes,
-    activation, seed, init). history["loss"][e] is the mean training loss during epoch e + 1, each batch's
-    measured just before its step (full batch: the loss at the start of the epoch, so history["loss"][0]
-    is the initial loss); with X_val, y_val also history["val_loss"] and ["val_acc"], after the epoch. y may be (n,) or (n, 1).
+    fresh shuffle each epoch (seeded). y may be (n,) or (n, 1). params: start from these (copied) instead
+    of init_params(sizes, activation, seed, init).
+    The defaults fit [2, 16, 1] with any activation in a fraction of a second: XOR to 100 %, two moons
+    (noise 0.2) to about 97 % held-out accuracy. A step of 4 is large, but full-batch descent on this small
+    network takes it, and sigmoid units need it to leave their early plateau.
+    history["loss"][e]: the mean training loss during epoch e + 1, each batch's measured just before its
+    step (full batch: the loss at the start of the epoch, so history["loss"][0] is the initial loss).
+    With X_val, y_val: also history["val_loss"][e] and history["val_acc"][e], measured after the epoch.
     Raises FloatingPointError, naming the epoch, if the loss or an update overflows (lr too large).
     """
     X, y = check_Xy(X, y)
@@ -290,7 +296,8 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000, batch_size=None, 
     if params is None:
         params = init_params(sizes, activation, seed, init)
     else:
-        params = {key: np.array(v, dtype=np.float64) for key, v in params.items()}  # a copy, never the caller's
+        params = {key: np.array(v, dtype=np.float64) for key, v in params.items()}  # a copy: the caller's
+        # arrays stay as they were, since gd_step updates in place
     check_sizes(sizes, X.shape[1], params)
     history = {"loss": []}
     if X_val is not None:
@@ -366,7 +373,8 @@ def check_Xy(X, y, x_name="X", y_name="y"):
     if y.ndim != 2 or y.shape[1] != 1:
         raise ValueError(f"{y_name} must have shape (n,) or (n, 1), got {y.shape}")
     if y.shape[0] != X.shape[0]:
-        raise ValueError(f"{x_name} has {X.shape[0]} rows but {y_name} has {y.shape[0]}: one label per example")
+        raise ValueError(f"{x_name} has {X.shape[0]} rows but {y_name} has {y.shape[0]}: "
+                         "one label per example")
     if not np.isfinite(y).all():
         raise ValueError(f"{y_name} contains NaN or inf; labels must be 0 or 1")
     if not ((y == 0) | (y == 1)).all():
@@ -377,15 +385,18 @@ def check_Xy(X, y, x_name="X", y_name="y"):
 def check_sizes(sizes, n_features=None, params=None):
     """sizes: at least two positive integer widths, the last 1; sizes[0] = n_features; params' shapes."""
     if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
-        raise ValueError(f"sizes must list at least two layer widths, input to output, e.g. [2, 16, 1]; got {sizes!r}")
+        raise ValueError("sizes must list at least two layer widths, input to output, e.g. [2, 16, 1]; "
+                         f"got {sizes!r}")
     if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in sizes):
         raise ValueError(f"every width in sizes must be a positive integer, got {list(sizes)}")
     if sizes[-1] != 1:
         raise ValueError(f"the output width sizes[-1] must be 1 (one sigmoid unit), got {sizes[-1]}")
     if n_features is not None and sizes[0] != n_features:
-        raise ValueError(f"sizes[0] = {sizes[0]} must equal the number of features (columns of X), {n_features}")
+        raise ValueError(f"sizes[0] = {sizes[0]} must equal the number of features (columns of X), "
+                         f"{n_features}")
     if params is not None and layer_sizes(params, n_features) != list(sizes):
-        raise ValueError(f"params have layer widths {layer_sizes(params, n_features)}, but sizes is {list(sizes)}")
+        raise ValueError(f"params have layer widths {layer_sizes(params, n_features)}, "
+                         f"but sizes is {list(sizes)}")
 
 
 def layer_sizes(params, n_features):
@@ -485,7 +496,7 @@ def make_circles(n=200, noise=0.1, seed=0, factor=0.5):
 
 # --8<-- [start:bug_zoo]
 BUGS = {  # name -> (hidden activation of the network it is planted in, what is wrong)
-    "sigma'(a) for sigma'(z)": ("sigmoid", "sigmoid(a) * (1 - sigmoid(a)): the derivative taken at a, not at z"),
+    "sigma'(a) for sigma'(z)": ("sigmoid", "sigmoid(a) * (1 - sigmoid(a)): the derivative taken at a, not z"),
     "missing 1/n": ("sigmoid", "db = sum(dz): the bias gradient of the summed loss, the rest of the mean"),
     "swapped transpose": ("sigmoid", "dW = dz^T a_prev, which is dW^T: NumPy lets it through for square W"),
     "dropped bias gradient": ("sigmoid", "db = 0: the bias is forgotten in the backward pass"),
@@ -505,7 +516,8 @@ def buggy_backward(params, cache, y, activation, bug):
     for l in range(L, 0, -1):
         a_prev = cache[f"a{l - 1}"]
         square = a_prev.shape[1] == dz.shape[1]
-        grads[f"W{l}"] = (dz.T @ a_prev if bug == "swapped transpose" and square else a_prev.T @ dz) / scale  # (2)
+        dW = dz.T @ a_prev if bug == "swapped transpose" and square else a_prev.T @ dz  # (2)
+        grads[f"W{l}"] = dW / scale
         db = dz.sum(axis=0, keepdims=True) / (1 if bug == "missing 1/n" else scale)  # (3)
         grads[f"b{l}"] = 0 * db if bug == "dropped bias gradient" else db
         if l > 1:
@@ -667,7 +679,8 @@ def experiment_nonlinear(figdir, quick=False):
     for task in ("moons", "xor"):
         train_set, test_set = TASKS[task]
         for act in ("sigmoid", "relu"):
-            params, hist = train(*train_set, [2, 16, 1], act, epochs=epochs, X_val=test_set[0], y_val=test_set[1])
+            params, hist = train(*train_set, [2, 16, 1], act, epochs=epochs,
+                                 X_val=test_set[0], y_val=test_set[1])
             runs[task, act] = params, hist
             reached = [e + 1 for e, acc in enumerate(hist["val_acc"]) if acc >= 0.95]
             rows.append([task, act, f"{hist['loss'][-1]:.3f}", f"{hist['val_loss'][-1]:.3f}",
@@ -676,7 +689,7 @@ def experiment_nonlinear(figdir, quick=False):
     bayes = moons_bayes_accuracy(*moons_test, noise=0.2)
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
-    for ax, task in zip(axes, ("moons", "xor")):
+    for ax, task in zip(axes, ("moons", "xor"), strict=True):
         for act in ("sigmoid", "relu"):
             hist = runs[task, act][1]
             e = np.arange(1, epochs + 1)
@@ -684,7 +697,8 @@ def experiment_nonlinear(figdir, quick=False):
             ax.plot(e, hist["val_loss"], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: held-out")
         ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
         ax.set(title=f"{task}: network [2, 16, 1], full-batch gradient descent, lr 4",
-               xlabel="epoch (one gradient step each)", ylabel="mean binary cross-entropy (nats)", yscale="log")
+               xlabel="epoch (one gradient step each)", ylabel="mean binary cross-entropy (nats)",
+               yscale="log")
         ax.legend(ncol=2)
     fig.suptitle("Training and held-out loss: relu descends at once, sigmoid first sits on a plateau")
     save(fig, figdir, "loss_curve.png")
@@ -703,7 +717,8 @@ def experiment_nonlinear(figdir, quick=False):
     params = init_params([2, 16, 1], "relu")
     for j, epoch in enumerate(snapshots):
         if epoch:
-            params, _ = train(*TASKS["moons"][0], [2, 16, 1], "relu", epochs=epoch - snapshots[j - 1], params=params)
+            params, _ = train(*TASKS["moons"][0], [2, 16, 1], "relu", epochs=epoch - snapshots[j - 1],
+                              params=params)
         ax = fig.add_subplot(grid[1, j])
         plot_field(ax, params, "relu", TASKS["moons"][0], title=f"after {epoch} epochs")
         ax.set(xlabel="", ylabel="", xticks=[], yticks=[])
@@ -795,11 +810,14 @@ def experiment_gradient_check(figdir, quick=False):
     for i, (act, report) in enumerate(reports.items()):
         ax.bar(np.arange(len(keys)) + (i - 1) * 0.27, [report[k]["rel_error"] for k in keys], width=0.27,
                color=ACTIVATION_COLORS[act], label=act)
-    for level, text in [(1e-7, "1e-7: correct below"), (1e-4, "1e-4: suspicious above"), (1e-2, "1e-2: wrong above")]:
+    thresholds = [(1e-7, "1e-7: correct below"), (1e-4, "1e-4: suspicious above"),
+                  (1e-2, "1e-2: wrong above")]
+    for level, text in thresholds:
         ax.axhline(level, color="gray", ls="--", lw=0.8)
         ax.text(len(keys) - 0.5, level * 1.3, text, ha="right", fontsize=8, color="dimgray")
-    ax.set(yscale="log", ylim=(1e-13, 1), xticks=range(len(keys)), xticklabels=keys, xlabel="parameter tensor",
-           ylabel="max relative error |a - n| / (|a| + |n|)", title="Relative error per tensor, with cs231n's thresholds")
+    ax.set(yscale="log", ylim=(1e-13, 1), xticks=range(len(keys)), xticklabels=keys,
+           xlabel="parameter tensor", ylabel="max relative error |a - n| / (|a| + |n|)",
+           title="Relative error per tensor, with cs231n's thresholds")
     ax.legend(loc="upper left")
 
     ax = axes[1, 0]
@@ -811,7 +829,8 @@ def experiment_gradient_check(figdir, quick=False):
         ax.plot(eps_values, errs, "o-", color=color, ms=4, label=f"loss in {np.dtype(dtype).name}")
         ax.plot(eps_values[best], errs[best], "*", color=color, ms=16, mec="k",
                 label=f"{np.dtype(dtype).name} best: eps = {eps_values[best]:.0e}, error {errs[best]:.0e}")
-    ax.set(xscale="log", yscale="log", xlabel="eps (step of the centred difference)", ylabel="max relative error",
+    ax.set(xscale="log", yscale="log", xlabel="eps (step of the centred difference)",
+           ylabel="max relative error",
            title="Choosing eps: round-off error (left) against truncation error (right)")
     ax.legend()
 
@@ -837,7 +856,8 @@ DEPTHS = {"1 layer (logistic regression)": [2, 1], "2 layers": [2, 16, 1], "3 la
 def experiment_depth(figdir, quick=False):
     """Held-out accuracy of 1, 2 and 3 layer relu networks on XOR, moons and circles, over 5 seeds.
 
-    lr 1, not train's default 4: the 3-layer network diverges or dies at 4, and every depth gets the same step.
+    lr 1, not train's default 4: the 3-layer network diverges or dies at 4, and every depth gets the
+    same step.
     """
     plt = pyplot()
     seeds = range(2 if quick else 5)
@@ -849,7 +869,8 @@ def experiment_depth(figdir, quick=False):
                 params, _ = train(*train_set, sizes, "relu", lr=1.0, epochs=epochs, seed=seed)
                 acc[task, name, seed] = accuracy(params, *test_set, "relu")
                 models.setdefault((task, name), params)  # seed 0's, to draw
-    summary = {(task, name): np.array([acc[task, name, s] for s in seeds]) for task in TASKS for name in DEPTHS}
+    summary = {(task, name): np.array([acc[task, name, s] for s in seeds])
+               for task in TASKS for name in DEPTHS}
     rows = [[task] + [f"{pct(a.mean())} ± {100 * a.std():.1f} (min {pct(a.min())})"
                       for a in (summary[task, name] for name in DEPTHS)] for task in TASKS]
     table = markdown_table(["task (held-out accuracy, mean ± std over seeds)"] + list(DEPTHS), rows)
@@ -857,7 +878,7 @@ def experiment_depth(figdir, quick=False):
     fig, axes = plt.subplots(len(TASKS), 1 + len(DEPTHS), figsize=(14, 10), layout="constrained",
                              gridspec_kw={"width_ratios": [1.1] + [1] * len(DEPTHS)})
     colors = ["tab:gray", "tab:purple", "tab:brown"]
-    for row, task in zip(axes, TASKS):
+    for row, task in zip(axes, TASKS, strict=True):
         ax = row[0]
         for i, name in enumerate(DEPTHS):
             a = summary[task, name]
@@ -866,7 +887,7 @@ def experiment_depth(figdir, quick=False):
         ax.set(ylim=(0.4, 1.02), xticks=range(len(DEPTHS)), xticklabels=["1 layer", "2 layers", "3 layers"],
                ylabel="held-out accuracy", title=f"{task}: {len(seeds)} seeds (dots), mean ± std")
         ax.axhline(0.5, color="gray", lw=0.8, ls=":")
-        for ax, name in zip(row[1:], DEPTHS):
+        for ax, name in zip(row[1:], DEPTHS, strict=True):
             plot_field(ax, models[task, name], "relu", *TASKS[task],
                        title=f"{task}, {name}: {pct(acc[task, name, 0])}")
     fig.suptitle("Depth: a single layer can only draw a straight line; one hidden layer bends it")
@@ -885,10 +906,13 @@ def experiment_vanishing(figdir, quick=False):
     plt = pyplot()
     X, y = TASKS["moons"][0]
     seeds = range(2 if quick else 5)
-    norms = {(act, k): np.exp(np.mean([np.log(grad_norms(init_params([2] + [32] * k + [1], act, s), X, y, act))
-                                       for s in seeds], axis=0))
-             for act in ACTIVATIONS for k in HIDDEN_LAYERS}
-    rows = [[act] + [f"{norms[act, k][0] / norms[act, k][-1]:.1e}" for k in HIDDEN_LAYERS] for act in ACTIVATIONS]
+    def mean_norms(act, k):  # geometric mean over seeds of each layer's ||dW_l||
+        logs = [np.log(grad_norms(init_params([2] + [32] * k + [1], act, s), X, y, act)) for s in seeds]
+        return np.exp(np.mean(logs, axis=0))
+
+    norms = {(act, k): mean_norms(act, k) for act in ACTIVATIONS for k in HIDDEN_LAYERS}
+    rows = [[act] + [f"{norms[act, k][0] / norms[act, k][-1]:.1e}" for k in HIDDEN_LAYERS]
+            for act in ACTIVATIONS]
     table = markdown_table(["hidden activation (default init)"]
                            + [f"{k} hidden layers: ‖dW1‖ / ‖dW{k + 1}‖" for k in HIDDEN_LAYERS], rows)
 
@@ -902,8 +926,8 @@ def experiment_vanishing(figdir, quick=False):
             params, _ = train(X, y, sizes, act, lr=0.1, epochs=1, params=params)
 
     fig, axes = plt.subplots(1, 4, figsize=(17, 4.8), layout="constrained")
-    for ax, act in zip(axes, ACTIVATIONS):
-        for k, color in zip(HIDDEN_LAYERS, ["#9ecae1", "#4292c6", "#2171b5", "#08306b"]):
+    for ax, act in zip(axes[:3], ACTIVATIONS, strict=True):
+        for k, color in zip(HIDDEN_LAYERS, ["#9ecae1", "#4292c6", "#2171b5", "#08306b"], strict=True):
             ax.plot(range(1, k + 2), norms[act, k], "o-", color=color, ms=4, label=f"{k} hidden layers")
         if act == "sigmoid":
             last = norms[act, deepest][-1]
@@ -921,7 +945,7 @@ def experiment_vanishing(figdir, quick=False):
     ax.set(yscale="log", xlabel="epoch (full-batch gradient descent, lr 0.1)", ylabel="‖dL/dW_l‖",
            title=f"Layers 1 and {deepest + 1} while training", ylim=(1e-9, 10))
     ax.legend(fontsize=8, ncol=3, loc="lower right")
-    fig.suptitle("Vanishing gradients: with sigmoid the gradient shrinks layer by layer on its way back to the input")
+    fig.suptitle("Vanishing gradients: with sigmoid the gradient shrinks layer by layer on its way back")
     save(fig, figdir, "vanishing_gradients.png")
     return {"vanishing": table}, (f"{deepest} hidden layers, ‖dW1‖/‖dW_last‖ at init: sigmoid "
                                   f"{rows[0][-1]}, relu {rows[1][-1]}")
@@ -952,7 +976,8 @@ def experiment_init(figdir, quick=False):
                       else init_params(sizes, "relu", seed, init))
             dead_before = dead_fraction(params, X)
             params, hist = train(X, y, sizes, "relu", lr=0.5, epochs=epochs, params=params)
-            stats[init, seed] = dead_before, dead_fraction(params, X), hist["loss"][-1], accuracy(params, Xt, yt)
+            stats[init, seed] = (dead_before, dead_fraction(params, X), hist["loss"][-1],
+                                 accuracy(params, Xt, yt))
     mean = {init: np.mean([stats[init, s] for s in seeds], axis=0) for init in INITS}
     rows = [[init, pct(m[0]), pct(m[1]), f"{m[2]:.3f}", pct(m[3])] for init, m in mean.items()]
     table = markdown_table(["init ([2, 32, 32, 1], relu)", "dead units at init", "dead after training",
@@ -1032,7 +1057,8 @@ def write_tables(path, tables):
 # Command line: python mlp.py [--out DIR]
 # ----------------------------------------------------------------------------------------------------
 
-EXPERIMENTS = {  # name -> (function, the figures it writes); the longest first, so two processes finish together
+# name -> (function, the figures it writes); the longest first, so that two processes finish together
+EXPERIMENTS = {
     "depth comparison": (experiment_depth, ["depth_comparison.png"]),
     "initialisation": (experiment_init, ["dead_neurons.png"]),
     "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"]),
