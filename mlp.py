@@ -168,7 +168,9 @@ def bce_loss(zL, y):
     = -inf; clipping y_hat to [1e-15, 1 - 1e-15] hides that but caps every such loss at about 34.5 and
     zeroes its gradient. From the logit, the loss stays finite and exact: about |z| for a confident mistake.
     """
-    return np.mean(y * softplus(-zL) + (1 - y) * softplus(zL))  # scalar; about ln 2 = 0.693 when zL ~ 0
+    losses = y * softplus(-zL) + (1 - y) * softplus(zL)  # (n, 1): -log of the probability given to y
+    return np.sum(losses / len(losses))  # the mean, each term divided first so the sum cannot overflow;
+    #                                      about ln 2 = 0.693 when every zL ~ 0
 # --8<-- [end:bce_loss]
 
 
@@ -273,6 +275,17 @@ def gd_step(params, X, y, activation, lr):
     return loss
 
 
+def train_epoch(params, X, y, activation, lr, batch_size, rng):
+    """One pass over (X, y) in batches of batch_size, shuffled if that is less than n: the mean loss."""
+    n = X.shape[0]
+    order = rng.permutation(n) if batch_size < n else np.arange(n)
+    loss_sum = 0.0
+    for start in range(0, n, batch_size):
+        batch = order[start:start + batch_size]  # row indices                               (batch_size,)
+        loss_sum += gd_step(params, X[batch], y[batch], activation, lr) * len(batch)
+    return loss_sum / n  # the mean over the epoch's examples, each measured just before its step
+
+
 def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000, batch_size=None, seed=0, init=None,
           params=None, X_val=None, y_val=None):
     """Train a network of the given layer sizes; returns (params, history).
@@ -295,30 +308,24 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000, batch_size=None, 
     batch_size = n if batch_size is None else min(check_count("batch_size", batch_size), n)
     if params is None:
         params = init_params(sizes, activation, seed, init)
-    else:
-        params = {key: np.array(v, dtype=np.float64) for key, v in params.items()}  # a copy: the caller's
-        # arrays stay as they were, since gd_step updates in place
     check_sizes(sizes, X.shape[1], params)
+    params = {key: np.array(v, dtype=np.float64) for key, v in params.items()}  # a copy, updated in place
     history = {"loss": []}
     if X_val is not None:
         X_val, y_val = check_Xy(X_val, y_val, "X_val", "y_val")
         history.update(val_loss=[], val_acc=[])
     rng = np.random.default_rng(seed)
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(n) if batch_size < n else np.arange(n)  # a fresh shuffle for mini-batches
-        losses = []
-        try:
-            with np.errstate(over="raise", invalid="raise"):  # a diverging run stops here, not with NaNs
-                for start in range(0, n, batch_size):
-                    batch = order[start:start + batch_size]  # row indices        (batch_size,)
-                    losses.append(gd_step(params, X[batch], y[batch], activation, lr) * len(batch))
-        except FloatingPointError as err:
-            raise FloatingPointError(f"training diverged in epoch {epoch} ({err}) with lr={lr}: "
-                                     "try a smaller learning rate") from None
-        history["loss"].append(sum(losses) / n)  # mean over the epoch's examples, each before its step
-        if X_val is not None:
-            history["val_loss"].append(compute_loss(params, X_val, y_val, activation))
-            history["val_acc"].append(accuracy(params, X_val, y_val, activation))
+    try:
+        with np.errstate(over="raise", invalid="raise"):  # a diverging run stops here, never returns NaNs
+            for epoch in range(1, epochs + 1):  # noqa: B007 (the error below names the epoch)
+                history["loss"].append(train_epoch(params, X, y, activation, lr, batch_size, rng))
+                if X_val is not None:
+                    history["val_loss"].append(compute_loss(params, X_val, y_val, activation))
+                    history["val_acc"].append(accuracy(params, X_val, y_val, activation))
+            compute_loss(params, X, y, activation)  # the last step must not have diverged either
+    except FloatingPointError as err:
+        raise FloatingPointError(f"training diverged in epoch {epoch} ({err}) with lr={lr}: "
+                                 "try a smaller learning rate") from None
     return params, history
 
 
@@ -403,12 +410,11 @@ def layer_sizes(params, n_features):
     """The widths [d, n_1, ..., n_L] of a parameter dict, after checking its keys and shapes."""
     if not isinstance(params, dict) or len(params) < 2:
         raise ValueError("params must be a dict {'W1': ..., 'b1': ..., ..., 'WL': ..., 'bL': ...}")
-    L = len(params) // 2
+    L = (len(params) + 1) // 2  # a W and a b per layer; an odd count means one is missing
     expected = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
-    missing = [k for k in expected if k not in params]
-    if missing or len(params) != 2 * L:
-        raise ValueError(f"params must have keys {expected}, a W and a b per layer; missing {missing}, "
-                         f"got {sorted(params)}")
+    missing, unexpected = [k for k in expected if k not in params], sorted(set(params) - set(expected))
+    if missing or unexpected:
+        raise ValueError(f"params must have the keys {expected}; missing {missing}, unexpected {unexpected}")
     sizes = [n_features]
     for l in range(1, L + 1):
         W, b = np.shape(params[f"W{l}"]), np.shape(params[f"b{l}"])
