@@ -168,6 +168,7 @@ def bce_loss(zL, y):
     = -inf; clipping y_hat to [1e-15, 1 - 1e-15] hides that but caps every such loss at about 34.5 and
     zeroes its gradient. From the logit, the loss stays finite and exact: about |z| for a confident mistake.
     """
+    check_same_shape(y, zL)
     losses = y * softplus(-zL) + (1 - y) * softplus(zL)  # (n, 1): -log of the probability given to y
     return np.sum(losses / len(losses))  # the mean, each term divided first so the sum cannot overflow;
     #                                      about ln 2 = 0.693 when every zL ~ 0
@@ -189,6 +190,7 @@ def backward(params, cache, y, activation="relu"):
     _, f_grad = ACTIVATIONS[check_choice("activation", activation, ACTIVATIONS)]
     L = len(params) // 2
     y_hat = cache[f"a{L}"]
+    check_same_shape(y, y_hat)
     n = y_hat.shape[0]
     grads = {}
     dz = y_hat - y  # (1) dz2 = y_hat - y, which is dL/dy_hat * sigma'(z2) simplified        (n, 1)
@@ -236,7 +238,8 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
     Numerical: dL/dtheta ~ (L(theta + eps) - L(theta - eps)) / (2 eps), one entry at a time; the error of
     this centred difference is O(eps^2), against O(eps) for a one-sided one. Verdicts (cs231n), for
     float64: rel <= 1e-7 correct; up to 1e-4 suspicious unless a relu kink lies within eps; > 1e-2 wrong.
-    analytic: gradients to check instead of backward's (the bug zoo passes its own).
+    analytic: gradients to check instead of backward's (the bug zoo passes its own). The check runs in
+    the dtype of params and X: float64 as init_params makes them (float32 only to show why not, eps_sweep).
     Returns {"W1": {"analytic": (d, h), "numeric": (d, h), "rel_error": float}, ...}.
     """
     X, y = check_Xy(X, y)
@@ -366,7 +369,7 @@ def check_X(X, name="X"):
         raise ValueError(f"{name} is empty (shape {X.shape}): need at least one example and one feature")
     if not np.isfinite(X).all():
         raise ValueError(f"{name} contains NaN or inf; every entry must be a finite number")
-    return X if X.dtype.kind == "f" else X.astype(np.float64)  # float32 stays float32 (see gradient_check)
+    return X if X.dtype.kind == "f" else X.astype(np.float64)  # float32 stays float32: see gradient_check
 
 
 def check_Xy(X, y, x_name="X", y_name="y"):
@@ -387,6 +390,13 @@ def check_Xy(X, y, x_name="X", y_name="y"):
     if not ((y == 0) | (y == 1)).all():
         raise ValueError(f"{y_name} must contain only the labels 0 and 1, got {np.unique(y)[:5]}")
     return X, y.astype(X.dtype)
+
+
+def check_same_shape(y, y_hat):
+    """y against the network's output: (n,) against (n, 1) would broadcast to (n, n) without a word."""
+    if np.shape(y) != np.shape(y_hat):
+        raise ValueError(f"y has shape {np.shape(y)} but the output has {np.shape(y_hat)}; they must match "
+                         "(a vector of n labels is y.reshape(-1, 1))")
 
 
 def check_sizes(sizes, n_features=None, params=None):
@@ -541,8 +551,8 @@ def gradcheck_problem(sizes=(2, 3, 3, 1), activation="sigmoid", n=8, seed=0):
     Nonzero biases keep relu units off their kink: with zero biases, an example that switches off every
     unit of a layer gives the next layer z = 0 exactly, where relu has no derivative.
     """
-    rng = np.random.default_rng(seed)
     params = init_params(list(sizes), activation, seed)
+    rng = np.random.default_rng(seed + 1)  # not seed: init_params drew W1 from that stream
     for key in params:
         if key.startswith("b"):
             params[key] = 0.5 * rng.standard_normal(params[key].shape)
@@ -990,11 +1000,13 @@ def experiment_init(figdir, quick=False):
                             "final training loss", "held-out accuracy"], rows)
 
     sym = {}
+    keep = (y[:, 0] == 0) | (np.arange(len(y)) % 4 == 1)  # class 0 and half of class 1; on balanced classes
+    #                                  a zero-init sigmoid network does not move at all (mean(y_hat - y) = 0)
     for init in ("xavier", "zeros"):
-        params, _ = train(X, y, [2, 16, 1], "sigmoid", epochs=epochs, init=init)
+        params, _ = train(X[keep], y[keep], [2, 16, 1], "sigmoid", epochs=epochs, init=init)
         distinct = np.unique(params["W1"].round(12), axis=1).shape[1]  # hidden units with different weights
         sym[init] = params, distinct, accuracy(params, Xt, yt, "sigmoid")
-    sym_table = markdown_table(["init ([2, 16, 1], sigmoid)", "distinct hidden units after training",
+    sym_table = markdown_table(["init ([2, 16, 1], sigmoid, 2:1 classes)", "distinct hidden units",
                                 "held-out accuracy"], [[k, v[1], pct(v[2])] for k, v in sym.items()])
 
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), layout="constrained")
@@ -1019,7 +1031,8 @@ def experiment_init(figdir, quick=False):
         ax.scatter(W1[0], W1[1], marker=marker, s=60 if marker == "o" else 250, color=color, edgecolors="k",
                    label=f"{init} init: {sym[init][1]} distinct of 16 units")
     ax.set(xlabel="weight from $x_1$", ylabel="weight from $x_2$",
-           title="Symmetry: each hidden unit's weights after training\n(sigmoid [2, 16, 1] on moons)")
+           title="Symmetry: each hidden unit's weights after training\n"
+                 "(sigmoid [2, 16, 1], moons with 2:1 classes)")
     ax.legend()
     fig.suptitle("Initialisation: too small, zero or biased off, units die or stay identical")
     save(fig, figdir, "dead_neurons.png")
