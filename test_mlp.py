@@ -918,3 +918,146 @@ def test_integer_and_boolean_inputs_are_numbers():
     X_int, y_bool = X4.astype(int), Y4.astype(bool)
     assert mlp.compute_loss(P, X_int, y_bool) == mlp.compute_loss(P, X4, Y4)
     assert np.array_equal(mlp.predict(P, X_int), mlp.predict(P, X4))
+
+
+def test_bce_loss_and_backward_reject_a_label_vector_against_a_column():
+    """bce_loss and backward are public too: y of shape (n,) against z (n, 1) would broadcast to an
+    (n, n) matrix and give a wrong loss (or a matmul error far from the cause) instead of a clear error."""
+    params, X, y = mlp.gradcheck_problem([2, 5, 1], "tanh", n=8, seed=0)
+    _, cache = mlp.forward(params, X, "tanh")
+    with pytest.raises(ValueError, match=r"y has shape \(8,\) but the output has \(8, 1\)"):
+        mlp.bce_loss(cache["z2"], y.ravel())
+    with pytest.raises(ValueError, match=r"y has shape \(8,\) but the output has \(8, 1\)"):
+        mlp.backward(params, cache, y.ravel(), "tanh")
+
+
+# ----------------------------------------------------------------------------------------------------
+# The command: python mlp.py writes every figure and table, the same bytes every time, and keeps the
+# author's prose in experiments_log.md
+# ----------------------------------------------------------------------------------------------------
+
+LOG = mlp.HERE / "experiments_log.md"
+MARKER = re.compile(r"<!-- --8<-- \[(start|end):([\w-]+)\] -->")
+GENERATED = re.compile(r"<!-- --8<-- \[start:([\w-]+)\] -->\n(.*?)<!-- --8<-- \[end:\1\] -->", re.S)
+
+
+def prose(text):
+    """The text outside the generated sections: what the author wrote."""
+    return GENERATED.sub(lambda m: f"[{m.group(1)}]", text)
+
+
+def sections(text):
+    """{name: generated table} for every generated section of text."""
+    return {name: table.rstrip("\n") for name, table in GENERATED.findall(text)}
+
+
+LOG_TEXT = "# Log\n\nIntro prose.\n\n" \
+    "<!-- --8<-- [start:a] -->\nold a\n<!-- --8<-- [end:a] -->\n\nMiddle prose.\n\n" \
+    "<!-- --8<-- [start:b] -->\n<!-- --8<-- [end:b] -->\nClosing prose.\n"
+
+
+def test_fill_markers_replaces_only_between_markers_and_is_idempotent():
+    """The tables change, the prose does not: a rewrite that touched a line outside the markers (or
+    appended instead of replacing) would change the prose or grow the file on every run."""
+    tables = {"a": "| x |\n|---|\n| 1 |", "b": "| y |\n|---|\n| 2 |"}
+    once = mlp.fill_markers(LOG_TEXT, tables)
+    assert prose(once) == prose(LOG_TEXT)
+    assert sections(once) == tables
+    assert mlp.fill_markers(once, tables) == once
+    assert "old a" not in once
+
+
+@pytest.mark.parametrize("broken, message", [
+    (LOG_TEXT.replace("<!-- --8<-- [end:a] -->\n", ""), r"exactly one .*start:a"),
+    (LOG_TEXT.replace("Middle prose.", "<!-- --8<-- [start:a] -->"), r"exactly one .*start:a"),
+    (LOG_TEXT.replace("[start:b]", "[tmp:b]").replace("[end:b]", "[start:b]").replace("[tmp:b]", "[end:b]"),
+     r"exactly one .*start:b.* followed by"),
+    (LOG_TEXT + "<!-- --8<-- [start:c] -->\n<!-- --8<-- [end:c] -->\n", r"markers for \['c'\]"),
+], ids=["missing end", "repeated start", "end before start", "unknown section"])
+def test_fill_markers_refuses_a_broken_file(broken, message):
+    """A mangled marker is an error that names it, not a silently rewritten (or half-rewritten) log."""
+    with pytest.raises(ValueError, match=message):
+        mlp.fill_markers(broken, {"a": "A", "b": "B"})
+
+
+def test_write_tables_never_leaves_a_truncated_log(tmp_path, monkeypatch):
+    """The log is written to a temporary file and renamed over the old one: if the rename never happens
+    (a crash, a full disk), the old log is still there, whole. Writing in place would truncate it first."""
+    log = tmp_path / "experiments_log.md"
+    log.write_text(LOG_TEXT)
+
+    def crash(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(mlp.os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        mlp.write_tables(log, {"a": "A", "b": "B"})
+    assert log.read_text() == LOG_TEXT
+    monkeypatch.undo()
+    mlp.write_tables(log, {"a": "A", "b": "B"})
+    assert sections(log.read_text()) == {"a": "A", "b": "B"}
+
+
+@pytest.fixture(scope="module")
+def two_quick_runs(tmp_path_factory):
+    """python mlp.py --quick, twice, each into a fresh folder (a few seconds each)."""
+    outs = [tmp_path_factory.mktemp(f"run{i}") for i in (1, 2)]
+    lines = []
+    for out in outs:
+        mlp.run_all(out, quick=True, log=lines.append)
+    return outs, lines
+
+
+def test_a_run_writes_every_figure_and_table(two_quick_runs):
+    """Every figure named in EXPERIMENTS is a PNG file, every section of the log is filled, the prose
+    is the committed log's, and there is one progress line per experiment plus a summary."""
+    (out, _), lines = two_quick_runs
+    figures = [name for _, names in mlp.EXPERIMENTS.values() for name in names]
+    assert len(figures) == 6
+    for name in figures:
+        assert (out / "visualizations" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    assert sorted(p.name for p in (out / "visualizations").iterdir()) == sorted(figures)
+    text = (out / "experiments_log.md").read_text()
+    tables = sections(text)
+    assert set(tables) == {name for _, name in MARKER.findall(LOG.read_text())}
+    assert all(table.startswith("| ") for table in tables.values())
+    assert prose(text) == prose(LOG.read_text())
+    assert len(lines) == 2 * (len(mlp.EXPERIMENTS) + 1) and lines[len(mlp.EXPERIMENTS)].startswith("done in")
+
+
+def test_two_runs_write_the_same_bytes(two_quick_runs):
+    """Fixed seeds and no timestamps or version strings in the PNGs: a second run changes nothing, so a
+    diff of the committed files shows only real changes. An unseeded generator, a dict iterated in
+    an order that varies, or matplotlib's default "Software" metadata would each break this."""
+    (first, second), _ = two_quick_runs
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for f in files:
+        assert (first / f).read_bytes() == (second / f).read_bytes(), f
+    png = (first / "visualizations" / "loss_curve.png").read_bytes()
+    assert b"Software" not in png and b"atplotlib" not in png
+
+
+RESULT = re.compile(r"\d+\.\d %|\d\.\de[-+]\d\d")  # how the tables write accuracies and errors
+
+
+@pytest.mark.parametrize("document", ["experiments_log.md", "learning_journal.md"])
+def test_results_quoted_in_prose_are_in_the_generated_tables(document):
+    """Numbers are generated, never typed: every accuracy or error quoted in the prose of the log or of
+    the journal must stand in a generated table of the committed log. A number left behind when the
+    experiments changed (a stale "97.4 %") fails here."""
+    generated = " ".join(sections(LOG.read_text()).values())
+    quoted = RESULT.findall(prose((mlp.HERE / document).read_text()))
+    assert quoted, "precondition: the prose quotes some results"
+    assert [q for q in quoted if q not in generated] == []
+
+
+def test_command_line_rejects_unknown_options():
+    """An unknown option is a usage error (exit status 2, saying what is wrong), not a silent full run."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(mlp.HERE / "mlp.py"), "--outt", "x"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "unrecognized arguments: --outt" in result.stderr
