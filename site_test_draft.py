@@ -7,6 +7,7 @@ unless CI is set, where it fails instead.
 
 import contextlib
 import functools
+import html
 import http.server
 import os
 import re
@@ -140,6 +141,56 @@ def test_api_reference_names_missing_function(tmp_path):
     if "{{ api_reference }}" not in api.read_text(encoding="utf-8"):
         append_to(api, "{{ api_reference }}")
     assert_build_fails(project, tmp_path / "site", "no_such_function", "__all__")
+
+
+# --- the steps of backward, quoted on the backpropagation page ({{ step:N }}, docs/hooks.py) ----
+
+STEP_BLOCK = re.compile(r'<div class="language-python backward-step highlight">(?P<block>.*?)</table>',
+                        re.DOTALL)
+
+
+def step_blocks(page_html: str) -> dict[int, list[tuple[int, str]]]:
+    """{N: [(first line number, code text), ...]} for every step block of a built page."""
+    blocks = {}
+    for match in STEP_BLOCK.finditer(page_html):
+        block = match["block"]
+        title = re.search(r'<span class="filename">mlp\.py — step \((\d)\)</span>', block)
+        assert title, f"a step block without its title 'mlp.py — step (N)':\n{block[:300]}"
+        numbers = [int(n) for n in re.findall(r'href="#__codelineno-\d+-(\d+)"', block)]
+        code = html.unescape(re.sub(r"<[^>]+>", "", block.split('<td class="code">', 1)[1]))
+        blocks.setdefault(int(title[1]), []).append((numbers[0], code))
+    return blocks
+
+
+def test_backprop_step_blocks_quote_their_tagged_lines(tmp_path):
+    """Each of the seven steps is shown, each block holds a line of mlp.py tagged (N), numbered with
+    that line's real number in mlp.py."""
+    result = build_site(ROOT, tmp_path / "site")
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
+    blocks = step_blocks((tmp_path / "site" / "backprop.html").read_text(encoding="utf-8"))
+    assert sorted(blocks) == list(range(1, 8)), f"steps shown on backprop.html: {sorted(blocks)}"
+    source = (ROOT / "mlp.py").read_text(encoding="utf-8").splitlines()
+    for step, quoted in blocks.items():
+        for first, code in quoted:
+            assert f"({step})" in code, f"the block of step ({step}) does not contain its tag:\n{code}"
+            lines = code.strip("\n").split("\n")
+            real = source[first - 1:first - 1 + len(lines)]
+            assert [line.strip() for line in lines] == [line.strip() for line in real], (
+                f"step ({step}) is numbered from line {first}, but mlp.py has there:\n" + "\n".join(real))
+
+
+def test_step_missing_from_backward_fails_build(tmp_path):
+    """A {{ step:5 }} whose tag (5) is gone from backward's comments stops the build, naming step 5."""
+    project = copy_site_project(tmp_path / "project")
+    mlp = project / "mlp.py"
+    text = mlp.read_text(encoding="utf-8")
+    start, end = text.index("# --8<-- [start:backward]"), text.index("# --8<-- [end:backward]")
+    assert "(5)" in text[start:end], "mlp.py's backward has no (5) tag to remove"
+    mlp.write_text(text[:start] + text[start:end].replace("(5)", "(five)") + text[end:], encoding="utf-8")
+    backprop = project / "docs" / "backprop.md"
+    if "{{ step:5 }}" not in backprop.read_text(encoding="utf-8"):
+        append_to(backprop, "{{ step:5 }}")
+    assert_build_fails(project, tmp_path / "site", "step 5", "(5)", "backward", "backprop.md")
 
 
 # --- the site in a browser --------------------------------------------------------------------

@@ -18,12 +18,20 @@
    each name in mlp.py's `__all__`, read with `ast` (mlp.py is never imported);
    a name without a docstring is shown as its source lines. A name in `__all__`
    that mlp.py does not define fails the build.
+5. `{{ step:N }}` (N = 1..7) on a line of its own is replaced by the line(s) of
+   mlp.py's `backward` region whose comment carries the tag `(N)`, read at build
+   time: one python block (class "backward-step") per run of consecutive lines,
+   dedented, numbered with their line numbers in mlp.py and titled
+   "mlp.py — step (N)". A step that no comment of the region tags fails the build.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import re
+import textwrap
+import tokenize
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -37,6 +45,9 @@ FIGURES = "visualizations"
 # Files outside docs/ that pages quote or show; `mkdocs serve` rebuilds when they change.
 WATCHED = ("mlp.py", "learning_journal.md", "experiments_log.md", FIGURES)
 SIGNATURE_WIDTH = 88
+STEP_REGION = "backward"  # the region of mlp.py whose comments tag the steps (1) .. (7)
+STEPS = range(1, 8)
+STEP_CLASS = "backward-step"  # on each step block, for docs/assets/stylesheets/extra.css
 
 # A fenced block whose only line quotes one named region: --8<-- "path:name".
 QUOTED_REGION = re.compile(
@@ -45,6 +56,9 @@ QUOTED_REGION = re.compile(
     r'(?P=indent)(?P=fence)[ \t]*$',
     re.MULTILINE,
 )
+# `{{ step:N }}` alone on its line (indentation kept, so it also works inside a list or a <div>).
+STEP_TOKEN = re.compile(r'^(?P<indent>[ \t]*)\{\{[ \t]*step:[ \t]*(?P<n>[^ \t}]*)[ \t]*\}\}[ \t]*$',
+                        re.MULTILINE)
 # A snippets section marker, e.g. `# --8<-- [start:backward]` (same grammar as pymdownx.snippets).
 REGION_MARKER = re.compile(r'-+8<-+[ \t]+\[[ \t]*(start|end)[ \t]*:[ \t]*([A-Za-z][-_0-9A-Za-z]*)[ \t]*\]')
 
@@ -88,11 +102,14 @@ def on_serve(server, config: MkDocsConfig, builder):
     return server
 
 
-# --- 3 and 4. quoted regions and the API reference ------------------------------------------
+# --- 3, 4 and 5. quoted regions, the API reference and the backward steps -----------------------
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     root = _root(config)
     markdown = QUOTED_REGION.sub(lambda m: _number_quoted_region(m, root), markdown)
+    markdown = STEP_TOKEN.sub(lambda m: _step_blocks(m, root / API_SOURCE, page), markdown)
+    if re.search(r"\{\{[ \t]*step:", markdown):
+        raise PluginError(f"{page.file.src_uri}: a {{{{ step:N }}}} must stand alone on its line")
     if API_TOKEN in markdown:
         markdown = markdown.replace(API_TOKEN, api_reference(root / API_SOURCE))
     return markdown
@@ -123,6 +140,52 @@ def _region_first_line(path: Path, region: str) -> int | None:
         elif marker and first is not None:
             return first if marker.groups() == ("end", region) else None
     return first
+
+
+def _step_blocks(match: re.Match, source: Path, page: Page) -> str:
+    """The code blocks for one `{{ step:N }}`: the region's lines whose comment contains "(N)"."""
+    where = f"{page.file.src_uri}: {{{{ step:{match['n']} }}}}"
+    if not match["n"].isdigit() or int(match["n"]) not in STEPS:
+        raise PluginError(f"{where}: the step must be a number from {STEPS[0]} to {STEPS[-1]}")
+    lines = _tagged_lines(source, STEP_REGION, f"({match['n']})")
+    if not lines:
+        raise PluginError(f"{where}: no line of the `{STEP_REGION}` region of {source.name} has a comment "
+                          f"tagged ({match['n']}), so step {match['n']} cannot be quoted")
+    runs = []  # runs of consecutive line numbers, each one block
+    for number in lines:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    text = source.read_text(encoding="utf-8").splitlines()
+    indent = match["indent"]
+    blocks = []
+    for run in runs:
+        code = textwrap.dedent("\n".join(text[number - 1] for number in run))
+        blocks.append(f'{indent}```{{.python .{STEP_CLASS} linenums="{run[0]}" '
+                      f'title="{source.name} — step ({match["n"]})"}}\n'
+                      + textwrap.indent(code, indent) + f"\n{indent}```")
+    return "\n\n".join(blocks)
+
+
+def _tagged_lines(source: Path, region: str, tag: str) -> list[int]:
+    """Line numbers inside the named region whose comment (a real # comment, found with
+    tokenize, not a docstring or a string) contains `tag`."""
+    if not source.is_file():
+        raise PluginError(f"step blocks: {source} does not exist")
+    text = source.read_text(encoding="utf-8")
+    first = _region_first_line(source, region)
+    if first is None:
+        raise PluginError(f"step blocks: {source.name} has no `--8<-- [start:{region}]` ... "
+                          f"`--8<-- [end:{region}]` region")
+    last = first
+    for number, line in enumerate(text.splitlines()[first - 1:], start=first):
+        if REGION_MARKER.search(line):
+            break
+        last = number
+    comments = tokenize.generate_tokens(io.StringIO(text).readline)
+    return sorted({token.start[0] for token in comments if token.type == tokenize.COMMENT
+                   and first <= token.start[0] <= last and tag in token.string})
 
 
 def api_reference(source: Path) -> str:
