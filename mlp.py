@@ -19,8 +19,10 @@ Notation (rows are examples, so a layer is z = a @ W + b, exactly as in the deri
     y_hat = sigmoid(z2)                        (n, 1)   predicted probability that y = 1
     y            labels, 0.0 or 1.0            (n, 1)
     L            mean binary cross-entropy     scalar
-    dz2, dW2, da1, ...                                  always dL/dz2, dL/dW2, dL/da1, ...
-                                                        (each the same shape as z2, W2, a1, ...)
+    dW2, db2, dW1, db1                                  dL/dW2, ...: the gradients of L, shaped like W2, ...
+    dz2, da1, dz1                                       per example: row i of dz2 is dl_i/dz2_i, where
+                                                        L = mean_i l_i; so dz2 = n dL/dz2, as in the spec's
+                                                        steps, and the 1/n is applied in dW and db
 
 A deeper network repeats the hidden layer: W_l, b_l, z_l, a_l for l = 1 .. L, and the output is layer L.
 The keys of the parameter dict are "W1", "b1", ..., "WL", "bL".
@@ -164,14 +166,15 @@ def bce_loss(zL, y):
     """L = -(1/n) sum_i [y_i log(y_hat_i) + (1 - y_i) log(1 - y_hat_i)] with y_hat = sigmoid(zL).
 
     Written with log(sigma(z)) = -softplus(-z) and log(1 - sigma(z)) = -softplus(z), which hold exactly.
-    Why not log(y_hat) directly: sigma(z) rounds to exactly 1.0 for z > 37, so log(1 - y_hat) is log(0)
-    = -inf; clipping y_hat to [1e-15, 1 - 1e-15] hides that but caps every such loss at about 34.5 and
-    zeroes its gradient. From the logit, the loss stays finite and exact: about |z| for a confident mistake.
+    Why not log(y_hat) directly: sigma(z) rounds to exactly 1.0 once e^-z < 2^-53, i.e. for z > 36.8, and
+    then log(1 - y_hat) = log(0) = -inf. Clipping y_hat to [1e-15, 1 - 1e-15] hides that, but caps every
+    such loss at about 34.5 and zeroes its gradient. From the logit, the loss stays finite and exact:
+    about |z| for a confident mistake.
     """
     check_same_shape(y, zL)
     losses = y * softplus(-zL) + (1 - y) * softplus(zL)  # (n, 1): -log of the probability given to y
-    return np.sum(losses / len(losses))  # the mean, each term divided first so the sum cannot overflow;
-    #                                      about ln 2 = 0.693 when every zL ~ 0
+    return np.sum(losses / len(losses))  # the mean; divided first, so that the sum cannot overflow
+    # ~ ln 2 = 0.693 while every zL ~ 0, as at a small initialisation
 # --8<-- [end:bce_loss]
 
 
@@ -193,7 +196,7 @@ def backward(params, cache, y, activation="relu"):
     check_same_shape(y, y_hat)
     n = y_hat.shape[0]
     grads = {}
-    dz = y_hat - y  # (1) dz2 = y_hat - y, which is dL/dy_hat * sigma'(z2) simplified        (n, 1)
+    dz = y_hat - y  # (1) dz2 = y_hat - y: row i is dl_i/dy_hat_i * sigma'(z2_i), simplified  (n, 1)
     for l in range(L, 0, -1):
         a_prev = cache[f"a{l - 1}"]  # a1, then a0 = X                                       (n, n_{l-1})
         grads[f"W{l}"] = a_prev.T @ dz / n  # (2) dW2 = a1^T dz2 / n;  (6) dW1 = X^T dz1 / n   (n_{l-1}, n_l)
@@ -237,7 +240,8 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
 
     Numerical: dL/dtheta ~ (L(theta + eps) - L(theta - eps)) / (2 eps), one entry at a time; the error of
     this centred difference is O(eps^2), against O(eps) for a one-sided one. Verdicts (cs231n), for
-    float64: rel <= 1e-7 correct; up to 1e-4 suspicious unless a relu kink lies within eps; > 1e-2 wrong.
+    float64: rel <= 1e-7 correct; up to 1e-4 fine only if a relu kink lies within eps of an input;
+    up to 1e-2 suspicious; above, wrong.
     analytic: gradients to check instead of backward's (the bug zoo passes its own). The check runs in
     the dtype of params and X: float64 as init_params makes them (float32 only to show why not, eps_sweep).
     Returns {"W1": {"analytic": (d, h), "numeric": (d, h), "rel_error": float}, ...}.
