@@ -24,8 +24,10 @@ Notation (rows are examples, so a layer is z = a @ W + b, exactly as in the deri
                                                         L = mean_i l_i; so dz2 = n dL/dz2, as in the spec's
                                                         steps, and the 1/n is applied in dW and db
 
-A deeper network repeats the hidden layer: W_l, b_l, z_l, a_l for l = 1 .. L, and the output is layer L.
-The keys of the parameter dict are "W1", "b1", ..., "WL", "bL".
+A deeper network repeats the hidden layer: W_l, b_l, z_l, a_l for l = 1, 2, ..., and its last layer,
+number n_layers in the code and L as a subscript (z_L, W_L), is the output. The keys of the parameter
+dict are "W1", "b1", ..., "WL", "bL". Each function starts by checking its inputs; the checks are the
+last section of part one, and a first reading can skip them.
 """
 
 import argparse
@@ -59,7 +61,8 @@ def sigmoid(z):
     """sigma(z) = 1 / (1 + e^-z), for any finite z without overflow or warnings."""
     # e^-z overflows for z < -709. Both branches below only take e^-|z|, which lies in (0, 1]:
     #   z >= 0:  1 / (1 + e^-z)          z < 0:  e^z / (1 + e^z)   (same value, multiplied by e^z / e^z)
-    # e^-|z| underflows to 0 for |z| > 745, and then 0 or 1 is the correctly rounded answer.
+    # e^-|z| underflows (to tiny subnormals for |z| > 708, to 0 for |z| > 745): 0 or 1 is then the
+    # correctly rounded answer, so underflow is allowed here and nowhere else.
     with np.errstate(under="ignore"):
         e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
@@ -70,7 +73,7 @@ def sigmoid_grad(z, a):
 
 
 def relu(z):
-    return np.maximum(z, 0)  # relu(z) = max(z, 0)
+    return np.maximum(z, 0)  # z where z > 0, else 0: no saturation for positive z
 
 
 def relu_grad(z, a):
@@ -109,7 +112,7 @@ ACTIVATIONS = {  # name -> (f, f'); the hidden layers use one of these, the outp
 INIT_STD = {  # name -> standard deviation of W_l, given the layer's fan-in and fan-out
     "he": lambda n_in, n_out: np.sqrt(2 / n_in),  # keeps Var(z) steady through ReLU layers (He et al. 2015)
     "xavier": lambda n_in, n_out: np.sqrt(2 / (n_in + n_out)),  # balances forward and backward (Glorot 2010)
-    "normal": lambda n_in, n_out: 1.0,  # too large: saturates sigmoid/tanh, explodes deep ReLU nets
+    "normal": lambda n_in, n_out: 1.0,  # He's size for 2 inputs, too large for wide layers
     "small": lambda n_in, n_out: 0.01,  # tiny signals: the initial loss is ln 2, gradients vanish with depth
     "zeros": lambda n_in, n_out: 0.0,  # every unit of a layer identical forever: the symmetry problem
 }
@@ -141,19 +144,19 @@ def init_params(sizes, activation="relu", seed=0, init=None):
 
 # --8<-- [start:forward]
 def forward(params, X, activation="relu"):
-    """y_hat = sigmoid(z_L), z_l = a_{l-1} W_l + b_l, a_l = f(z_l), a_0 = X. Returns (y_hat, cache).
+    """z_l = a_{l-1} W_l + b_l and a_l = f(z_l) from a_0 = X up; y_hat = sigmoid(z_L). (y_hat, cache).
 
     cache holds every "z1".."zL" and "a0".."aL" (a0 is X, aL is y_hat): backward needs them all.
     """
     X = check_X(X)
-    L = check_params(params, X.shape[1])
+    n_layers = check_params(params, X.shape[1])  # (checks the keys and shapes, counts the layers)
     f, _ = ACTIVATIONS[check_choice("activation", activation, ACTIVATIONS)]
     cache = {"a0": X}  # (n, d)
-    for l in range(1, L + 1):
-        z = cache[f"a{l - 1}"] @ params[f"W{l}"] + params[f"b{l}"]  # (n, n_l); b broadcasts over rows
+    for l in range(1, n_layers + 1):
+        z = cache[f"a{l - 1}"] @ params[f"W{l}"] + params[f"b{l}"]  # (n, n_l); b adds to every row
         cache[f"z{l}"] = z
-        cache[f"a{l}"] = sigmoid(z) if l == L else f(z)  # the output unit is always a sigmoid
-    return cache[f"a{L}"], cache  # y_hat (n, 1)
+        cache[f"a{l}"] = sigmoid(z) if l == n_layers else f(z)  # the output unit is always a sigmoid
+    return cache[f"a{n_layers}"], cache  # y_hat (n, 1)
 # --8<-- [end:forward]
 
 
@@ -166,15 +169,16 @@ def bce_loss(zL, y):
     """L = -(1/n) sum_i [y_i log(y_hat_i) + (1 - y_i) log(1 - y_hat_i)] with y_hat = sigmoid(zL).
 
     Written with log(sigma(z)) = -softplus(-z) and log(1 - sigma(z)) = -softplus(z), which hold exactly.
-    Why not log(y_hat) directly: sigma(z) rounds to exactly 1.0 once e^-z < 2^-53, i.e. for z > 36.8, and
+    Why not log(y_hat) directly: sigma(z) rounds to exactly 1.0 once e^-z < 2^-53, i.e. for z > 36.7, and
     then log(1 - y_hat) = log(0) = -inf. Clipping y_hat to [1e-15, 1 - 1e-15] hides that, but caps every
     such loss at about 34.5 and zeroes its gradient. From the logit, the loss stays finite and exact:
     about |z| for a confident mistake.
     """
     check_same_shape(y, zL)
     losses = y * softplus(-zL) + (1 - y) * softplus(zL)  # (n, 1): -log of the probability given to y
-    return np.sum(losses / len(losses))  # the mean; divided first, so that the sum cannot overflow
-    # ~ ln 2 = 0.693 while every zL ~ 0, as at a small initialisation
+    # The mean, ~ ln 2 = 0.693 while every zL ~ 0 (a small init); each term is divided by n before
+    # the sum, so that losses near the largest float (1e308) cannot add up to inf.
+    return np.sum(losses / len(losses))
 # --8<-- [end:bce_loss]
 
 
@@ -187,41 +191,42 @@ def backward(params, cache, y, activation="relu"):
     """Gradients of the mean BCE with respect to every parameter, from forward's cache.
 
     Returns {"W1": dW1, "b1": db1, ...}, each the same shape as its parameter. The loop runs
-    l = L, ..., 1; for the two-layer network that is l = 2, then l = 1, and the comments name the
+    l = n_layers, ..., 1; for the two-layer network that is l = 2, then l = 1, and the comments name the
     quantities of that case. Steps (6) and (7) are steps (2) and (3) again, at a0 = X.
     """
     _, f_grad = ACTIVATIONS[check_choice("activation", activation, ACTIVATIONS)]
-    L = len(params) // 2
-    y_hat = cache[f"a{L}"]
+    n_layers = len(params) // 2  # a W and a b per layer
+    y_hat = cache[f"a{n_layers}"]
     check_same_shape(y, y_hat)
     n = y_hat.shape[0]
     grads = {}
-    dz = y_hat - y  # (1) dz2 = y_hat - y: row i is dl_i/dy_hat_i * sigma'(z2_i), simplified  (n, 1)
-    for l in range(L, 0, -1):
-        a_prev = cache[f"a{l - 1}"]  # a1, then a0 = X                                       (n, n_{l-1})
-        grads[f"W{l}"] = a_prev.T @ dz / n  # (2) dW2 = a1^T dz2 / n;  (6) dW1 = X^T dz1 / n   (n_{l-1}, n_l)
-        grads[f"b{l}"] = dz.sum(axis=0, keepdims=True) / n  # (3) db2 = sum dz2 / n;  (7) db1  (1, n_l)
+    dz = y_hat - y  # (1) dz2 = y_hat - y = dl/dy_hat * sigma'(z2), per example        (n, 1)
+    for l in range(n_layers, 0, -1):  # the two-layer network: l = 2, then l = 1
+        a_prev = cache[f"a{l - 1}"]  # a1, then a0 = X                               (n, n_{l-1})
+        grads[f"W{l}"] = a_prev.T @ dz / n  # (2) dW2 = a1^T dz2 / n, (6) dW1 = X^T dz1 / n
+        grads[f"b{l}"] = dz.sum(axis=0, keepdims=True) / n  # (3) db2 = sum dz2 / n, (7) db1
         if l > 1:  # below layer 1 is the input X, which has no parameters to learn
-            da = dz @ params[f"W{l}"].T  # (4) da1 = dz2 W2^T                              (n, n_{l-1})
-            dz = da * f_grad(cache[f"z{l - 1}"], a_prev)  # (5) dz1 = da1 * f'(z1), elementwise  (n, n_{l-1})
+            da = dz @ params[f"W{l}"].T  # (4) da1 = dz2 W2^T                        (n, n_{l-1})
+            dz = da * f_grad(cache[f"z{l - 1}"], a_prev)  # (5) dz1 = da1 * f'(z1)   (n, n_{l-1})
     return grads
 # --8<-- [end:backward]
 
 
 # --8<-- [start:loss_and_grads]
 def loss_and_grads(params, X, y, activation="relu"):
-    """(L, grads): one forward pass, the loss from its logit, one backward pass."""
+    """(L, grads): one forward pass, the loss from its logit, one backward pass. y: (n, 1) or (n,)."""
     X, y = check_Xy(X, y)
     _, cache = forward(params, X, activation)
-    L = len(params) // 2
-    return bce_loss(cache[f"z{L}"], y), backward(params, cache, y, activation)
+    zL = cache[f"z{len(params) // 2}"]  # the output logit                                (n, 1)
+    return bce_loss(zL, y), backward(params, cache, y, activation)
 
 
 def compute_loss(params, X, y, activation="relu"):
     """L alone: the forward pass and the loss, for monitoring (no gradients)."""
     X, y = check_Xy(X, y)
     _, cache = forward(params, X, activation)
-    return bce_loss(cache[f"z{len(params) // 2}"], y)
+    zL = cache[f"z{len(params) // 2}"]  # the output logit                                (n, 1)
+    return bce_loss(zL, y)
 # --8<-- [end:loss_and_grads]
 
 
@@ -239,9 +244,9 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
     """For every parameter: its analytical gradient, its numerical gradient and their max relative error.
 
     Numerical: dL/dtheta ~ (L(theta + eps) - L(theta - eps)) / (2 eps), one entry at a time; the error of
-    this centred difference is O(eps^2), against O(eps) for a one-sided one. Verdicts (cs231n), for
-    float64: rel <= 1e-7 correct; up to 1e-4 fine only if a relu kink lies within eps of an input;
-    up to 1e-2 suspicious; above, wrong.
+    this centred difference is O(eps^2), against O(eps) for a one-sided one. cs231n's rule of thumb for
+    float64: rel <= 1e-7 correct; up to 1e-2 uncomfortable (up to 1e-4 it may be a relu kink); above, wrong.
+    A kink straddled by theta +- eps gives an error of order 1 (kink_sweep shows it).
     analytic: gradients to check instead of backward's (the bug zoo passes its own). The check runs in
     the dtype of params and X: float64 as init_params makes them (float32 only to show why not, eps_sweep).
     Returns {"W1": {"analytic": (d, h), "numeric": (d, h), "rel_error": float}, ...}.
@@ -251,8 +256,8 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
         _, analytic = loss_and_grads(params, X, y, activation)
     theta = {k: v.copy() for k, v in params.items()}  # perturbed in place, one entry at a time
 
-    def loss_at(key, i, value):
-        theta[key].flat[i] = value
+    def loss_at(key, i, value):  # L with one entry of theta set to value; the same loss_and_grads
+        theta[key].flat[i] = value  # as everywhere else (its gradients are not used here)
         return loss_and_grads(theta, X, y, activation)[0]
 
     report = {}
@@ -424,13 +429,13 @@ def layer_sizes(params, n_features):
     """The widths [d, n_1, ..., n_L] of a parameter dict, after checking its keys and shapes."""
     if not isinstance(params, dict) or len(params) < 2:
         raise ValueError("params must be a dict {'W1': ..., 'b1': ..., ..., 'WL': ..., 'bL': ...}")
-    L = (len(params) + 1) // 2  # a W and a b per layer; an odd count means one is missing
-    expected = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
+    n_layers = (len(params) + 1) // 2  # a W and a b per layer; an odd count means one is missing
+    expected = [f"{p}{l}" for l in range(1, n_layers + 1) for p in "Wb"]
     missing, unexpected = [k for k in expected if k not in params], sorted(set(params) - set(expected))
     if missing or unexpected:
         raise ValueError(f"params must have the keys {expected}; missing {missing}, unexpected {unexpected}")
     sizes = [n_features]
-    for l in range(1, L + 1):
+    for l in range(1, n_layers + 1):
         W, b = np.shape(params[f"W{l}"]), np.shape(params[f"b{l}"])
         if len(W) != 2 or W[0] != sizes[-1]:
             raise ValueError(f"params['W{l}'] must have shape ({sizes[-1]}, n_{l}), got {W}"
@@ -439,12 +444,13 @@ def layer_sizes(params, n_features):
             raise ValueError(f"params['b{l}'] must have shape (1, {W[1]}), matching W{l}, got {b}")
         sizes.append(W[1])
     if sizes[-1] != 1:
-        raise ValueError(f"the output layer W{L} must have 1 column (one sigmoid unit), got {sizes[-1]}")
+        raise ValueError(f"the output layer W{n_layers} must have 1 column (one sigmoid unit), "
+                         f"got {sizes[-1]}")
     return sizes
 
 
 def check_params(params, n_features):
-    """The number of layers L, after checking params' keys and shapes against n_features inputs."""
+    """The number of layers, after checking params' keys and shapes against n_features inputs."""
     return len(layer_sizes(params, n_features)) - 1
 
 
@@ -517,7 +523,7 @@ def make_circles(n=200, noise=0.1, seed=0, factor=0.5):
 # --8<-- [start:bug_zoo]
 BUGS = {  # name -> (hidden activation of the network it is planted in, what is wrong)
     "sigma'(a) for sigma'(z)": ("sigmoid", "sigmoid(a) * (1 - sigmoid(a)): the derivative taken at a, not z"),
-    "missing 1/n": ("sigmoid", "db = sum(dz): the bias gradient of the summed loss, the rest of the mean"),
+    "missing 1/n": ("sigmoid", "db = sum(dz) without the 1/n, while dW keeps it"),
     "swapped transpose": ("sigmoid", "dW = dz^T a_prev, which is dW^T: NumPy lets it through for square W"),
     "dropped bias gradient": ("sigmoid", "db = 0: the bias is forgotten in the backward pass"),
     "relu mask from da": ("relu", "dz = da * (da > 0): the ReLU mask taken from the gradient, not from z"),
@@ -528,12 +534,12 @@ BUGS = {  # name -> (hidden activation of the network it is planted in, what is 
 def buggy_backward(params, cache, y, activation, bug):
     """backward, with the planted mistake `bug` (a key of BUGS) in the lines it concerns."""
     _, f_grad = ACTIVATIONS[activation]
-    L = len(params) // 2
+    n_layers = len(params) // 2
     n = len(y)
     scale = 1 if bug == "sum vs mean" else n
     grads = {}
-    dz = cache[f"a{L}"] - y  # (1)
-    for l in range(L, 0, -1):
+    dz = cache[f"a{n_layers}"] - y  # (1)
+    for l in range(n_layers, 0, -1):
         a_prev = cache[f"a{l - 1}"]
         square = a_prev.shape[1] == dz.shape[1]
         dW = dz.T @ a_prev if bug == "swapped transpose" and square else a_prev.T @ dz  # (2)
@@ -610,14 +616,15 @@ def pct(x):
     return f"{100 * x:.1f} %"
 
 
-def grad_norms(params, X, y, activation):
-    """[||dW_1||, ..., ||dW_L||]: the Frobenius norm of each layer's weight gradient."""
+def grad_rms(params, X, y, activation):
+    """For each layer l, the root-mean-square of the entries of dL/dW_l: the typical gradient of one
+    weight, which compares layers of different shapes fairly (a norm would grow with the layer's size)."""
     _, grads = loss_and_grads(params, X, y, activation)
-    return [float(np.linalg.norm(grads[f"W{l}"])) for l in range(1, len(params) // 2 + 1)]
+    return [float(np.sqrt(np.mean(grads[f"W{l}"] ** 2))) for l in range(1, len(params) // 2 + 1)]
 
 
 def hidden_activity(params, X, activation="relu"):
-    """[(n, n_l) boolean array: z_l > 0] for every hidden layer l = 1 .. L-1."""
+    """[(n, n_l) boolean array: z_l > 0] for every hidden layer l (all but the output layer)."""
     _, cache = forward(params, X, activation)
     return [cache[f"z{l}"] > 0 for l in range(1, len(params) // 2)]
 
@@ -629,9 +636,8 @@ def dead_fraction(params, X):
 
 
 def verdict(rel):
-    """cs231n's reading of a float64 relative error."""
-    return ("correct" if rel <= 1e-7 else "fine only across a relu kink" if rel <= 1e-4
-            else "suspicious" if rel <= 1e-2 else "wrong")
+    """cs231n's reading of a float64 relative error (1e-7 to 1e-4 may also be a relu kink)."""
+    return "correct" if rel <= 1e-7 else "uncomfortable" if rel <= 1e-2 else "wrong"
 
 
 def moons_bayes_accuracy(X, y, noise):
@@ -676,12 +682,12 @@ def plot_field(ax, params, activation, train_set, test_set=None, title=""):
     (x0, y0), (x1, y1) = everything.min(axis=0) - 0.4, everything.max(axis=0) + 0.4
     gx, gy = np.meshgrid(np.linspace(x0, x1, 150), np.linspace(y0, y1, 150))
     p = predict_proba(params, np.column_stack([gx.ravel(), gy.ravel()]), activation).reshape(gx.shape)
-    field = ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.75)
+    field = ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.2)
     if test_set is not None:
         Xt, yt = test_set
-        ax.scatter(Xt[:, 0], Xt[:, 1], c=yt.ravel(), cmap="RdBu_r", vmin=0, vmax=1, s=6, marker="x",
-                   linewidths=0.6, alpha=0.6, label="test")
+        ax.scatter(Xt[:, 0], Xt[:, 1], c=yt.ravel(), cmap="RdBu_r", vmin=0, vmax=1, s=9, marker="x",
+                   linewidths=0.8, alpha=0.9, label="test")
     ax.scatter(X[:, 0], X[:, 1], c=y.ravel(), cmap="RdBu_r", vmin=0, vmax=1, s=14, edgecolors="k",
                linewidths=0.4, label="train")
     ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", xlim=(x0, x1), ylim=(y0, y1))
@@ -707,6 +713,7 @@ def experiment_nonlinear(figdir, quick=False):
                          pct(hist["val_acc"][-1]), reached[0] if reached else "never"])
     moons_test = TASKS["moons"][1]
     bayes = moons_bayes_accuracy(*moons_test, noise=0.2)
+    line = {task: train(*TASKS[task][0], [2, 1], epochs=epochs)[1]["loss"][-1] for task in ("moons", "xor")}
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
     for ax, task in zip(axes, ("moons", "xor"), strict=True):
@@ -716,6 +723,7 @@ def experiment_nonlinear(figdir, quick=False):
             ax.plot(e, hist["loss"], color=ACTIVATION_COLORS[act], label=f"{act}: training")
             ax.plot(e, hist["val_loss"], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: held-out")
         ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
+        ax.axhline(line[task], color="k", lw=0.8, ls="-.", label="best straight line (logistic regr.)")
         ax.set(title=f"{task}: network [2, 16, 1], full-batch gradient descent, lr 4",
                xlabel="epoch (one gradient step each)", ylabel="mean binary cross-entropy (nats)",
                yscale="log")
@@ -724,26 +732,24 @@ def experiment_nonlinear(figdir, quick=False):
     save(fig, figdir, "loss_curve.png")
 
     snapshots = [0, 10, 30, 100, 300, 1000] if not quick else [0, 10, 100]
-    fig = plt.figure(figsize=(12, 8.4), layout="constrained")
-    grid = fig.add_gridspec(2, len(snapshots), height_ratios=[2.2, 1])
-    half = len(snapshots) // 2
-    for i, task in enumerate(("moons", "xor")):
+    fig = plt.figure(figsize=(12, 8.3), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[2.2, 1])
+    axes = top.subplots(1, 2)
+    for ax, task in zip(axes, ("moons", "xor"), strict=True):
         params, hist = runs[task, "relu"]
-        ax = fig.add_subplot(grid[0, half * i:half * (i + 1)])
         field = plot_field(ax, params, "relu", *TASKS[task],
                            title=f"{task}, relu [2, 16, 1]: held-out accuracy {pct(hist['val_acc'][-1])}")
         ax.legend(loc="lower left", fontsize=8)
-    fig.colorbar(field, ax=fig.axes[-1], label="$\\hat y = P(y = 1 \\mid x)$", shrink=0.8)
+    top.colorbar(field, ax=axes, label="$\\hat y = P(y = 1 \\mid x)$", shrink=0.8)
+    top.suptitle("The learned probability field: blue class 0, red class 1, black line $\\hat y = 0.5$")
     params = init_params([2, 16, 1], "relu")
-    for j, epoch in enumerate(snapshots):
+    for ax, (j, epoch) in zip(bottom.subplots(1, len(snapshots)), enumerate(snapshots), strict=True):
         if epoch:
             params, _ = train(*TASKS["moons"][0], [2, 16, 1], "relu", epochs=epoch - snapshots[j - 1],
                               params=params)
-        ax = fig.add_subplot(grid[1, j])
         plot_field(ax, params, "relu", TASKS["moons"][0], title=f"after {epoch} epochs")
-        ax.set(xlabel="", ylabel="", xticks=[], yticks=[])
-    fig.suptitle("The learned probability field (blue: class 0, red: class 1, black line: $\\hat y = 0.5$);\n"
-                 "below, how the moons boundary forms during training (relu, lr 4)")
+        ax.set(xlabel="", ylabel="", xticks=[], yticks=[], aspect="equal")
+    bottom.suptitle("How the moons boundary forms during training (relu [2, 16, 1], lr 4)")
     save(fig, figdir, "decision_boundary.png")
 
     table = markdown_table(["task", "hidden activation", "training loss", "held-out loss",
@@ -784,6 +790,13 @@ def kink_sweep(distances, eps=1e-5):
         kinked["b1"][0, 0] -= z1[0, 0] - distance  # now z1[0, 0] = distance
         errors.append(max_rel_error(gradient_check(kinked, X, y, "relu", eps)))
     return errors
+
+
+def draw_thresholds(ax, x_right):
+    """cs231n's verdict thresholds as labelled horizontal lines, labels ending at x_right."""
+    for level, text in [(1e-7, "1e-7: correct below"), (1e-2, "1e-2: wrong above")]:
+        ax.axhline(level, color="gray", ls="--", lw=0.8)
+        ax.text(x_right, level * 1.4, text, ha="right", fontsize=8, color="dimgray")
 
 
 def experiment_gradient_check(figdir, quick=False):
@@ -828,13 +841,9 @@ def experiment_gradient_check(figdir, quick=False):
     ax = axes[0, 1]
     keys = list(reports["relu"])
     for i, (act, report) in enumerate(reports.items()):
-        ax.bar(np.arange(len(keys)) + (i - 1) * 0.27, [report[k]["rel_error"] for k in keys], width=0.27,
-               color=ACTIVATION_COLORS[act], label=act)
-    thresholds = [(1e-7, "1e-7: correct below"), (1e-4, "1e-4: suspicious above"),
-                  (1e-2, "1e-2: wrong above")]
-    for level, text in thresholds:
-        ax.axhline(level, color="gray", ls="--", lw=0.8)
-        ax.text(len(keys) - 0.5, level * 1.3, text, ha="right", fontsize=8, color="dimgray")
+        ax.plot(np.arange(len(keys)) + (i - 1) * 0.15, [report[k]["rel_error"] for k in keys], "o", ms=8,
+                color=ACTIVATION_COLORS[act], label=act)
+    draw_thresholds(ax, len(keys) - 0.5)
     ax.set(yscale="log", ylim=(1e-13, 1), xticks=range(len(keys)), xticklabels=keys,
            xlabel="parameter tensor", ylabel="max relative error |a - n| / (|a| + |n|)",
            title="Relative error per tensor, with cs231n's thresholds")
@@ -858,8 +867,7 @@ def experiment_gradient_check(figdir, quick=False):
     distances = np.logspace(-10, -1, 10 if quick else 19)
     ax.plot(distances, kink_sweep(distances), "o-", color=ACTIVATION_COLORS["relu"])
     ax.axvline(1e-5, color="k", ls="--", lw=0.8, label="eps = 1e-5")
-    for level in (1e-7, 1e-4, 1e-2):
-        ax.axhline(level, color="gray", ls="--", lw=0.8)
+    draw_thresholds(ax, 1e-1)
     ax.set(xscale="log", yscale="log", xlabel="distance of one relu input z from the kink at 0",
            ylabel="max relative error", title="A relu kink within eps of an input breaks the check")
     ax.legend()
@@ -894,6 +902,10 @@ def experiment_depth(figdir, quick=False):
     rows = [[task] + [f"{pct(a.mean())} ± {100 * a.std():.1f} (min {pct(a.min())})"
                       for a in (summary[task, name] for name in DEPTHS)] for task in TASKS]
     table = markdown_table(["task (held-out accuracy, mean ± std over seeds)"] + list(DEPTHS), rows)
+    at_default = [accuracy(train(*TASKS["xor"][0], DEPTHS["3 layers"], "relu", epochs=epochs, seed=seed)[0],
+                           *TASKS["xor"][1], "relu") for seed in seeds]
+    table += ("\n\nThe same 3-layer networks on XOR at train's default lr 4: held-out accuracy "
+              + ", ".join(pct(a) for a in at_default) + " for seeds " + ", ".join(map(str, seeds)) + ".")
 
     fig, axes = plt.subplots(len(TASKS), 1 + len(DEPTHS), figsize=(14, 10), layout="constrained",
                              gridspec_kw={"width_ratios": [1.1] + [1] * len(DEPTHS)})
@@ -909,7 +921,7 @@ def experiment_depth(figdir, quick=False):
         ax.axhline(0.5, color="gray", lw=0.8, ls=":")
         for ax, name in zip(row[1:], DEPTHS, strict=True):
             plot_field(ax, models[task, name], "relu", *TASKS[task],
-                       title=f"{task}, {name}: {pct(acc[task, name, 0])}")
+                       title=f"{task}, {name}, seed 0: {pct(acc[task, name, 0])}")
     fig.suptitle("Depth: a single layer can only draw a straight line; one hidden layer bends it")
     save(fig, figdir, "depth_comparison.png")
     xor = summary["xor", "1 layer (logistic regression)"].mean(), summary["xor", "2 layers"].mean()
@@ -922,53 +934,59 @@ HIDDEN_LAYERS = (2, 4, 6, 8)  # deep networks of width 32
 
 
 def experiment_vanishing(figdir, quick=False):
-    """||dW_l|| for every layer l at initialisation (geometric mean over seeds), and over early training."""
+    """The typical gradient of a weight in each layer at initialisation (geometric mean over seeds),
+    for deep networks, and in the first and last layer over early training."""
     plt = pyplot()
     X, y = TASKS["moons"][0]
     seeds = range(2 if quick else 5)
-    def mean_norms(act, k):  # geometric mean over seeds of each layer's ||dW_l||
-        logs = [np.log(grad_norms(init_params([2] + [32] * k + [1], act, s), X, y, act)) for s in seeds]
+
+    def mean_rms(act, k):  # geometric mean over seeds of each layer's RMS gradient
+        logs = [np.log(grad_rms(init_params([2] + [32] * k + [1], act, s), X, y, act)) for s in seeds]
         return np.exp(np.mean(logs, axis=0))
 
-    norms = {(act, k): mean_norms(act, k) for act in ACTIVATIONS for k in HIDDEN_LAYERS}
-    rows = [[act] + [f"{norms[act, k][0] / norms[act, k][-1]:.1e}" for k in HIDDEN_LAYERS]
-            for act in ACTIVATIONS]
+    rms = {(act, k): mean_rms(act, k) for act in ACTIVATIONS for k in HIDDEN_LAYERS}
+    rows = [[act] + [f"{rms[act, k][0] / rms[act, k][-1]:.1e}" for k in HIDDEN_LAYERS] for act in ACTIVATIONS]
     table = markdown_table(["hidden activation (default init)"]
-                           + [f"{k} hidden layers: ‖dW1‖ / ‖dW{k + 1}‖" for k in HIDDEN_LAYERS], rows)
+                           + [f"{k} hidden layers: layer 1 / layer {k + 1}" for k in HIDDEN_LAYERS], rows)
+    deepest = HIDDEN_LAYERS[-1]
+    factor = {act: (rms[act, deepest][-1] / rms[act, deepest][0]) ** (1 / deepest) for act in ACTIVATIONS}
+    table += ("\n\nWith 8 hidden layers, the gradient shrinks on its way down by a factor of "
+              + ", ".join(f"{factor[act]:.1f} ({act})" for act in ACTIVATIONS) + " per layer, on average.")
 
-    epochs, deepest = (20 if quick else 100), HIDDEN_LAYERS[-1]
+    epochs = 20 if quick else 100
     sizes = [2] + [32] * deepest + [1]
     during = {}
     for act in ACTIVATIONS:
         params, during[act] = init_params(sizes, act), []
         for _ in range(epochs + 1):
-            during[act].append(grad_norms(params, X, y, act))
+            during[act].append(grad_rms(params, X, y, act))
             params, _ = train(X, y, sizes, act, lr=0.1, epochs=1, params=params)
 
+    ylabel = "RMS of the entries of $\\partial L / \\partial W_l$"
     fig, axes = plt.subplots(1, 4, figsize=(17, 4.8), layout="constrained")
     for ax, act in zip(axes[:3], ACTIVATIONS, strict=True):
         for k, color in zip(HIDDEN_LAYERS, ["#9ecae1", "#4292c6", "#2171b5", "#08306b"], strict=True):
-            ax.plot(range(1, k + 2), norms[act, k], "o-", color=color, ms=4, label=f"{k} hidden layers")
+            ax.plot(range(1, k + 2), rms[act, k], "o-", color=color, ms=4, label=f"{k} hidden layers")
         if act == "sigmoid":
-            last = norms[act, deepest][-1]
+            last = rms[act, deepest][-1]
             ax.plot(range(1, deepest + 2), [last * 0.25 ** (deepest + 1 - l) for l in range(1, deepest + 2)],
-                    "k:", label="slope: x 1/4 per layer (max of sigma')")
-        ax.set(yscale="log", xlabel="layer l (1 = next to the input)", ylabel="‖dL/dW_l‖ at initialisation",
+                    "k:", label="slope $\\times 1/4$ per layer ($\\max \\sigma'$)")
+        ax.set(yscale="log", xlabel="layer $l$ (1 = next to the input)", ylabel=ylabel + " at init",
                title=f"{act} ({'He' if act == 'relu' else 'Xavier'} init), mean of {len(seeds)} seeds",
                ylim=(1e-9, 10))
         ax.legend(fontsize=8, loc="lower right")
     ax = axes[3]
     for act in ACTIVATIONS:
-        g = np.array(during[act])  # (epochs + 1, L)
+        g = np.array(during[act])  # (epochs + 1, number of layers)
         ax.plot(g[:, 0], color=ACTIVATION_COLORS[act], label=f"{act}: layer 1")
         ax.plot(g[:, -1], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: layer {deepest + 1}")
-    ax.set(yscale="log", xlabel="epoch (full-batch gradient descent, lr 0.1)", ylabel="‖dL/dW_l‖",
-           title=f"Layers 1 and {deepest + 1} while training", ylim=(1e-9, 10))
+    ax.set(yscale="log", xlabel="epoch (full-batch gradient descent, lr 0.1)", ylabel=ylabel,
+           title=f"{deepest} hidden layers of 32: layers 1 and {deepest + 1} while training", ylim=(1e-9, 10))
     ax.legend(fontsize=8, ncol=3, loc="lower right")
     fig.suptitle("Vanishing gradients: with sigmoid the gradient shrinks layer by layer on its way back")
     save(fig, figdir, "vanishing_gradients.png")
-    return {"vanishing": table}, (f"{deepest} hidden layers, ‖dW1‖/‖dW_last‖ at init: sigmoid "
-                                  f"{rows[0][-1]}, relu {rows[1][-1]}")
+    return {"vanishing": table}, (f"{deepest} hidden layers, layer 1 / layer {deepest + 1} gradient at init: "
+                                  f"sigmoid {rows[0][-1]}, relu {rows[1][-1]}")
 
 
 # --- 5. initialisation and dead neurons --------------------------------------------------------------
