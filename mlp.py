@@ -845,7 +845,7 @@ def experiment_gradient_check(figdir, quick=False):
                 color=ACTIVATION_COLORS[act], label=act)
     draw_thresholds(ax, len(keys) - 0.5)
     ax.set(yscale="log", ylim=(1e-13, 1), xticks=range(len(keys)), xticklabels=keys,
-           xlabel="parameter tensor", ylabel="max relative error |a - n| / (|a| + |n|)",
+           xlabel="parameter tensor", ylabel="max relative error |a − g| / (|a| + |g|)",
            title="Relative error per tensor, with cs231n's thresholds")
     ax.legend(loc="upper left")
 
@@ -981,8 +981,8 @@ def experiment_vanishing(figdir, quick=False):
         ax.plot(g[:, 0], color=ACTIVATION_COLORS[act], label=f"{act}: layer 1")
         ax.plot(g[:, -1], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: layer {deepest + 1}")
     ax.set(yscale="log", xlabel="epoch (full-batch gradient descent, lr 0.1)", ylabel=ylabel,
-           title=f"{deepest} hidden layers of 32: layers 1 and {deepest + 1} while training", ylim=(1e-9, 10))
-    ax.legend(fontsize=8, ncol=3, loc="lower right")
+           title=f"Layers 1 and {deepest + 1} while training", ylim=(1e-9, 10))
+    ax.legend(fontsize=8, ncol=3, loc="lower right", title=f"{deepest} hidden layers of 32 units")
     fig.suptitle("Vanishing gradients: with sigmoid the gradient shrinks layer by layer on its way back")
     save(fig, figdir, "vanishing_gradients.png")
     return {"vanishing": table}, (f"{deepest} hidden layers, layer 1 / layer {deepest + 1} gradient at init: "
