@@ -371,7 +371,7 @@ def check_X(X, name="X"):
     """X as a finite float array (n, d) with n, d >= 1; integers and booleans become float64."""
     X = np.asarray(X)
     if X.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
+        raise ValueError(f"{name} must be numeric (real numbers), got dtype {X.dtype}")
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D, (n_examples, n_features), got shape {X.shape}")
     if X.size == 0:

@@ -10,7 +10,8 @@ digits (machine epsilon u = 2.2e-16), so two ways of computing the same formula 
 a centred finite difference with step eps = 1e-5 agrees with the true derivative to ~1e-7 relative
 (cs231n's threshold for "correct"); a planted mistake gives an error of order 1.
 
-Run: /work/venv/bin/python -m pytest -W error test_mlp.py   (about two seconds)
+Run: python -m pytest   (about half a minute: the browser test of the site takes 15 s, two quick runs of
+the experiments 7 s, the mkdocs builds a few more; everything else about two seconds)
 """
 
 import contextlib
@@ -158,18 +159,19 @@ INIT_STDS = {  # init -> expected std of W for fan-in n_in and fan-out n_out, fr
 
 @pytest.mark.parametrize("init", list(INIT_STDS))
 def test_init_std_on_a_large_layer(init):
-    """The sample std of a 1000 x 500 weight matrix matches the formula.
+    """The sample std of a 1000 x 500 and a 500 x 300 weight matrix matches the formula for each.
 
-    With N = 500,000 independent normal draws, the sample std has relative standard error 1/sqrt(2N)
+    With N = 500,000 (150,000) independent normal draws, the sample std has relative standard error 1/sqrt(2N)
     = 0.1 % and the mean has standard error std/sqrt(N); 5 standard errors (0.5 %) can only fail by
     chance with probability < 1e-6, yet He (0.0447) and Xavier (0.0365) here differ by 20 %, so
     swapping fan_in for fan_in + fan_out, or a variance for a std, is caught.
     """
     n_in, n_out = 1000, 500
-    W = mlp.init_params([n_in, n_out, 1], "relu", seed=0, init=init)["W1"]
-    expected, N = INIT_STDS[init](n_in, n_out), W.size
-    assert abs(W.std() / expected - 1) < 5 / math.sqrt(2 * N)
-    assert abs(W.mean()) < 5 * expected / math.sqrt(N)
+    params = mlp.init_params([n_in, n_out, 300, 1], "relu", seed=0, init=init)
+    for W, (fan_in, fan_out) in [(params["W1"], (n_in, n_out)), (params["W2"], (n_out, 300))]:
+        expected, N = INIT_STDS[init](fan_in, fan_out), W.size  # each layer its own fan-in and fan-out
+        assert abs(W.std() / expected - 1) < 5 / math.sqrt(2 * N)
+        assert abs(W.mean()) < 5 * expected / math.sqrt(N)
 
 
 DEFAULT_INITS = [("relu", "he"), ("sigmoid", "xavier"), ("tanh", "xavier")]
@@ -218,13 +220,21 @@ def test_zeros_init_sigmoid_units_stay_identical_the_symmetry_problem():
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_zeros_init_tanh_and_relu_never_move(activation):
-    """Worse than symmetric: tanh(0) = 0 and relu'(0) = 0, so with zero weights every hidden gradient is
-    exactly 0 and the hidden layer never changes; only the output bias learns (the class balance)."""
+    """Worse than symmetric: with zero weights every hidden activation is tanh(0) = relu(0) = 0, so every
+    dW = a^T dz / n is 0, and da = dz W^T is 0 as well: the hidden layer never changes, whatever the
+    derivative at 0; only the output bias learns (the class balance)."""
     X, y = mlp.make_moons(100, 0.2, seed=0)
     y = y[:, 0] * (np.arange(100) % 3 == 0)  # keep a third of the 1s: imbalanced, so the output bias moves
     params, _ = mlp.train(X, y, [2, 8, 1], activation, epochs=20, init="zeros")
     assert not params["W1"].any() and not params["b1"].any() and not params["W2"].any()
     assert params["b2"][0, 0] < 0  # it did learn something: the (now rarer) class 1 is less likely
+
+
+def test_relu_derivative_at_its_kink_is_zero():
+    """relu has no derivative at 0; mlp.py picks 0 (a unit exactly at its kink counts as off), as its
+    comment and the dead-unit count say. A mask built with z >= 0 would pick 1."""
+    assert not mlp.relu_grad(np.zeros((1, 3)), np.zeros((1, 3))).any()
+    assert mlp.relu_grad(np.array([[1e-300, -1e-300]]), None).tolist() == [[True, False]]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -301,6 +311,9 @@ def test_staged_output_gradient_equals_fused_y_hat_minus_y():
     np.testing.assert_allclose(staged, (y_hat - y) / n, rtol=1e-12)
     _, cache = mlp.forward(params, X, "sigmoid")
     np.testing.assert_allclose(n * staged, cache["a2"] - y, rtol=1e-12)  # what step (1) computes, per example
+    grads = mlp.backward(params, cache, y, "sigmoid")  # and steps (2), (3) from the staged dL/dz2:
+    np.testing.assert_allclose(grads["W2"], cache["a1"].T @ staged, rtol=1e-12)
+    np.testing.assert_allclose(grads["b2"], staged.sum(axis=0, keepdims=True), rtol=1e-12)
 
 
 def test_bce_loss_derivative_numerically_is_y_hat_minus_y_over_n():
@@ -402,12 +415,26 @@ def test_deep_sigmoid_tiny_gradients_fail_1e7_only_by_round_off():
 
 def test_gradient_check_leaves_params_untouched():
     """gradient_check perturbs a copy, one entry at a time, and must restore each: a check that forgets
-    to restore (or perturbs the caller's arrays) corrupts the network it is checking."""
+    to restore (or perturbs the caller's arrays) corrupts the network it is checking. The caller's
+    arrays are made read-only, so even a perturb-and-restore of them (which leaves the same bits behind)
+    raises."""
     params, X, y = mlp.gradcheck_problem([2, 5, 4, 1], "tanh", n=4, seed=2)
     before = {k: v.copy() for k, v in params.items()}
+    for v in params.values():
+        v.setflags(write=False)
     report = mlp.gradient_check(params, X, y, "tanh")
     assert all(np.array_equal(params[k], before[k]) for k in before)
     assert all(r["numeric"].shape == params[k].shape for k, r in report.items())
+
+
+def test_gradient_check_reports_the_worst_entry():
+    """rel_error is the max over a tensor's entries: one wrong entry of ten must show. A mean (or a
+    norm of the whole tensor) would dilute it below the threshold."""
+    params, X, y = mlp.gradcheck_problem([2, 5, 4, 1], "tanh", n=8, seed=GRADCHECK_SEED)
+    _, grads = mlp.loss_and_grads(params, X, y, "tanh")
+    grads["W1"] = grads["W1"].copy()
+    grads["W1"].flat[0] *= 1.1  # 10 % off: relative error 0.1 / 2.1 = 0.048 on that entry
+    assert mlp.gradient_check(params, X, y, "tanh", analytic=grads)["W1"]["rel_error"] > 0.04
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -425,6 +452,8 @@ def test_gradient_check_catches_planted_bug(bug):
     if activation == "relu":
         assert min(np.abs(cache[f"z{l}"]).min() for l in (1, 2)) > KINK_MARGIN  # no kink within eps
     real = mlp.backward(params, cache, y, activation)
+    entries = np.abs(np.concatenate([g.ravel() for g in real.values()]))
+    assert entries[entries > 0].min() > 1e-5  # no vanishing entry whose round-off could reach 1e-7
     buggy = mlp.buggy_backward(params, cache, y, activation, bug)
     assert any(not np.allclose(buggy[k], real[k], rtol=1e-6, atol=0) for k in real), "the bug changes nothing"
 
@@ -680,6 +709,47 @@ def test_train_history_matches_documented_meaning():
     assert history["val_acc"][-1] == mlp.accuracy(params3, X_val, y_val, "relu")
 
 
+def test_minibatch_epochs_partition_the_data(monkeypatch):
+    """With batch_size 4 and n = 10, each epoch takes the batches 4, 4, 2 (the short last batch is not
+    dropped), covers every row exactly once, reshuffles between epochs (the same order every epoch is a
+    classic slip), and records the mean loss weighted by batch size."""
+    n = 10
+    X = np.column_stack([np.arange(n) / n, np.zeros(n)])  # the first column tells which row it is
+    y = np.arange(n) % 2
+    seen, real_step = [], mlp.gd_step
+
+    def spy(params, Xb, yb, activation, lr):
+        loss = real_step(params, Xb, yb, activation, lr)
+        seen.append((np.rint(Xb[:, 0] * n).astype(int), loss))
+        return loss
+
+    monkeypatch.setattr(mlp, "gd_step", spy)
+    _, history = mlp.train(X, y, [2, 3, 1], epochs=2, batch_size=4, lr=0.1)
+    epochs = [seen[:3], seen[3:]]
+    assert len(seen) == 6
+    for e, batches in enumerate(epochs):
+        assert [len(rows) for rows, _ in batches] == [4, 4, 2]
+        assert sorted(np.concatenate([rows for rows, _ in batches])) == list(range(n))
+        assert history["loss"][e] == pytest.approx(sum(len(r) * loss for r, loss in batches) / n, rel=1e-14)
+    assert not np.array_equal(*(np.concatenate([rows for rows, _ in b]) for b in epochs))
+
+
+def test_validation_accuracy_is_measured_on_the_validation_set():
+    """With the training set's labels flipped as validation data, validation accuracy must be exactly
+    1 - training accuracy: measuring it on the training data by mistake would give them equal."""
+    X, y = mlp.make_xor(200, 0.2)
+    _, history = mlp.train(X, y, [2, 8, 1], "relu", epochs=3, seed=2, X_val=X, y_val=1 - y)
+    params, _ = mlp.train(X, y, [2, 8, 1], "relu", epochs=3, seed=2)
+    assert history["val_acc"][-1] == pytest.approx(1 - mlp.accuracy(params, X, y, "relu"), abs=1e-15)
+
+
+def test_predict_at_exactly_one_half_is_class_one():
+    """predict is y_hat >= 0.5 (z >= 0), as documented: all-zero parameters give y_hat = 0.5 exactly."""
+    zero = {k: np.zeros_like(v) for k, v in P.items()}
+    assert (mlp.predict_proba(zero, X4) == 0.5).all()
+    assert (mlp.predict(zero, X4) == 1.0).all()
+
+
 def test_train_copies_the_callers_params():
     """train(params=...) starts from a copy: the caller's arrays are untouched (a function that trains
     them in place would silently change the caller's "initial" network), and starting from
@@ -755,6 +825,7 @@ BAD_X = {
     "no rows": (np.empty((0, 2)), r"X is empty"),
     "no columns": (np.empty((4, 0)), r"X is empty"),
     "strings": (np.array([["1", "0"]] * 4), r"X must be numeric"),
+    "complex": (X4 + 1j, r"X must be numeric \(real numbers\), got dtype complex128"),
     "NaN": (with_entry(X4, np.nan), r"X contains NaN or inf"),
     "-inf": (with_entry(X4, -np.inf), r"X contains NaN or inf"),
 }
@@ -815,6 +886,7 @@ BAD_SIZES = {
     "zero width": ([2, 0, 1], r"every width in sizes must be a positive integer"),
     "negative width": ([2, -4, 1], r"every width in sizes must be a positive integer"),
     "fractional width": ([2, 2.5, 1], r"every width in sizes must be a positive integer"),
+    "a boolean width": ([2, True, 1], r"every width in sizes must be a positive integer"),
     "two outputs": ([2, 8, 2], r"the output width sizes\[-1\] must be 1"),
 }
 
@@ -855,21 +927,23 @@ def test_unknown_activation_rejected(caller, activation):
 
 @pytest.mark.parametrize("caller", ["init_params", "train"])
 def test_unknown_init_rejected(caller):
+    """An init name that does not exist (here PyTorch's name for He) must not fall back to a default."""
     with pytest.raises(ValueError, match=r"unknown init 'kaiming'; expected one of"):
         CHOICE_CALLERS[caller]("relu", "kaiming")
 
 
 BAD_SETTINGS = [  # (name, value): each must be rejected with "<name> must be ..., got <value>"
-    ("lr", 0), ("lr", -1), ("lr", float("nan")), ("lr", float("inf")), ("lr", "0.1"),
-    ("epochs", 0), ("epochs", -3), ("epochs", 2.5),
-    ("batch_size", 0), ("batch_size", -8),
+    ("lr", 0), ("lr", -1), ("lr", float("nan")), ("lr", float("inf")), ("lr", "0.1"), ("lr", True),
+    ("epochs", 0), ("epochs", -3), ("epochs", 2.5), ("epochs", True),
+    ("batch_size", 0), ("batch_size", -8), ("batch_size", True),
 ]
 
 
 @pytest.mark.parametrize(("name", "value"), BAD_SETTINGS, ids=[f"{n}={v!r}" for n, v in BAD_SETTINGS])
 def test_bad_training_settings_rejected(name, value):
     """lr = nan would train to NaN silently, lr = 0 or epochs = 0 would "train" without moving, and
-    "0.1" (a string from a config file) would fail deep inside with a TypeError: reject all at once."""
+    "0.1" (a string from a config file) would fail deep inside with a TypeError: reject all at once.
+    True is an int to Python (True == 1), but epochs=True is a mistake, not one epoch."""
     expected = "a positive finite number" if name == "lr" else "an integer >= 1"
     with pytest.raises(ValueError, match=rf"{name} must be {expected}, got {re.escape(repr(value))}"):
         mlp.train(X4, Y4, [2, 3, 1], **{"epochs": 1, name: value})
@@ -975,6 +1049,9 @@ def test_fill_markers_replaces_only_between_markers_and_is_idempotent():
     assert sections(once) == tables
     assert mlp.fill_markers(once, tables) == once
     assert "old a" not in once
+    small = "a\n<!-- --8<-- [start:t] -->\nold\n<!-- --8<-- [end:t] -->\nb\n"  # and to the byte:
+    assert mlp.fill_markers(small, {"t": "| x |"}) == (
+        "a\n<!-- --8<-- [start:t] -->\n| x |\n<!-- --8<-- [end:t] -->\nb\n")
 
 
 @pytest.mark.parametrize("broken, message", [
@@ -1013,8 +1090,13 @@ def two_quick_runs(tmp_path_factory):
     """python mlp.py --quick, twice, each into a fresh folder (a few seconds each)."""
     outs = [tmp_path_factory.mktemp(f"run{i}") for i in (1, 2)]
     lines = []
-    for out in outs:
-        mlp.run_all(out, quick=True, log=lines.append)
+    # -W error does not reach the worker processes that run the experiments: this does.
+    saved, os.environ["PYTHONWARNINGS"] = os.environ.get("PYTHONWARNINGS"), "error"
+    try:
+        for out in outs:
+            mlp.run_all(out, quick=True, log=lines.append)
+    finally:
+        os.environ.pop("PYTHONWARNINGS") if saved is None else os.environ.update(PYTHONWARNINGS=saved)
     return outs, lines
 
 
@@ -1033,6 +1115,19 @@ def test_a_run_writes_every_figure_and_table(two_quick_runs):
     assert all(table.startswith("| ") for table in tables.values())
     assert prose(text) == prose(LOG.read_text())
     assert len(lines) == 2 * (len(mlp.EXPERIMENTS) + 1) and lines[len(mlp.EXPERIMENTS)].startswith("done in")
+    # The tables say what the experiments found, even in a quick run: a ratio computed upside down or
+    # from the wrong layers would not show deep sigmoid nets vanishing and relu nets not.
+    ratios = {row.split(" | ")[0].strip("| "): float(row.rstrip(" |").split(" | ")[-1])
+              for row in tables["vanishing"].splitlines()[2:5]}
+    assert ratios["sigmoid"] < 1e-3 < 1e-1 < ratios["relu"] and ratios["tanh"] > 1e-1
+
+
+def test_bayes_accuracy_of_the_experiments_matches_the_tests_own():
+    """The Bayes limit printed under the non-linear task table is computed by mlp.moons_bayes_accuracy;
+    the test above computes it independently. They must agree (to the grid's resolution): a comparison
+    written the wrong way round would report the worst classifier, about 3 %."""
+    X, y = moons_test_set()
+    assert mlp.moons_bayes_accuracy(X, y, MOONS_NOISE) == pytest.approx(moons_bayes_accuracy(), abs=2e-3)
 
 
 def test_two_runs_write_the_same_bytes(two_quick_runs):
@@ -1093,12 +1188,23 @@ QUOTED_REGION = re.compile(
 
 
 def build_site(project: Path, site_dir: Path) -> subprocess.CompletedProcess:
-    """`mkdocs build --strict` of the project in `project` into `site_dir`."""
+    """`mkdocs build --strict -f project/mkdocs.yml` into `site_dir`, run from another folder: the hook
+    must resolve every quoted path from the project, not from wherever mkdocs happens to be started."""
     return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
-        cwd=project, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(project / "mkdocs.yml"),
+         "--site-dir", str(site_dir)],
+        cwd=site_dir.parent, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
         capture_output=True, text=True, timeout=120,
     )
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    """The real site, built once for the tests that read its pages."""
+    site = tmp_path_factory.mktemp("built") / "site"
+    result = build_site(ROOT, site)
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
+    return site
 
 
 def copy_site_project(dest: Path) -> Path:
@@ -1129,9 +1235,36 @@ def assert_build_fails(project: Path, site_dir: Path, *expected: str) -> None:
 
 # --- the build --------------------------------------------------------------------------------
 
-def test_docs_build_strict(tmp_path):
-    result = build_site(ROOT, tmp_path / "site")
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
+def test_docs_build_strict(built_site):
+    """The README's `mkdocs build --strict` passes: no missing page, figure, anchor or quoted region."""
+    assert (built_site / "index.html").is_file()
+
+
+def test_quoted_code_carries_its_real_line_numbers(built_site):
+    """A block that quotes a region of mlp.py is numbered with mlp.py's own line numbers, so a reader
+    can find each line in the file: the first numbered line must be that line of mlp.py."""
+    source = (ROOT / "mlp.py").read_text(encoding="utf-8").splitlines()
+    checked = 0
+    for page in sorted(built_site.glob("*.html")):
+        pattern = r'<span class="filename">mlp\.py</span>(.*?)</table>'
+        blocks = re.findall(pattern, page.read_text(encoding="utf-8"), re.S)
+        for block in blocks:
+            first = int(re.search(r'href="#__codelineno-\d+-(\d+)"', block)[1])
+            code = html.unescape(re.sub(r"<[^>]+>", "", block.split('<td class="code">', 1)[1]))
+            assert code.strip("\n").split("\n")[0].strip() == source[first - 1].strip(), (page.name, first)
+            checked += 1
+    assert checked >= 10, f"only {checked} quoted blocks found: the pattern no longer matches the pages"
+
+
+def test_api_page_shows_every_public_docstring(built_site):
+    """The API reference is generated from mlp.py: every name in __all__ is there, and so is the first
+    line of its docstring (a hook that dropped the docstrings, or a stale page, fails here)."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", (built_site / "api.html").read_text(encoding="utf-8")))
+    for name in mlp.__all__:
+        assert name in text, name
+        doc = getattr(mlp, name).__doc__
+        if doc:
+            assert doc.strip().splitlines()[0] in text, name
 
 
 def test_quoted_regions_exist():
@@ -1154,18 +1287,22 @@ def test_quoted_regions_exist():
 
 
 def test_missing_snippet_section_fails_build(tmp_path):
+    """check_paths: true in mkdocs.yml: without it, a quoted region that does not exist renders as
+    nothing and the strict build passes; the page would silently lose its code."""
     project = copy_site_project(tmp_path / "project")
     append_to(project / "docs" / "index.md", '```python\n--8<-- "mlp.py:no_such_region"\n```')
     assert_build_fails(project, tmp_path / "site", "no_such_region", "index.md")
 
 
 def test_missing_figure_fails_build(tmp_path):
+    """A figure the page shows but visualizations/ lacks (renamed, not generated) fails the build."""
     project = copy_site_project(tmp_path / "project")
     append_to(project / "docs" / "index.md", "![Missing](visualizations/no_such_figure.png)")
     assert_build_fails(project, tmp_path / "site", "visualizations/no_such_figure.png")
 
 
 def test_figures_are_published(tmp_path):
+    """The hook copies visualizations/ into the site: the pages show the generated files, not copies."""
     project = copy_site_project(tmp_path / "project")
     (project / "visualizations").mkdir(exist_ok=True)
     (project / "visualizations" / "probe_figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
@@ -1176,6 +1313,7 @@ def test_figures_are_published(tmp_path):
 
 
 def test_api_reference_names_missing_function(tmp_path):
+    """A name in __all__ that mlp.py does not define fails the build, naming it."""
     project = copy_site_project(tmp_path / "project")
     mlp = project / "mlp.py"
     mlp.write_text(re.sub(r"(?m)^__all__ = \[", '__all__ = ["no_such_function", ',
@@ -1205,12 +1343,10 @@ def step_blocks(page_html: str) -> dict[int, list[tuple[int, str]]]:
     return blocks
 
 
-def test_backprop_step_blocks_quote_their_tagged_lines(tmp_path):
+def test_backprop_step_blocks_quote_their_tagged_lines(built_site):
     """Each of the seven steps is shown, each block holds a line of mlp.py tagged (N), numbered with
     that line's real number in mlp.py."""
-    result = build_site(ROOT, tmp_path / "site")
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
-    blocks = step_blocks((tmp_path / "site" / "backprop.html").read_text(encoding="utf-8"))
+    blocks = step_blocks((built_site / "backprop.html").read_text(encoding="utf-8"))
     assert sorted(blocks) == list(range(1, 8)), f"steps shown on backprop.html: {sorted(blocks)}"
     source = (ROOT / "mlp.py").read_text(encoding="utf-8").splitlines()
     for step, quoted in blocks.items():
@@ -1356,11 +1492,12 @@ def check_page(context, url: str, layout: str) -> tuple[list[str], int]:
 
 
 @pytest.mark.browser
-def test_site_in_browser(tmp_path):
+def test_site_in_browser(built_site):
+    """Every page, on a desktop and a phone, in headless Chromium with the network cut off: no console
+    error, no request off the local host, every formula typeset by the vendored KaTeX, every image
+    loaded, and the maths/code pairs side by side on a desktop and stacked on a phone."""
     sync_playwright = require_browser()
-    site = tmp_path / "site"
-    result = build_site(ROOT, site)
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
+    site = built_site
 
     problems = []
     with serve(site) as base_url, sync_playwright() as playwright:

@@ -5,8 +5,10 @@
 //   <div class="arithmatex">\[ ... \]</div>     display
 // Material's document$ emits once per page load (and again on every page
 // change if navigation.instant is ever switched on), so this runs each time.
-// A formula KaTeX cannot parse is shown in red as a .katex-error element
-// (throwOnError: false); the browser test fails on any such element.
+// A formula KaTeX cannot parse (a typo, an unknown macro) is left as raw TeX,
+// marked .katex-error and reported on the console: the browser test fails on
+// either. (With throwOnError: false KaTeX would draw an unknown macro in red
+// inside an otherwise normal formula, which no test would notice.)
 document$.subscribe(({ body }) => {
   for (const el of body.querySelectorAll(".arithmatex")) {
     if (el.querySelector(".katex")) continue; // already typeset
@@ -14,6 +16,11 @@ document$.subscribe(({ body }) => {
     const tex = el.textContent
       .trim()
       .replace(display ? /^\\\[|\\\]$/g : /^\\\(|\\\)$/g, "");
-    katex.render(tex, el, { displayMode: display, throwOnError: false });
+    try {
+      katex.render(tex, el, { displayMode: display, throwOnError: true });
+    } catch (err) {
+      el.classList.add("katex-error");
+      console.error(`KaTeX could not typeset ${tex}: ${err.message}`);
+    }
   }
 });
