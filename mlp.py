@@ -623,16 +623,11 @@ def grad_rms(params, X, y, activation):
     return [float(np.sqrt(np.mean(grads[f"W{l}"] ** 2))) for l in range(1, len(params) // 2 + 1)]
 
 
-def hidden_activity(params, X, activation="relu"):
-    """[(n, n_l) boolean array: z_l > 0] for every hidden layer l (all but the output layer)."""
-    _, cache = forward(params, X, activation)
-    return [cache[f"z{l}"] > 0 for l in range(1, len(params) // 2)]
-
-
 def dead_fraction(params, X):
     """Fraction of hidden relu units that are never active (z <= 0) on any row of X: they get no gradient."""
-    dead = np.concatenate([~active.any(axis=0) for active in hidden_activity(params, X)])
-    return float(dead.mean())
+    _, cache = forward(params, X, "relu")
+    dead = [~(cache[f"z{l}"] > 0).any(axis=0) for l in range(1, len(params) // 2)]  # hidden layers only
+    return float(np.concatenate(dead).mean())
 
 
 def verdict(rel):
