@@ -1,0 +1,679 @@
+"""The lab: the experiments, their figures, the bug zoo and the command line.
+
+mlp.py is the lesson; this file only uses it. `python experiments.py` (or
+`python mlp.py`, which hands over to it) runs every experiment, draws every
+figure into visualizations/ and writes every generated table into
+experiments_log.md, between its marker comments. Seeds are fixed, so two
+runs write the same bytes.
+"""
+
+import argparse
+import inspect
+import multiprocessing
+import os
+import pathlib
+import re
+import shutil
+import textwrap
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+import datasets
+import mlp
+
+# ----------------------------------------------------------------------------------------------------
+# The bug zoo: backward_two_layer with one planted mistake, each one that learners make. Each bug is
+# a replacement of lines in the lesson's own source, so the zoo shows it as a diff against the code
+# that runs. gradient_check (or the shape rule at its door) must catch every one.
+# ----------------------------------------------------------------------------------------------------
+
+# --8<-- [start:bug_zoo]
+BUGS = {  # name -> (hidden activation, what is wrong, {line of backward_two_layer: its buggy version})
+    "sigma'(a) for sigma'(z)": ("sigmoid", "the derivative taken at a, not at z", {
+        "dz1 = da1 * f_grad(z1, a1)": "dz1 = da1 * f_grad(a1, sigmoid(a1))"}),
+    "missing 1/n": ("sigmoid", "db without the 1/n, while dW keeps it", {
+        "db2 = dz2.sum(axis=0, keepdims=True) / n": "db2 = dz2.sum(axis=0, keepdims=True)",
+        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = dz1.sum(axis=0, keepdims=True)"}),
+    "swapped transpose": ("sigmoid", "dW1 = dz1^T X is dW1^T: NumPy lets it through for a square W1", {
+        "dW1 = X.T @ dz1 / n": "dW1 = dz1.T @ X / n"}),
+    "dropped bias gradient": ("sigmoid", "db = 0: the bias is forgotten", {
+        "db2 = dz2.sum(axis=0, keepdims=True) / n": "db2 = 0 * dz2.sum(axis=0, keepdims=True)",
+        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = 0 * dz1.sum(axis=0, keepdims=True)"}),
+    "relu mask from da": ("relu", "the ReLU mask taken from the gradient, not from z", {
+        "dz1 = da1 * f_grad(z1, a1)": "dz1 = da1 * (da1 > 0)"}),
+    "sum vs mean": ("sigmoid", "no 1/n anywhere: the gradient of the summed loss, while L is the mean", {
+        "dW2 = a1.T @ dz2 / n": "dW2 = a1.T @ dz2",
+        "db2 = dz2.sum(axis=0, keepdims=True) / n": "db2 = dz2.sum(axis=0, keepdims=True)",
+        "dW1 = X.T @ dz1 / n": "dW1 = X.T @ dz1",
+        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = dz1.sum(axis=0, keepdims=True)"}),
+    "bias summed over units": ("sigmoid", "db1 summed along axis=1, over units, not over examples", {
+        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = dz1.sum(axis=1, keepdims=True) / n"}),
+    "skipped activation": ("tanh", "step (5) forgets f'(z1): the gradient skips the hidden layer", {
+        "dz1 = da1 * f_grad(z1, a1)": "dz1 = da1"}),
+}
+
+
+def buggy_backward(bug):
+    """backward_two_layer with the lines of BUGS[bug] replaced: a new function, compiled from the
+    lesson's own source (so its line numbers and comments stay those of mlp.py)."""
+    source = textwrap.dedent(inspect.getsource(mlp.backward_two_layer.__wrapped__))
+    source = source[source.index("def "):]  # without the @checked line: no door, as a learner's own code
+    for old, new in BUGS[bug][2].items():
+        if source.count(old) != 1:
+            raise ValueError(f"bug {bug!r}: {old!r} is not exactly one line of backward_two_layer")
+        source = source.replace(old, new)
+    namespace = dict(vars(mlp))
+    exec(compile(source, f"<backward_two_layer with bug {bug!r}>", "exec"), namespace)
+    return namespace["backward_two_layer"]
+
+
+def bug_diff(bug):
+    """The planted mistake as a small unified diff against mlp.py's backward_two_layer."""
+    lines = []
+    for old, new in BUGS[bug][2].items():
+        lines += [f"-    {old}", f"+    {new}"]
+    return "\n".join(lines)
+# --8<-- [end:bug_zoo]
+
+
+ZOO_SIZES = [3, 3, 1]  # a square W1 (3, 3), so that the swapped transpose runs at all
+
+
+def gradcheck_problem(sizes=(2, 3, 3, 1), activation="sigmoid", n=8, seed=0):
+    """A small network with random (nonzero) biases and inputs: (params, X, y) to gradient-check on.
+
+    Nonzero biases keep relu units off their kink: with zero biases, an example that switches off every
+    unit of a layer gives the next layer z = 0 exactly, where relu has no derivative. K = sizes[-1] > 1
+    gives integer class labels 0 .. K - 1.
+    """
+    params = mlp.init_params(list(sizes), activation, seed)
+    rng = np.random.default_rng(seed + 1)  # not seed: init_params drew W1 from that stream
+    for key in params:
+        if key.startswith("b"):
+            params[key] = 0.5 * rng.standard_normal(params[key].shape)
+    X = rng.standard_normal((n, sizes[0]))
+    K = sizes[-1]
+    y = (rng.random((n, 1)) < 0.5).astype(np.float64) if K == 1 else rng.integers(0, K, (n, 1))
+    return params, X, y
+
+
+def bug_zoo(seed=0):
+    """[(bug, activation, max error, the first tensor (in step order) not correct, what caught it)].
+
+    The first two rows are the real backward (bug None), on a sigmoid and on a relu network. A bug
+    whose gradients have the wrong shape is stopped by gradient_check's door before any comparison.
+    """
+    rows = []
+    for bug, activation in [(None, "sigmoid"), (None, "relu")] + [(b, v[0]) for b, v in BUGS.items()]:
+        params, X, y = gradcheck_problem(ZOO_SIZES, activation, seed=seed)
+        _, cache = mlp.forward(params, X, activation)
+        f = mlp.backward_two_layer if bug is None else buggy_backward(bug)
+        analytic = f(params, cache, y, activation)
+        try:
+            report = mlp.gradient_check(params, X, y, activation, analytic=analytic)
+        except ValueError as err:
+            rows.append((bug, activation, np.inf, re.search(r"analytic\['(\w+)'\]", str(err))[1],
+                         "the shape rule"))
+            continue
+        first = next((k for k in report if report[k]["verdict"] != "correct"), None)  # in step order
+        worst = max(report, key=lambda k: report[k]["error"])
+        rows.append((bug, activation, report[worst]["error"], first or "none", "gradient_check"))
+    return rows
+
+
+# Experiments. Each returns (tables, headline): tables maps a section name of experiments_log.md to the
+# Markdown table generated for it; headline is the one number the progress line prints. Each draws
+# its figures into `figdir`. Seeds are fixed, so every run writes the same bytes.
+# ----------------------------------------------------------------------------------------------------
+
+def split(make, n_train=400, n_test=1000, **kwargs):
+    """Train and test sets drawn independently from the same distribution (seeds 0 and 1)."""
+    return make(n_train, seed=0, **kwargs), make(n_test, seed=1, **kwargs)
+
+
+TASKS = {  # name -> (train, test); the noise levels keep each task learnable but not trivial
+    "xor": split(datasets.make_xor, noise=0.2),
+    "moons": split(datasets.make_moons, noise=0.2),
+    "circles": split(datasets.make_circles, noise=0.1),
+}
+
+
+def markdown_table(header, rows):
+    """A Markdown table; floats in rows should already be formatted as strings."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
+def pct(x):
+    return f"{100 * x:.1f} %"
+
+
+def grad_rms(params, X, y, activation):
+    """For each layer l, the root-mean-square of the entries of dL/dW_l: the typical gradient of one
+    weight, which compares layers of different shapes fairly (a norm would grow with the layer's size)."""
+    _, grads = mlp.loss_and_grads(params, X, y, activation)
+    return [float(np.sqrt(np.mean(grads[f"dW{l}"] ** 2))) for l in range(1, len(params) // 2 + 1)]
+
+
+def dead_fraction(params, X):
+    """Fraction of hidden relu units that are never active (z <= 0) on any row of X: they get no gradient."""
+    _, cache = mlp.forward(params, X, "relu")
+    dead = [~(cache[f"z{l}"] > 0).any(axis=0) for l in range(1, len(params) // 2)]  # hidden layers only
+    return float(np.concatenate(dead).mean())
+
+
+def moons_bayes_accuracy(X, y, noise):
+    """Accuracy of the best possible classifier on (X, y) from datasets.make_moons: the one that knows the true
+    class densities (each a Gaussian blur, std noise, of its half circle). No network can beat it."""
+    t = np.linspace(0, np.pi, 2001)
+    curves = [np.column_stack([np.cos(t), np.sin(t)]), np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)])]
+    sq_dist = [((X[:, None, :] - c[None]) ** 2).sum(axis=2) for c in curves]  # (n, 2001) each
+    with np.errstate(under="ignore"):  # far points have density 0 to within float64; that is fine
+        density = [np.exp(-d / (2 * noise**2)).mean(axis=1) for d in sq_dist]
+    return float(np.mean((density[1] > density[0]) == y.ravel()))
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+def pyplot():
+    """matplotlib, imported only when figures are drawn, set up to write the same bytes every run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 10, "axes.titlesize": 11,
+                         "axes.grid": True, "grid.alpha": 0.3, "legend.fontsize": 9, "svg.hashsalt": "mlp"})
+    return plt
+
+
+def save(fig, figdir, name):
+    """Save without the metadata that changes between machines or versions, then close."""
+    fig.savefig(f"{figdir}/{name}", metadata={"Software": None})
+    fig.clf()
+    pyplot().close(fig)
+
+
+ACTIVATION_COLORS = {"sigmoid": "tab:blue", "tanh": "tab:green", "relu": "tab:orange"}
+
+
+def plot_field(ax, params, activation, train_set, test_set=None, title=""):
+    """The probability field y_hat(x) as a filled contour, the 0.5 boundary as a line, and the points."""
+    X, y = train_set
+    everything = X if test_set is None else np.vstack([X, test_set[0]])
+    (x0, y0), (x1, y1) = everything.min(axis=0) - 0.4, everything.max(axis=0) + 0.4
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 150), np.linspace(y0, y1, 150))
+    p = mlp.predict_proba(params, np.column_stack([gx.ravel(), gy.ravel()]), activation).reshape(gx.shape)
+    field = ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+    ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.2)
+    if test_set is not None:
+        Xt, yt = test_set
+        ax.scatter(Xt[:, 0], Xt[:, 1], c=yt.ravel(), cmap="RdBu_r", vmin=0, vmax=1, s=9, marker="x",
+                   linewidths=0.8, alpha=0.9, label="test")
+    ax.scatter(X[:, 0], X[:, 1], c=y.ravel(), cmap="RdBu_r", vmin=0, vmax=1, s=14, edgecolors="k",
+               linewidths=0.4, label="train")
+    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", xlim=(x0, x1), ylim=(y0, y1))
+    ax.grid(False)
+    return field
+
+
+# --- 1. a task no line can solve -------------------------------------------------------------------
+
+def experiment_nonlinear(figdir, quick=False):
+    """[2, 16, 1] with train's defaults on two moons and XOR: loss curves, decision boundaries."""
+    plt = pyplot()
+    epochs = 100 if quick else 1000
+    runs, rows = {}, []
+    for task in ("moons", "xor"):
+        train_set, test_set = TASKS[task]
+        for act in ("sigmoid", "relu"):
+            params, hist = mlp.train(*train_set, [2, 16, 1], act, epochs=epochs,
+                                 X_val=test_set[0], y_val=test_set[1])
+            runs[task, act] = params, hist
+            reached = [e + 1 for e, acc in enumerate(hist["val_acc"]) if acc >= 0.95]
+            rows.append([task, act, f"{hist['loss'][-1]:.3f}", f"{hist['val_loss'][-1]:.3f}",
+                         pct(hist["val_acc"][-1]), reached[0] if reached else "never"])
+    moons_test = TASKS["moons"][1]
+    bayes = moons_bayes_accuracy(*moons_test, noise=0.2)
+    line = {task: mlp.train(*TASKS[task][0], [2, 1], epochs=epochs)[1]["loss"][-1] for task in ("moons", "xor")}
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+    for ax, task in zip(axes, ("moons", "xor"), strict=True):
+        for act in ("sigmoid", "relu"):
+            hist = runs[task, act][1]
+            e = np.arange(1, epochs + 1)
+            ax.plot(e, hist["loss"], color=ACTIVATION_COLORS[act], label=f"{act}: training")
+            ax.plot(e, hist["val_loss"], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: held-out")
+        ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
+        ax.axhline(line[task], color="k", lw=0.8, ls="-.", label="best straight line (logistic regr.)")
+        ax.set(title=f"{task}: network [2, 16, 1], full-batch gradient descent, lr 4",
+               xlabel="epoch (one gradient step each)", ylabel="mean binary cross-entropy (nats)",
+               yscale="log")
+        ax.legend(ncol=2)
+    fig.suptitle("Training and held-out loss: relu descends at once, sigmoid first sits on a plateau")
+    save(fig, figdir, "loss_curve.png")
+
+    snapshots = [0, 10, 30, 100, 300, 1000] if not quick else [0, 10, 100]
+    fig = plt.figure(figsize=(12, 8.3), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[2.2, 1])
+    axes = top.subplots(1, 2)
+    for ax, task in zip(axes, ("moons", "xor"), strict=True):
+        params, hist = runs[task, "relu"]
+        field = plot_field(ax, params, "relu", *TASKS[task],
+                           title=f"{task}, relu [2, 16, 1]: held-out accuracy {pct(hist['val_acc'][-1])}")
+        ax.legend(loc="lower left", fontsize=8)
+    top.colorbar(field, ax=axes, label="$\\hat y = P(y = 1 \\mid x)$", shrink=0.8)
+    top.suptitle("The learned probability field: blue class 0, red class 1, black line $\\hat y = 0.5$")
+    params = mlp.init_params([2, 16, 1], "relu")
+    for ax, (j, epoch) in zip(bottom.subplots(1, len(snapshots)), enumerate(snapshots), strict=True):
+        if epoch:
+            params, _ = mlp.train(*TASKS["moons"][0], [2, 16, 1], "relu", epochs=epoch - snapshots[j - 1],
+                              params=params)
+        plot_field(ax, params, "relu", TASKS["moons"][0], title=f"after {epoch} epochs")
+        ax.set(xlabel="", ylabel="", xticks=[], yticks=[], aspect="equal")
+    bottom.suptitle("How the moons boundary forms during training (relu [2, 16, 1], lr 4)")
+    save(fig, figdir, "decision_boundary.png")
+
+    table = markdown_table(["task", "hidden activation", "training loss", "held-out loss",
+                            "held-out accuracy", "first epoch at >= 95 % held-out"], rows)
+    table += (f"\n\nBest possible held-out accuracy on the moons test set (the Bayes classifier, which knows "
+              f"the true class densities): {pct(bayes)}.")
+    acc = runs["moons", "relu"][1]["val_acc"][-1]
+    return {"nonlinear": table}, f"moons held-out accuracy {pct(acc)} (Bayes limit {pct(bayes)})"
+
+
+# --- 2. the gradient check ---------------------------------------------------------------------------
+
+CHECK_SIZES = ([2, 1], [2, 5, 1], [2, 5, 4, 1], [2, 4, 3, 5, 1])  # 1 to 4 layers
+
+
+def max_rel_error(report):
+    return max(r["rel_error"] for r in report.values())
+
+
+def eps_sweep(params, X, y, activation, dtype, eps_values):
+    """Max relative error of the centred difference at each eps, the loss computed in `dtype`, against
+    the float64 analytical gradient: truncation error falls as eps^2, round-off grows as 1/eps."""
+    _, exact = mlp.loss_and_grads(params, X, y, activation)
+    low = {k: v.astype(dtype) for k, v in params.items()}
+    return [max_rel_error(mlp.gradient_check(low, X.astype(dtype), y.astype(dtype), activation, eps, exact))
+            for eps in eps_values]
+
+
+def kink_sweep(distances, eps=1e-5):
+    """Move one relu unit's pre-activation z to within `distance` of its kink at 0 for one example; the
+    max relative error of the check for each distance. Within eps, the centred difference straddles the
+    kink and measures a slope that neither side has."""
+    params, X, y = gradcheck_problem([2, 5, 4, 1], "relu")
+    z1 = X @ params["W1"] + params["b1"]  # (n, 5)
+    errors = []
+    for distance in distances:
+        kinked = {k: v.copy() for k, v in params.items()}
+        kinked["b1"][0, 0] -= z1[0, 0] - distance  # now z1[0, 0] = distance
+        errors.append(max_rel_error(mlp.gradient_check(kinked, X, y, "relu", eps)))
+    return errors
+
+
+def draw_thresholds(ax, x_right):
+    """cs231n's verdict thresholds as labelled horizontal lines, labels ending at x_right."""
+    for level, text in [(1e-7, "1e-7: correct below"), (1e-2, "1e-2: wrong above")]:
+        ax.axhline(level, color="gray", ls="--", lw=0.8)
+        ax.text(x_right, level * 1.4, text, ha="right", fontsize=8, color="dimgray")
+
+
+def experiment_gradient_check(figdir, quick=False):
+    """Analytical vs numerical gradients for many networks; eps; float32; kinks; the bug zoo."""
+    plt = pyplot()
+    rows, worst = [], (0.0,)
+    for sizes in CHECK_SIZES:
+        for n in (1, 8):
+            reports = {act: mlp.gradient_check(*gradcheck_problem(sizes, act, n), act) for act in mlp.ACTIVATIONS}
+            rows.append([str(sizes), n] + [f"{max_rel_error(r):.1e}" for r in reports.values()])
+            for act, report in reports.items():
+                for key, r in report.items():
+                    i = np.argmax(mlp.relative_error(r["analytic"], r["numeric"]))
+                    a, num = r["analytic"].flat[i], r["numeric"].flat[i]
+                    worst = max(worst, (r["rel_error"], f"{act} {sizes}, n={n}, {key}", a, abs(a - num)))
+    table = markdown_table(["network", "n"] + [f"{act}: max rel. error" for act in mlp.ACTIVATIONS], rows)
+    table += (f"\n\nThe largest error, {worst[0]:.1e} ({worst[1]}), is at an entry whose gradient is only "
+              f"{worst[2]:.1e}; the absolute difference there is {worst[3]:.1e}.")
+
+    zoo = bug_zoo()
+    zoo_rows = [[bug or "none: the real backward", act, BUGS[bug][1] if bug else "",
+                 f"{err:.1e}" if np.isfinite(err) else "(wrong shape)", where, by,
+                 mlp.verdict(err)] for bug, act, err, where, by in zoo]
+    zoo_table = markdown_table(["planted mistake", "hidden activation", "what the code does",
+                                "max error", "first wrong step", "caught by", "verdict"], zoo_rows)
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9), layout="constrained")
+    ax = axes[0, 0]
+    reports = {act: mlp.gradient_check(*gradcheck_problem([2, 5, 4, 1], act), act) for act in mlp.ACTIVATIONS}
+    for act, report in reports.items():
+        a = np.concatenate([r["analytic"].ravel() for r in report.values()])
+        num = np.concatenate([r["numeric"].ravel() for r in report.values()])
+        ax.scatter(a, num, s=16, color=ACTIVATION_COLORS[act], label=f"{act} ({a.size} entries)", alpha=0.7)
+    lim = max(abs(r["analytic"]).max() for rep in reports.values() for r in rep.values()) * 1.2
+    ax.plot([-lim, lim], [-lim, lim], color="k", lw=0.8, label="numerical = analytical")
+    ax.set(xscale="symlog", yscale="symlog", xlabel="analytical gradient (backward)",
+           ylabel="numerical gradient (centred difference, eps 1e-5)",
+           title="Every parameter of three [2, 5, 4, 1] networks lies on the diagonal")
+    ax.set_xscale("symlog", linthresh=1e-4)
+    ax.set_yscale("symlog", linthresh=1e-4)
+    ax.legend()
+
+    ax = axes[0, 1]
+    keys = list(reports["relu"])
+    for i, (act, report) in enumerate(reports.items()):
+        ax.plot(np.arange(len(keys)) + (i - 1) * 0.15, [report[k]["rel_error"] for k in keys], "o", ms=8,
+                color=ACTIVATION_COLORS[act], label=act)
+    draw_thresholds(ax, len(keys) - 0.5)
+    ax.set(yscale="log", ylim=(1e-13, 1), xticks=range(len(keys)), xticklabels=keys,
+           xlabel="parameter tensor", ylabel="max relative error |a − g| / (|a| + |g|)",
+           title="Relative error per tensor, with cs231n's thresholds")
+    ax.legend(loc="upper left")
+
+    ax = axes[1, 0]
+    eps_values = np.logspace(-1, -12, 12 if quick else 23)
+    params, X, y = gradcheck_problem([2, 5, 4, 1], "tanh")
+    for dtype, color in [(np.float64, "tab:blue"), (np.float32, "tab:red")]:
+        errs = eps_sweep(params, X, y, "tanh", dtype, eps_values)
+        best = int(np.argmin(errs))
+        ax.plot(eps_values, errs, "o-", color=color, ms=4, label=f"loss in {np.dtype(dtype).name}")
+        ax.plot(eps_values[best], errs[best], "*", color=color, ms=16, mec="k",
+                label=f"{np.dtype(dtype).name} best: eps = {eps_values[best]:.0e}, error {errs[best]:.0e}")
+    ax.set(xscale="log", yscale="log", xlabel="eps (step of the centred difference)",
+           ylabel="max relative error",
+           title="Choosing eps: round-off error (left) against truncation error (right)")
+    ax.legend()
+
+    ax = axes[1, 1]
+    distances = np.logspace(-10, -1, 10 if quick else 19)
+    ax.plot(distances, kink_sweep(distances), "o-", color=ACTIVATION_COLORS["relu"])
+    ax.axvline(1e-5, color="k", ls="--", lw=0.8, label="eps = 1e-5")
+    draw_thresholds(ax, 1e-1)
+    ax.set(xscale="log", yscale="log", xlabel="distance of one relu input z from the kink at 0",
+           ylabel="max relative error", title="A relu kink within eps of an input breaks the check")
+    ax.legend()
+    fig.suptitle("Gradient check: backward against centred finite differences of the same loss")
+    save(fig, figdir, "gradient_check.png")
+    return {"gradient_check": table, "bug_zoo": zoo_table}, f"worst max relative error {worst[0]:.1e}"
+
+
+# --- 3. depth: logistic regression against one and two hidden layers ----------------------------------
+
+DEPTHS = {"1 layer (logistic regression)": [2, 1], "2 layers": [2, 16, 1], "3 layers": [2, 16, 16, 1]}
+
+
+def experiment_depth(figdir, quick=False):
+    """Held-out accuracy of 1, 2 and 3 layer relu networks on XOR, moons and circles, over 5 seeds.
+
+    lr 1, not train's default 4: the 3-layer network diverges or dies at 4, and every depth gets the
+    same step.
+    """
+    plt = pyplot()
+    seeds = range(2 if quick else 5)
+    epochs = 100 if quick else 1000
+    acc, models = {}, {}
+    for task, (train_set, test_set) in TASKS.items():
+        for name, sizes in DEPTHS.items():
+            for seed in seeds:
+                params, _ = mlp.train(*train_set, sizes, "relu", lr=1.0, epochs=epochs, seed=seed)
+                acc[task, name, seed] = mlp.accuracy(params, *test_set, "relu")
+                models.setdefault((task, name), params)  # seed 0's, to draw
+    summary = {(task, name): np.array([acc[task, name, s] for s in seeds])
+               for task in TASKS for name in DEPTHS}
+    rows = [[task] + [f"{pct(a.mean())} ± {100 * a.std():.1f} (min {pct(a.min())})"
+                      for a in (summary[task, name] for name in DEPTHS)] for task in TASKS]
+    table = markdown_table(["task (held-out accuracy, mean ± std over seeds)"] + list(DEPTHS), rows)
+    at_default = [mlp.accuracy(mlp.train(*TASKS["xor"][0], DEPTHS["3 layers"], "relu", epochs=epochs, seed=seed)[0],
+                           *TASKS["xor"][1], "relu") for seed in seeds]
+    table += ("\n\nThe same 3-layer networks on XOR at train's default lr 4: held-out accuracy "
+              + ", ".join(pct(a) for a in at_default) + " for seeds " + ", ".join(map(str, seeds)) + ".")
+
+    fig, axes = plt.subplots(len(TASKS), 1 + len(DEPTHS), figsize=(14, 10), layout="constrained",
+                             gridspec_kw={"width_ratios": [1.1] + [1] * len(DEPTHS)})
+    colors = ["tab:gray", "tab:purple", "tab:brown"]
+    for row, task in zip(axes, TASKS, strict=True):
+        ax = row[0]
+        for i, name in enumerate(DEPTHS):
+            a = summary[task, name]
+            ax.bar(i, a.mean(), yerr=a.std(), color=colors[i], alpha=0.8, capsize=4)
+            ax.plot(np.full(a.size, i), a, "k.", ms=5)
+        ax.set(ylim=(0.4, 1.02), xticks=range(len(DEPTHS)), xticklabels=["1 layer", "2 layers", "3 layers"],
+               ylabel="held-out accuracy", title=f"{task}: {len(seeds)} seeds (dots), mean ± std")
+        ax.axhline(0.5, color="gray", lw=0.8, ls=":")
+        for ax, name in zip(row[1:], DEPTHS, strict=True):
+            plot_field(ax, models[task, name], "relu", *TASKS[task],
+                       title=f"{task}, {name}, seed 0: {pct(acc[task, name, 0])}")
+    fig.suptitle("Depth: a single layer can only draw a straight line; one hidden layer bends it")
+    save(fig, figdir, "depth_comparison.png")
+    xor = summary["xor", "1 layer (logistic regression)"].mean(), summary["xor", "2 layers"].mean()
+    return {"depth": table}, f"XOR held-out accuracy: 1 layer {pct(xor[0])}, 2 layers {pct(xor[1])}"
+
+
+# --- 4. vanishing gradients ------------------------------------------------------------------------------
+
+HIDDEN_LAYERS = (2, 4, 6, 8)  # deep networks of width 32
+
+
+def experiment_vanishing(figdir, quick=False):
+    """The typical gradient of a weight in each layer at initialisation (geometric mean over seeds),
+    for deep networks, and in the first and last layer over early training."""
+    plt = pyplot()
+    X, y = TASKS["moons"][0]
+    seeds = range(2 if quick else 5)
+
+    def mean_rms(act, k):  # geometric mean over seeds of each layer's RMS gradient
+        logs = [np.log(grad_rms(mlp.init_params([2] + [32] * k + [1], act, s), X, y, act)) for s in seeds]
+        return np.exp(np.mean(logs, axis=0))
+
+    rms = {(act, k): mean_rms(act, k) for act in mlp.ACTIVATIONS for k in HIDDEN_LAYERS}
+    rows = [[act] + [f"{rms[act, k][0] / rms[act, k][-1]:.1e}" for k in HIDDEN_LAYERS] for act in mlp.ACTIVATIONS]
+    table = markdown_table(["hidden activation (default init)"]
+                           + [f"{k} hidden layers: layer 1 / layer {k + 1}" for k in HIDDEN_LAYERS], rows)
+    deepest = HIDDEN_LAYERS[-1]
+    factor = {act: (rms[act, deepest][-1] / rms[act, deepest][0]) ** (1 / deepest) for act in mlp.ACTIVATIONS}
+    table += ("\n\nWith 8 hidden layers, the gradient shrinks on its way down by a factor of "
+              + ", ".join(f"{factor[act]:.1f} ({act})" for act in mlp.ACTIVATIONS) + " per layer, on average.")
+
+    epochs = 20 if quick else 100
+    sizes = [2] + [32] * deepest + [1]
+    during = {}
+    for act in mlp.ACTIVATIONS:
+        params, during[act] = mlp.init_params(sizes, act), []
+        for _ in range(epochs + 1):
+            during[act].append(grad_rms(params, X, y, act))
+            params, _ = mlp.train(X, y, sizes, act, lr=0.1, epochs=1, params=params)
+
+    ylabel = "RMS of the entries of $\\partial L / \\partial W_l$"
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.8), layout="constrained")
+    for ax, act in zip(axes[:3], mlp.ACTIVATIONS, strict=True):
+        for k, color in zip(HIDDEN_LAYERS, ["#9ecae1", "#4292c6", "#2171b5", "#08306b"], strict=True):
+            ax.plot(range(1, k + 2), rms[act, k], "o-", color=color, ms=4, label=f"{k} hidden layers")
+        if act == "sigmoid":
+            last = rms[act, deepest][-1]
+            ax.plot(range(1, deepest + 2), [last * 0.25 ** (deepest + 1 - l) for l in range(1, deepest + 2)],
+                    "k:", label="slope $\\times 1/4$ per layer ($\\max \\sigma'$)")
+        ax.set(yscale="log", xlabel="layer $l$ (1 = next to the input)", ylabel=ylabel + " at init",
+               title=f"{act} ({'He' if act == 'relu' else 'Xavier'} init), mean of {len(seeds)} seeds",
+               ylim=(1e-9, 10))
+        ax.legend(fontsize=8, loc="lower right")
+    ax = axes[3]
+    for act in mlp.ACTIVATIONS:
+        g = np.array(during[act])  # (epochs + 1, number of layers)
+        ax.plot(g[:, 0], color=ACTIVATION_COLORS[act], label=f"{act}: layer 1")
+        ax.plot(g[:, -1], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: layer {deepest + 1}")
+    ax.set(yscale="log", xlabel="epoch (full-batch gradient descent, lr 0.1)", ylabel=ylabel,
+           title=f"Layers 1 and {deepest + 1} while training", ylim=(1e-9, 10))
+    ax.legend(fontsize=8, ncol=3, loc="lower right", title=f"{deepest} hidden layers of 32 units")
+    fig.suptitle("Vanishing gradients: with sigmoid the gradient shrinks layer by layer on its way back")
+    save(fig, figdir, "vanishing_gradients.png")
+    return {"vanishing": table}, (f"{deepest} hidden layers, layer 1 / layer {deepest + 1} gradient at init: "
+                                  f"sigmoid {rows[0][-1]}, relu {rows[1][-1]}")
+
+
+# --- 5. initialisation and dead neurons --------------------------------------------------------------
+
+def negative_bias_init(sizes, seed, bias=-1.0):
+    """He weights, hidden biases at `bias`: each relu unit starts with z = x w - 1, off for most inputs."""
+    params = mlp.init_params(sizes, "relu", seed)
+    for l in range(1, len(sizes) - 1):
+        params[f"b{l}"][:] = bias
+    return params
+
+
+INITS = ["he", "xavier", "normal", "small", "zeros", "he, bias -1"]
+
+
+def experiment_init(figdir, quick=False):
+    """Dead relu units at init and after training for each init; zero init's symmetry (sigmoid net)."""
+    plt = pyplot()
+    (X, y), (Xt, yt) = TASKS["moons"]
+    sizes, seeds, epochs = [2, 32, 32, 1], range(2 if quick else 3), (100 if quick else 1000)
+    stats = {}
+    for init in INITS:
+        for seed in seeds:
+            params = (negative_bias_init(sizes, seed) if init == "he, bias -1"
+                      else mlp.init_params(sizes, "relu", seed, init))
+            dead_before = dead_fraction(params, X)
+            params, hist = mlp.train(X, y, sizes, "relu", lr=0.5, epochs=epochs, params=params)
+            stats[init, seed] = (dead_before, dead_fraction(params, X), hist["loss"][-1],
+                                 mlp.accuracy(params, Xt, yt))
+    mean = {init: np.mean([stats[init, s] for s in seeds], axis=0) for init in INITS}
+    rows = [[init, pct(m[0]), pct(m[1]), f"{m[2]:.3f}", pct(m[3])] for init, m in mean.items()]
+    table = markdown_table(["init ([2, 32, 32, 1], relu)", "dead units at init", "dead after training",
+                            "final training loss", "held-out accuracy"], rows)
+
+    sym = {}
+    keep = (y[:, 0] == 0) | (np.arange(len(y)) % 4 == 1)  # class 0 and half of class 1; on balanced classes
+    #                                  a zero-init sigmoid network does not move at all (mean(y_hat - y) = 0)
+    for init in ("xavier", "zeros"):
+        params, _ = mlp.train(X[keep], y[keep], [2, 16, 1], "sigmoid", epochs=epochs, init=init)
+        distinct = np.unique(params["W1"].round(12), axis=1).shape[1]  # hidden units with different weights
+        sym[init] = params, distinct, mlp.accuracy(params, Xt, yt, "sigmoid")
+    sym_table = markdown_table(["init ([2, 16, 1], sigmoid, 2:1 classes)", "distinct hidden units",
+                                "held-out accuracy"], [[k, v[1], pct(v[2])] for k, v in sym.items()])
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), layout="constrained")
+    x = np.arange(len(INITS))
+    ax = axes[0]
+    ax.bar(x - 0.2, [100 * mean[i][0] for i in INITS], 0.4, color="tab:gray", label="at initialisation")
+    ax.bar(x + 0.2, [100 * mean[i][1] for i in INITS], 0.4, color="tab:red", label="after training")
+    ax.set(xticks=x, xticklabels=INITS, ylabel="dead relu units (%): never active on the training set",
+           title=f"Dead units, [2, 32, 32, 1] on moons, mean of {len(seeds)} seeds", ylim=(0, 105))
+    ax.legend()
+    ax = axes[1]
+    for i, init in enumerate(INITS):
+        accs = [stats[init, s][3] for s in seeds]
+        ax.bar(i, np.mean(accs), color="tab:blue", alpha=0.8)
+        ax.plot(np.full(len(accs), i), accs, "k.", ms=6)
+    ax.axhline(0.5, color="gray", lw=0.8, ls=":")
+    ax.set(xticks=x, xticklabels=INITS, ylim=(0.4, 1.0), ylabel="held-out accuracy",
+           title=f"How well each init trains ({epochs} epochs, lr 0.5); dots: seeds")
+    ax = axes[2]
+    for init, marker, color in [("xavier", "o", "tab:green"), ("zeros", "*", "tab:red")]:
+        W1 = sym[init][0]["W1"]
+        ax.scatter(W1[0], W1[1], marker=marker, s=60 if marker == "o" else 250, color=color, edgecolors="k",
+                   label=f"{init} init: {sym[init][1]} distinct of 16 units")
+    ax.set(xlabel="weight from $x_1$", ylabel="weight from $x_2$",
+           title="Symmetry: each hidden unit's weights after training\n"
+                 "(sigmoid [2, 16, 1], moons with 2:1 classes)")
+    ax.legend()
+    fig.suptitle("Initialisation: too small, zero or biased off, units die or stay identical")
+    save(fig, figdir, "dead_neurons.png")
+    he, neg = mean["he"][1], mean["he, bias -1"][1]
+    return {"init": table, "symmetry": sym_table}, f"dead after training: He {pct(he)}, bias -1 {pct(neg)}"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Writing the tables into experiments_log.md. Each generated table sits between two marker comments,
+#   <!-- --8<-- [start:NAME] -->  ...  <!-- --8<-- [end:NAME] -->
+# (the same markers let the docs quote a section). Everything outside the markers is the author's and
+# is kept as it is; a missing, repeated or unknown marker is an error, never a silent rewrite.
+# ----------------------------------------------------------------------------------------------------
+
+def fill_markers(text, tables):
+    """text with the lines between each NAME's start and end markers replaced by tables[NAME]."""
+    found = re.findall(r"<!-- --8<-- \[(start|end):([\w-]+)\] -->", text)
+    unknown = sorted({name for _, name in found} - set(tables))
+    if unknown:
+        raise ValueError(f"experiments_log.md has markers for {unknown}, which no experiment generates")
+    for name, table in tables.items():
+        start, end = f"<!-- --8<-- [start:{name}] -->", f"<!-- --8<-- [end:{name}] -->"
+        if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+            raise ValueError(f"experiments_log.md needs exactly one '{start}' followed by one '{end}'")
+        head, rest = text.split(start)
+        _, tail = rest.split(end)
+        text = f"{head}{start}\n{table}\n{end}{tail}"
+    return text
+
+
+def write_tables(path, tables):
+    """Fill the markers of the log at `path`, through a temporary file, so a crash never truncates it."""
+    path = pathlib.Path(path)
+    text = fill_markers(path.read_text(encoding="utf-8"), tables)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Command line: python mlp.py [--out DIR]
+# ----------------------------------------------------------------------------------------------------
+
+# name -> (function, the figures it writes); the longest first, so that two processes finish together
+EXPERIMENTS = {
+    "depth comparison": (experiment_depth, ["depth_comparison.png"]),
+    "initialisation": (experiment_init, ["dead_neurons.png"]),
+    "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"]),
+    "gradient check": (experiment_gradient_check, ["gradient_check.png"]),
+    "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"]),
+}
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def run_experiment(name, figdir, quick):
+    """One experiment, timed: (tables, its progress line)."""
+    start = time.perf_counter()
+    tables, headline = EXPERIMENTS[name][0](figdir, quick)
+    return tables, f"{name:<20} {headline}  ({time.perf_counter() - start:.1f} s)"
+
+
+def run_all(out=HERE, quick=False, log=print):
+    """Run every experiment; figures into out/visualizations/, tables into out/experiments_log.md (which
+    is first copied from this folder's if out has none). quick: fewer epochs and seeds, for the tests.
+    The experiments are independent, so two processes share them (this machine has two cores); each is
+    seeded, so the files are the same whichever process runs it."""
+    out = pathlib.Path(out)
+    figdir = out / "visualizations"
+    figdir.mkdir(parents=True, exist_ok=True)
+    if not (out / "experiments_log.md").exists():
+        shutil.copyfile(HERE / "experiments_log.md", out / "experiments_log.md")
+    start, tables = time.perf_counter(), {}
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        jobs = [pool.submit(run_experiment, name, figdir, quick) for name in EXPERIMENTS]
+        for i, job in enumerate(jobs, 1):
+            new, line = job.result()
+            tables.update(new)
+            log(f"[{i}/{len(jobs)}] {line}")
+    write_tables(out / "experiments_log.md", tables)
+    figures = sum(len(f) for _, f in EXPERIMENTS.values())
+    log(f"done in {time.perf_counter() - start:.1f} s: {figures} figures in {figdir}, "
+        f"{len(tables)} tables in {out / 'experiments_log.md'}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Run every experiment of this MLP from scratch: writes the figures to "
+                    "OUT/visualizations/ and the results tables into OUT/experiments_log.md.")
+    parser.add_argument("--out", default=HERE, type=pathlib.Path,
+                        help="folder to write into (default: the folder of mlp.py, i.e. the committed files)")
+    parser.add_argument("--quick", action="store_true", help="fewer epochs and seeds: a fast smoke run")
+    args = parser.parse_args(argv)  # an unknown option exits with status 2 and a usage message
+    run_all(args.out, args.quick)
+
+
+if __name__ == "__main__":
+    main()
