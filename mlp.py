@@ -316,16 +316,18 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
     of backward's (your own backward's output, or the bug zoo's).
     Returns {"dW1": {"analytic", "numeric", "rel_error", "error",
     "verdict"}, ...}. rel_error is cs231n's max relative error; "error"
-    is the same with tiny raised to what float64 can resolve: a centred
-    difference of L carries round-off of about u |L| / eps (u = 2.2e-16),
-    so entries smaller than that are judged by |a - g| alone. cs231n's
-    thresholds on it: <= 1e-7 correct, <= 1e-2 uncomfortable, else wrong.
+    is the same with tiny raised to what float64 can resolve: round-off in
+    the two losses leaves |a - g| up to a few u |L| / eps (u = 2.2e-16), so
+    an entry is correct if |a - g| <= 1e-7 (|a| + |g|) or <= noise =
+    10 u |L| / eps. cs231n's reading of it: <= 1e-7 correct, <= 1e-2
+    uncomfortable, else wrong. A relu kink within eps also reads wrong.
     """
     _, cache = forward(params, X, activation)
     if analytic is None:
         analytic = backward(params, cache, y, activation)
     n, theta = len(X), {k: v.copy() for k, v in params.items()}
-    noise = np.finfo(X.dtype).eps * compute_loss(params, X, y, activation) / eps
+    L = compute_loss(params, X, y, activation)
+    noise = 10 * np.finfo(X.dtype).eps * abs(L) / eps  # what |a - g| may be
     report = {}
     for key, a in analytic.items():
         name = key[1:]  # "dW1" -> "W1", "dz2" -> "z2"

@@ -15,13 +15,15 @@
    is numbered with the region's own line numbers in mlp.py and titled "mlp.py"
    (unless the block already sets `linenums=` or `title=`).
 4. `{{ api_reference }}` in a page is replaced by the signature and docstring of
-   each name in mlp.py's `__all__`, read with `ast` (mlp.py is never imported);
-   a name without a docstring is shown as its source lines. A name in `__all__`
-   that mlp.py does not define fails the build.
+   each name in mlp.py's `__all__`, read with `ast` (the module is never imported);
+   `{{ api_reference:datasets.py }}` does the same for another module (its
+   `__all__`, or else every public top-level function). A name without a
+   docstring is shown as its source lines. A name in `__all__` that the module
+   does not define fails the build.
 5. `{{ step:N }}` (N = 1..7) on a line of its own is replaced by the line(s) of
-   mlp.py's `backward` region whose comment carries the tag `(N)`, read at build
-   time: one python block (class "backward-step") per run of consecutive lines,
-   dedented, numbered with their line numbers in mlp.py and titled
+   mlp.py's `backward_two_layer` region whose comment carries the tag `(N)`, read
+   at build time: one python block (class "backward-step") per run of consecutive
+   lines, dedented, numbered with their line numbers in mlp.py and titled
    "mlp.py — step (N)". A step that no comment of the region tags fails the build.
 """
 
@@ -40,12 +42,15 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 API_TOKEN = "{{ api_reference }}"
+# `{{ api_reference }}` (API_SOURCE) or `{{ api_reference:FILE.py }}`.
+API_TOKENS = re.compile(r"\{\{[ \t]*api_reference(?:[ \t]*:[ \t]*(?P<path>[-_/.0-9A-Za-z]+\.py))?[ \t]*\}\}")
 API_SOURCE = "mlp.py"
 FIGURES = "visualizations"
 # Files outside docs/ that pages quote or show; `mkdocs serve` rebuilds when they change.
-WATCHED = ("mlp.py", "learning_journal.md", "experiments_log.md", FIGURES)
+WATCHED = ("mlp.py", "datasets.py", "experiments.py", "learning_journal.md", "experiments_log.md",
+           FIGURES)
 SIGNATURE_WIDTH = 88
-STEP_REGION = "backward"  # the region of mlp.py whose comments tag the steps (1) .. (7)
+STEP_REGION = "backward_two_layer"  # the region of mlp.py whose comments tag the steps (1) .. (7)
 STEPS = range(1, 8)
 STEP_CLASS = "backward-step"  # on each step block, for docs/assets/stylesheets/extra.css
 
@@ -110,9 +115,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     markdown = STEP_TOKEN.sub(lambda m: _step_blocks(m, root / API_SOURCE, page), markdown)
     if re.search(r"\{\{[ \t]*step:", markdown):
         raise PluginError(f"{page.file.src_uri}: a {{{{ step:N }}}} must stand alone on its line")
-    if API_TOKEN in markdown:
-        markdown = markdown.replace(API_TOKEN, api_reference(root / API_SOURCE))
-    return markdown
+    return API_TOKENS.sub(lambda m: api_reference(root / (m["path"] or API_SOURCE)), markdown)
 
 
 def _number_quoted_region(match: re.Match, root: Path) -> str:
@@ -194,7 +197,6 @@ def api_reference(source: Path) -> str:
         raise PluginError(f"{API_TOKEN}: {source} does not exist")
     text = source.read_text(encoding="utf-8")
     tree = ast.parse(text, filename=str(source))
-    names = _dunder_all(tree, source)
     defined = {}
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -202,6 +204,10 @@ def api_reference(source: Path) -> str:
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             defined.update((t.id, node) for t in targets if isinstance(t, ast.Name))
+    names = _dunder_all(tree, source)
+    if names is None:  # no __all__: every public top-level function, in the order of the file
+        names = [name for name, node in defined.items() if not name.startswith("_")
+                 and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
     missing = [name for name in names if name not in defined]
     if missing:
         raise PluginError(f"{API_TOKEN}: {source.name} lists {', '.join(missing)} in __all__ "
@@ -210,7 +216,7 @@ def api_reference(source: Path) -> str:
     return "\n\n".join(_api_entry(name, defined[name], lines, source.name) for name in names) + "\n"
 
 
-def _dunder_all(tree: ast.Module, source: Path) -> list[str]:
+def _dunder_all(tree: ast.Module, source: Path) -> list[str] | None:
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
@@ -221,7 +227,7 @@ def _dunder_all(tree: ast.Module, source: Path) -> list[str]:
             if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
                 raise PluginError(f"{API_TOKEN}: __all__ in {source.name} must be a literal list of strings")
             return list(names)
-    raise PluginError(f"{API_TOKEN}: {source.name} has no __all__ = [...] listing its public names")
+    return None
 
 
 def _api_entry(name: str, node: ast.stmt, lines: list[str], filename: str) -> str:
