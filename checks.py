@@ -30,10 +30,13 @@ _door = threading.local()  # _door.inside: a checked call is running
 def checked(f):
     """Wrap f so that its arguments are checked once, at the outermost call."""
     signature = inspect.signature(f)
+    unknown = set(signature.parameters) - set(Arguments.ORDER)
+    if unknown:  # at import time: a new argument name needs a rule first
+        raise TypeError(f"@checked {f.__name__}: no rule for {sorted(unknown)}")
 
     @functools.wraps(f)
     def door(*args, **kwargs):
-        if getattr(_door, "inside", False):
+        if getattr(_door, "inside", False):  # called by a checked function
             return f(*args, **kwargs)
         bound = signature.bind(*args, **kwargs)  # TypeError, as for any call
         bound.apply_defaults()
@@ -42,9 +45,15 @@ def checked(f):
         try:
             return f(**arguments)
         finally:
-            _door.inside = False
+            _door.inside = False  # closed again, even after an exception
 
     return door
+
+
+def is_integer(value):
+    """An int or NumPy integer, but not a bool: True is 1 to Python, yet
+    epochs=True or a width of True is a mistake, not a number."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 class Arguments:
@@ -56,19 +65,18 @@ class Arguments:
              "epochs", "batch_size", "seed", "eps", "n", "noise", "factor")
 
     def __init__(self, f, arguments):
-        self.f, self.args, self.where = f, dict(arguments), f.__name__
+        self.where, self.args = f.__name__, dict(arguments)
         self.options = f.__globals__  # ACTIVATIONS, INIT_STD of f's module
         self.widths = None  # [d, n_1, ..., K] once sizes or params are known
         self.n = None  # number of examples, once X, cache or zL is known
+        self.n_from = None  # the argument that set n
         self.dtype = np.float64  # of the first input array (X, cache, zL)
-        unknown = set(self.args) - set(self.ORDER)
-        assert not unknown, f"{self.where}: no rule for {unknown}"
 
     def check(self):
         for name in self.ORDER:
             if name in self.args:
-                self.args[name] = getattr(self, "check_" + name)(
-                    self.args[name])
+                rule = getattr(self, "check_" + name)
+                self.args[name] = rule(self.args[name])
         return self.args
 
     def fail(self, name, expected, got):
@@ -84,42 +92,42 @@ class Arguments:
     def check_activation(self, value):
         return self.choice("activation", value, self.options["ACTIVATIONS"])
 
-    def check_init(self, value):
+    def check_init(self, value):  # None: he for relu, else xavier
         if value is None:
             return None
         return self.choice("init", value, self.options["INIT_STD"])
 
-    def real(self, name, value, expected, low=-np.inf, strict=False):
-        ok = (isinstance(value, (int, float, np.integer, np.floating))
-              and not isinstance(value, (bool, np.bool_))
-              and np.isfinite(value)
-              and (value > low if strict else value >= low))
-        if not ok:
+    def real(self, name, value, expected, ok):
+        """A finite real number (not a bool, not a string) for which ok holds."""
+        if not (is_integer(value) or isinstance(value, (float, np.floating))
+                and np.isfinite(value)) or not ok(value):
             self.fail(name, expected, repr(value))
         return value
 
-    def positive(self, name, value):
-        return self.real(name, value, "a positive finite number", 0, True)
-
     def count(self, name, value, low=1):
-        if (not isinstance(value, (int, np.integer))
-                or isinstance(value, (bool, np.bool_)) or value < low):
+        if not (is_integer(value) and value >= low):
             self.fail(name, f"an integer >= {low}", repr(value))
         return int(value)
 
     def check_lr(self, value):
-        return self.positive("lr", value)
+        return self.real("lr", value, "a positive finite number", lambda v: v > 0)
 
     def check_eps(self, value):
-        return self.positive("eps", value)
+        return self.real("eps", value, "a positive finite number", lambda v: v > 0)
 
     def check_tiny(self, value):
-        return self.positive("tiny", value)
+        return self.real("tiny", value, "a positive finite number", lambda v: v > 0)
+
+    def check_noise(self, value):
+        return self.real("noise", value, "a finite number >= 0", lambda v: v >= 0)
+
+    def check_factor(self, value):
+        return self.real("factor", value, "a number in (0, 1)", lambda v: 0 < v < 1)
 
     def check_epochs(self, value):
         return self.count("epochs", value)
 
-    def check_batch_size(self, value):  # above n means one full batch
+    def check_batch_size(self, value):  # None, or above n: one full batch
         return None if value is None else self.count("batch_size", value)
 
     def check_seed(self, value):  # what np.random.default_rng takes
@@ -128,45 +136,41 @@ class Arguments:
     def check_n(self, value):
         return self.count("n", value)
 
-    def check_noise(self, value):
-        return self.real("noise", value, "a finite number >= 0", 0)
-
-    def check_factor(self, value):
-        if not 0 < self.real("factor", value, "in (0, 1)", 0, True) < 1:
-            self.fail("factor", "in (0, 1)", repr(value))
-        return value
-
     # --- arrays ----------------------------------------------------------
 
-    def array(self, name, value, ndim=2):
-        """A finite real array of ndim dimensions (any if None), not empty;
-        float32 stays float32 (see experiments.eps_sweep), the rest float64."""
+    def array(self, name, value, ndim=2, rows="2-D"):
+        """A finite, non-empty real array of ndim dimensions (any if None),
+        C-ordered; float32 stays float32 (see experiments.eps_sweep), the
+        rest (int, bool, float16, ...) becomes float64."""
         try:
             a = np.asarray(value)
-        except ValueError as err:  # ragged nested lists
-            self.fail(name, "a rectangular array of numbers", f"{err}")
-        if a.dtype.kind not in "biuf":
-            self.fail(name, "real numbers", f"dtype {a.dtype}")
+        except ValueError:  # nested lists of different lengths
+            self.fail(name, "a rectangular array of numbers", "a ragged list")
+        if a.dtype.kind not in "biuf":  # bool, int, unsigned int, float
+            self.fail(name, "an array of real numbers", f"dtype {a.dtype}")
         if ndim is not None and a.ndim != ndim:
-            self.fail(name, f"{ndim}-D", f"shape {a.shape}")
+            self.fail(name, rows, f"shape {a.shape}")
         if a.size == 0:
             self.fail(name, "non-empty", f"shape {a.shape}")
+        if a.dtype not in (np.float32, np.float64):
+            a = a.astype(np.float64)
         if not np.isfinite(a).all():
-            self.fail(name, "finite (no NaN or inf)",
-                      f"{np.count_nonzero(~np.isfinite(a))} such entries")
-        return a if a.dtype in (np.float32, np.float64) else a.astype(float)
+            bad = np.count_nonzero(~np.isfinite(a))
+            self.fail(name, "finite", f"{bad} of {a.size} entries NaN or inf")
+        return np.ascontiguousarray(a)  # the same bits as a C-ordered copy
 
     def rows(self, name, a):
         """a has n rows, where n is what the earlier arguments set."""
         if self.n is None:
-            self.n = len(a)
+            self.n, self.n_from = len(a), name
         elif len(a) != self.n:
-            self.fail(f"{name}'s number of rows", f"{self.n}, one per example",
-                      len(a))
+            self.fail(f"{name}'s number of rows",
+                      f"{self.n}, one per row of {self.n_from}", len(a))
         return a
 
     def check_X(self, value, name="X"):
-        X = self.array(name, value)
+        X = self.array(name, value, rows="2-D, one row per example "
+                       "(one example x: x.reshape(1, -1))")
         if self.widths is not None and X.shape[1] != self.widths[0]:
             self.fail(f"{name}'s number of columns",
                       f"the network's input width {self.widths[0]}",
@@ -175,9 +179,9 @@ class Arguments:
             self.dtype = X.dtype
         return self.rows(name, X)
 
-    def check_z(self, value):
-        return self.array("z", value, None if self.where in (
-            "sigmoid", "relu", "tanh", "softplus") else 2)
+    def check_z(self, value):  # elementwise, or row by row (n, K)
+        rowwise = self.where in ("softmax", "logsumexp")
+        return self.array("z", value, 2 if rowwise else None)
 
     def check_zL(self, value):
         zL = self.rows("zL", self.array("zL", value))
@@ -190,72 +194,82 @@ class Arguments:
     def check_b(self, value):
         b = self.array("b", value, None)
         if b.shape != self.args["a"].shape:
-            self.fail("b", f"the shape of a, {self.args['a'].shape}", b.shape)
+            self.fail("b", f"of a's shape {self.args['a'].shape}", b.shape)
         return b
 
     # --- the network -----------------------------------------------------
 
     def check_sizes(self, value):
-        sizes = np.asarray(value) if isinstance(value, (list, tuple,
-                                                        np.ndarray)) else None
-        if sizes is None or sizes.ndim != 1 or len(sizes) < 2:
+        if (not isinstance(value, (list, tuple, np.ndarray))
+                or np.ndim(value) != 1 or len(value) < 2):
             self.fail("sizes", "a list of two or more layer widths, input "
                       "to output, e.g. [2, 16, 1]", repr(value))
-        if (sizes.dtype.kind not in "iu" or (sizes < 1).any()
-                or any(isinstance(s, bool) for s in value)):
+        if not all(is_integer(s) and s >= 1 for s in value):
             self.fail("sizes", "positive integer widths", repr(value))
-        self.widths = [int(s) for s in sizes]
+        self.widths = [int(s) for s in value]
         return self.widths
 
     def check_params(self, value):
-        if value is None and "sizes" in self.args:  # train: start afresh
+        if value is None and self.where == "train":  # start from init_params
             return None
-        if not isinstance(value, dict) or len(value) < 2:
-            self.fail("params", "a dict {'W1': ..., 'b1': ..., ...}",
+        if not isinstance(value, dict):
+            self.fail("params", "a dict {'W1': W1, 'b1': b1, ...}",
                       type(value).__name__)
-        n_layers = (len(value) + 1) // 2
+        n_layers = max(1, (len(value) + 1) // 2)
         keys = [f"{p}{l}" for l in range(1, n_layers + 1) for p in "Wb"]
-        if sorted(value) != sorted(keys):
-            self.fail("params' keys", keys, sorted(value))
-        params, widths = {}, [None]
+        if set(value) != set(keys):
+            self.fail("params' keys", keys, sorted(value, key=str))
+        params = {key: self.array(f"params['{key}']", value[key])
+                  for key in keys}
+        widths = [params["W1"].shape[0]]  # d, then each layer's width
         for l in range(1, n_layers + 1):
-            W = params[f"W{l}"] = self.array(f"params['W{l}']", value[f"W{l}"])
-            b = params[f"b{l}"] = self.array(f"params['b{l}']", value[f"b{l}"])
-            if l > 1 and W.shape[0] != widths[-1]:
-                self.fail(f"params['W{l}']'s shape", f"({widths[-1]}, n_{l})",
-                          W.shape)
+            W, b = params[f"W{l}"], params[f"b{l}"]
+            if W.shape[0] != widths[-1]:
+                self.fail(f"params['W{l}']'s shape",
+                          f"({widths[-1]}, n_{l}), after W{l - 1}", W.shape)
             if b.shape != (1, W.shape[1]):
-                self.fail(f"params['b{l}']'s shape", f"(1, {W.shape[1]})",
-                          b.shape)
-            widths[0] = widths[0] or W.shape[0]
+                self.fail(f"params['b{l}']'s shape", (1, W.shape[1]), b.shape)
             widths.append(W.shape[1])
         if self.widths is not None and widths != self.widths:
             self.fail("params' layer widths", f"sizes, {self.widths}", widths)
         if self.where == "backward_two_layer" and n_layers != 2:
             self.fail("params", "a two-layer network", f"{n_layers} layers")
+        if self.where == "gd_step":
+            self.updatable(value, params)
         self.widths = widths
         return params
+
+    def updatable(self, given, params):
+        """gd_step updates params in place: they must reach it unconverted."""
+        for key, a in params.items():
+            if a is not given[key] or not a.flags.writeable:
+                v = np.asarray(given[key])
+                self.fail(f"params['{key}']", "a writeable C-ordered float64 "
+                          "(or float32) array, as gd_step updates it in place",
+                          f"{type(given[key]).__name__} of dtype {v.dtype}, "
+                          f"C-ordered={v.flags.c_contiguous}, "
+                          f"writeable={v.flags.writeable}")
 
     def check_cache(self, value):
         n_layers = len(self.widths) - 1
         keys = [f"a{l}" for l in range(n_layers + 1)] + [
             f"z{l}" for l in range(1, n_layers + 1)]
-        if not isinstance(value, dict) or sorted(value) != sorted(keys):
-            got = sorted(value) if isinstance(value, dict) else type(value)
+        if not isinstance(value, dict) or set(value) != set(keys):
+            got = (sorted(value, key=str) if isinstance(value, dict)
+                   else type(value).__name__)
             self.fail("cache", f"forward's cache for this {n_layers}-layer "
-                      f"network, with the keys {keys}", got)
+                      f"network, with the keys {sorted(keys)}", got)
         cache = {key: self.array(f"cache['{key}']", value[key])
                  for key in keys}
         self.rows("cache['a0']", cache["a0"])
         self.dtype = cache["a0"].dtype
         for key in keys:
-            width = self.widths[int(key[1:])]
-            if cache[key].shape != (self.n, width):
-                self.fail(f"cache['{key}']'s shape", f"({self.n}, {width})",
-                          cache[key].shape)
+            shape = (self.n, self.widths[int(key[1:])])
+            if cache[key].shape != shape:
+                self.fail(f"cache['{key}']'s shape", shape, cache[key].shape)
         return cache
 
-    def check_analytic(self, value):
+    def check_analytic(self, value):  # None: gradient_check runs backward
         if value is None:
             return None
         shapes = {}
@@ -265,9 +279,9 @@ class Arguments:
                            f"dz{l}": (self.n, self.widths[l])})
             if l > 1:
                 shapes[f"da{l - 1}"] = (self.n, self.widths[l - 1])
-        if not isinstance(value, dict) or not set(value) <= set(shapes):
-            self.fail("analytic", f"a dict of gradients with keys among "
-                      f"{sorted(shapes)}", repr(value)[:80])
+        if not (isinstance(value, dict) and value and set(value) <= set(shapes)):
+            self.fail("analytic", "a non-empty dict of gradients with keys "
+                      f"among {sorted(shapes)}", repr(value)[:80])
         grads = {key: self.array(f"analytic['{key}']", g)
                  for key, g in value.items()}
         for key, g in grads.items():
@@ -299,21 +313,20 @@ class Arguments:
         return (y == np.arange(K)).astype(self.dtype)  # one-hot rows (n, K)
 
     def check_X_val(self, value):
-        if (value is None) != (self.args.get("y_val") is None):
+        """The validation set: X_val and y_val, given together, with a number
+        of rows of their own. y_val is checked here too."""
+        y_val = self.args["y_val"]
+        if (value is None) != (y_val is None):
             missing = "X_val" if value is None else "y_val"
             self.fail(missing, "given too (validation needs X_val and y_val)",
                       "None")
         if value is None:
             return None
-        n, self.n = self.n, None  # X_val has a number of rows of its own
+        n, n_from, self.n = self.n, self.n_from, None
         X_val = self.check_X(value, "X_val")
-        self.y_val_rows, self.n = self.n, n
+        self.args["y_val"] = self.check_y(y_val, "y_val")
+        self.n, self.n_from = n, n_from
         return X_val
 
-    def check_y_val(self, value):
-        if value is None:
-            return None
-        n, self.n = self.n, self.y_val_rows
-        y_val = self.check_y(value, "y_val")
-        self.n = n
-        return y_val
+    def check_y_val(self, value):  # checked with X_val, above
+        return value

@@ -43,10 +43,7 @@ __all__ = [
 ]
 
 
-# ---------------------------------------------------------------------------
-# Activations. Each derivative takes (z, a) with a = f(z) already computed:
-# sigmoid' and tanh' are cheapest from a, relu' from the sign of z.
-# ---------------------------------------------------------------------------
+# --- Activations; each f' takes (z, a = f(z)): sigmoid', tanh' use a -----
 
 # --8<-- [start:activations]
 @checked
@@ -121,9 +118,7 @@ def output(zL):
 # --8<-- [end:activations]
 
 
-# ---------------------------------------------------------------------------
-# Parameters
-# ---------------------------------------------------------------------------
+# --- Parameters -------------------------------------------------------------
 
 # --8<-- [start:init_params]
 INIT_STD = {  # name -> std of W_l, from the layer's fan-in and fan-out
@@ -139,10 +134,10 @@ INIT_STD = {  # name -> std of W_l, from the layer's fan-in and fan-out
 def init_params(sizes, activation="relu", seed=0, init=None):
     """Random weights, zero biases: {"W1": (sizes[0], sizes[1]), "b1": ...}.
 
-    sizes: layer widths from input to output, e.g. [2, 16, 1]. An output
-    width of 1 is one sigmoid unit (two classes); K >= 2 is a softmax over
-    K classes. [2, 1] is logistic regression. init: a key of INIT_STD; by
-    default "he" for relu, else "xavier". The same seed, the same bits.
+    sizes: widths from input to output, e.g. [2, 16, 1]: an output of 1 is
+    one sigmoid unit (two classes), K >= 2 a softmax over K classes; [2, 1]
+    is logistic regression. init: a key of INIT_STD, by default "he" for
+    relu, else "xavier". The same seed gives the same bits.
     """
     init = init or ("he" if activation == "relu" else "xavier")
     rng = np.random.default_rng(seed)
@@ -156,9 +151,7 @@ def init_params(sizes, activation="relu", seed=0, init=None):
 # --8<-- [end:init_params]
 
 
-# ---------------------------------------------------------------------------
-# Forward pass
-# ---------------------------------------------------------------------------
+# --- Forward pass -----------------------------------------------------------
 
 # --8<-- [start:forward]
 @checked
@@ -179,21 +172,18 @@ def forward(params, X, activation="relu"):
 # --8<-- [end:forward]
 
 
-# ---------------------------------------------------------------------------
-# Loss: mean cross-entropy, from the logits z_L rather than from y_hat
-# ---------------------------------------------------------------------------
+# --- Loss: mean cross-entropy, from the logits z_L, not from y_hat ------
 
 # --8<-- [start:cross_entropy]
 @checked
 def cross_entropy(zL, y):
     """L = -(1/n) sum_i sum_k y_ik log(y_hat_ik), from the logits zL (n, K).
 
-    K = 1, y_hat = sigma(z): the spec's binary cross-entropy, written with
-    log(sigma(z)) = -softplus(-z) and log(1 - sigma(z)) = -softplus(z).
-    log(y_hat) itself would fail: sigma(z) rounds to 1.0 for z > 36.7, and
-    log(1 - 1.0) = -inf. K >= 2, y_hat = softmax(z): log(y_hat_k) =
-    z_k - logsumexp(z), and the rows of y sum to 1. Either way the loss is
-    finite and exact, about |z| for a confident mistake.
+    K = 1 (the spec's BCE): log(sigma(z)) = -softplus(-z) and
+    log(1 - sigma(z)) = -softplus(z). log(y_hat) itself fails: sigma(z)
+    rounds to 1.0 for z > 36.7, and log(1 - 1.0) = -inf. K >= 2 (softmax):
+    log(y_hat_k) = z_k - logsumexp(z), and each row of y sums to 1. Either
+    way L is finite and exact: about |z| for a confident mistake.
     """
     if zL.shape[1] == 1:
         losses = y * softplus(-zL) + (1 - y) * softplus(zL)  # (n, 1)
@@ -205,9 +195,7 @@ def cross_entropy(zL, y):
 # --8<-- [end:cross_entropy]
 
 
-# ---------------------------------------------------------------------------
-# Backward pass: the derivation's seven steps, then the same for any depth
-# ---------------------------------------------------------------------------
+# --- Backward: the derivation's seven steps, then any depth -------------
 
 # --8<-- [start:backward_two_layer]
 @checked
@@ -216,13 +204,13 @@ def backward_two_layer(params, cache, y, activation="relu"):
     _, f_grad = ACTIVATIONS[activation]
     X, z1, a1, y_hat = cache["a0"], cache["z1"], cache["a1"], cache["a2"]
     n = len(X)
-    dz2 = y_hat - y                           # (1)                      (n, K)
-    dW2 = a1.T @ dz2 / n                      # (2)                      (h, K)
-    db2 = dz2.sum(axis=0, keepdims=True) / n  # (3)                      (1, K)
-    da1 = dz2 @ params["W2"].T                # (4)                      (n, h)
-    dz1 = da1 * f_grad(z1, a1)                # (5)                      (n, h)
-    dW1 = X.T @ dz1 / n                       # (6)                      (d, h)
-    db1 = dz1.sum(axis=0, keepdims=True) / n  # (7)                      (1, h)
+    dz2 = y_hat - y                           # (1) the output error  (n, K)
+    dW2 = a1.T @ dz2 / n                      # (2)                   (h, K)
+    db2 = dz2.sum(axis=0, keepdims=True) / n  # (3) sum over examples (1, K)
+    da1 = dz2 @ params["W2"].T                # (4) back through W2   (n, h)
+    dz1 = da1 * f_grad(z1, a1)                # (5) through f'(z1)    (n, h)
+    dW1 = X.T @ dz1 / n                       # (6) as (2), a0 = X    (d, h)
+    db1 = dz1.sum(axis=0, keepdims=True) / n  # (7) as (3)            (1, h)
     return {"dz2": dz2, "dW2": dW2, "db2": db2, "da1": da1, "dz1": dz1,
             "dW1": dW1, "db1": db1}
 # --8<-- [end:backward_two_layer]
@@ -268,9 +256,7 @@ def compute_loss(params, X, y, activation="relu"):
 # --8<-- [end:loss_and_grads]
 
 
-# ---------------------------------------------------------------------------
-# Gradient check: backward against centred finite differences of the loss
-# ---------------------------------------------------------------------------
+# --- Gradient check: backward against centred differences of L ---------
 
 # --8<-- [start:gradient_check]
 @checked
@@ -282,15 +268,15 @@ def relative_error(a, b, tiny=1e-8):
 def numerical_gradient(loss_of, t, eps):
     """dL/dt ~ (L(t + eps) - L(t - eps)) / (2 eps), entry by entry.
 
-    loss_of() computes L from the array t, which is changed in place one
+    loss_of(t) computes L from the array t, which is changed in place one
     entry at a time and restored. Error O(eps^2), against O(eps) one-sided.
     """
     g = np.zeros_like(t)
     for i, t_i in enumerate(t.flat):
         t.flat[i] = t_i + eps
-        up = loss_of()
+        up = loss_of(t)
         t.flat[i] = t_i - eps
-        g.flat[i] = (up - loss_of()) / (2 * eps)
+        g.flat[i] = (up - loss_of(t)) / (2 * eps)
         t.flat[i] = t_i  # restore before the next entry
     return g
 
@@ -308,56 +294,52 @@ def loss_from(params, name, t, y, activation):
 
 @checked
 def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
-    """Every gradient of backward (or of `analytic`) against its numerical twin.
+    """Each gradient of backward (or `analytic`) against its numerical twin.
 
-    Checks dW_l and db_l, and also the intermediates dz_l and da_l, as
-    n times dL/dz_l (they are per example), so a wrong backward shows the
-    first step where it goes wrong. analytic: gradients to check instead
-    of backward's (your own backward's output, or the bug zoo's).
-    Returns {"dW1": {"analytic", "numeric", "rel_error", "error",
-    "verdict"}, ...}. rel_error is cs231n's max relative error; "error"
-    is the same with tiny raised to what float64 can resolve: round-off in
-    the two losses leaves |a - g| up to a few u |L| / eps (u = 2.2e-16), so
-    an entry is correct if |a - g| <= 1e-7 (|a| + |g|) or <= noise =
-    10 u |L| / eps. cs231n's reading of it: <= 1e-7 correct, <= 1e-2
-    uncomfortable, else wrong. A relu kink within eps also reads wrong.
+    Checks dW_l, db_l and the intermediates dz_l, da_l (as n dL/dz_l: they
+    are per example), so a wrong backward shows the first step that goes
+    wrong. analytic: your own backward's output, to check instead. Returns
+    {"dW1": {"analytic", "numeric", "rel_error", "error", "verdict"}, ...}:
+    rel_error is cs231n's; "error" raises its tiny to the round-off of the
+    two losses, noise = 10 u |L| / eps (u = 2.2e-16): an entry with
+    |a - g| <= noise is as correct as float64 can tell.
     """
     _, cache = forward(params, X, activation)
     if analytic is None:
         analytic = backward(params, cache, y, activation)
-    n, theta = len(X), {k: v.copy() for k, v in params.items()}
+    theta = {k: v.copy() for k, v in params.items()}  # perturbed in place
     L = compute_loss(params, X, y, activation)
-    noise = 10 * np.finfo(X.dtype).eps * abs(L) / eps  # what |a - g| may be
+
+    def numeric(name):  # dL/d(name) by centred differences
+        if name in theta:  # a parameter: the loss of the whole network
+            return numerical_gradient(
+                lambda t: compute_loss(theta, X, y, activation),
+                theta[name], eps)
+        return len(X) * numerical_gradient(  # z_l or a_l: the layers above
+            lambda t: loss_from(params, name, t, y, activation),
+            cache[name].copy(), eps)
+
     report = {}
-    for key, a in analytic.items():
-        name = key[1:]  # "dW1" -> "W1", "dz2" -> "z2"
-        if name in params:
-            g = numerical_gradient(
-                lambda: compute_loss(theta, X, y, activation), theta[name], eps)
-            tiny = noise / 1e-7
-        else:
-            t = cache[name].copy()
-            g = n * numerical_gradient(
-                lambda t=t, name=name: loss_from(params, name, t, y, activation),
-                t, eps)
-            tiny = n * noise / 1e-7
-        err = float(relative_error(a, g, tiny).max())
-        report[key] = {"analytic": a, "numeric": g,
+    for key, a in analytic.items():  # "dW1" is checked against W1, ...
+        g = numeric(key[1:])
+        scale = 1 if key[1:] in theta else len(X)  # per example: n dL/dz
+        noise = scale * 10 * np.finfo(X.dtype).eps * abs(L) / eps
+        err = float(relative_error(a, g, noise / 1e-7).max())
+        report[key] = {"analytic": a, "numeric": g, "error": err,
                        "rel_error": float(relative_error(a, g).max()),
-                       "error": err, "verdict": verdict(err)}
+                       "verdict": verdict(err)}
     return report
 
 
 def verdict(err):
-    """cs231n's reading of a float64 relative error."""
+    """cs231n's reading: <= 1e-7 correct, <= 1e-2 uncomfortable, else wrong
+    (a relu kink within eps of an input also reads wrong)."""
     return ("correct" if err <= 1e-7 else
             "uncomfortable" if err <= 1e-2 else "wrong")
 # --8<-- [end:gradient_check]
 
 
-# ---------------------------------------------------------------------------
-# Training: gradient descent, full batch or on shuffled mini-batches
-# ---------------------------------------------------------------------------
+# --- Training: gradient descent, full batch or mini-batches ------------
 
 # --8<-- [start:train]
 @checked
@@ -379,8 +361,8 @@ def train_epoch(params, X, y, activation, lr, batch_size, rng):
     loss_sum = 0.0
     for start in range(0, n, batch_size):
         batch = order[start:start + batch_size]  # row indices
-        loss_sum += gd_step(params, X[batch], y[batch], activation, lr) * len(
-            batch)
+        loss = gd_step(params, X[batch], y[batch], activation, lr)
+        loss_sum += loss * len(batch)
     return loss_sum / n  # each batch's L, measured just before its step
 
 
@@ -390,19 +372,15 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
           X_val=None, y_val=None):
     """Train a network of the given layer sizes: (params, history).
 
-    Full-batch gradient descent by default, one step per epoch; with
-    batch_size, mini-batch SGD on a fresh (seeded) shuffle every epoch; a
-    batch_size above n is one full batch. params: start from a copy of
-    these instead of init_params(sizes, activation, seed, init). The
-    defaults fit [2, 16, 1] in a fraction of a second: XOR to 100 %, two
-    moons to about 97 % held-out. A step of 4 is large, but full-batch
-    descent on this small net takes it, and sigmoid units need it to leave
-    their early plateau. history["loss"][e]: the mean training loss during
-    epoch e + 1, each batch's taken just before its step. With X_val and
-    y_val, also history["val_loss"] and ["val_acc"], after each epoch.
-    Raises FloatingPointError naming the epoch and lr if training diverges:
-    if the loss or a step overflows, or if the loss ends more than twice
-    as high as it started. So it never returns NaN or inf.
+    Full-batch gradient descent by default; with batch_size, mini-batch SGD
+    on a seeded shuffle each epoch (above n: one full batch). params: start
+    from a copy of these. The defaults fit [2, 16, 1] in a fraction of a
+    second: XOR to 100 %, two moons to about 97 %; sigmoid units need the
+    large step to leave their early plateau. history["loss"][e]: the mean
+    loss during epoch e + 1, each batch's just before its step; with X_val,
+    y_val also "val_loss" and "val_acc" after each epoch. Raises
+    FloatingPointError, naming the epoch and lr, if training diverges: a
+    loss or step overflows, or the loss ends above twice its start.
     """
     if params is None:
         params = init_params(sizes, activation, seed, init)
@@ -437,9 +415,7 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
 # --8<-- [end:train]
 
 
-# ---------------------------------------------------------------------------
-# Prediction
-# ---------------------------------------------------------------------------
+# --- Prediction -------------------------------------------------------------
 
 # --8<-- [start:predict]
 @checked
