@@ -75,8 +75,8 @@ class Arguments:
     def check(self):
         for name in self.ORDER:
             if name in self.args:
-                rule = getattr(self, "check_" + name)
-                self.args[name] = rule(self.args[name])
+                rule = getattr(self, "check_" + name)  # check_X for X, ...
+                self.args[name] = rule(self.args[name], name)
         return self.args
 
     def fail(self, name, expected, got):
@@ -84,61 +84,57 @@ class Arguments:
 
     # --- choices and numbers ---------------------------------------------
 
-    def choice(self, name, value, options):
+    def choice(self, value, name, options):
         if not (isinstance(value, str) and value in options):
             self.fail(name, f"one of {sorted(options)}", repr(value))
         return value
 
-    def check_activation(self, value):
-        return self.choice("activation", value, self.options["ACTIVATIONS"])
+    def check_activation(self, value, name):
+        return self.choice(value, name, self.options["ACTIVATIONS"])
 
-    def check_init(self, value):  # None: he for relu, else xavier
+    def check_init(self, value, name):  # None: he for relu, else xavier
         if value is None:
             return None
-        return self.choice("init", value, self.options["INIT_STD"])
+        return self.choice(value, name, self.options["INIT_STD"])
 
-    def real(self, name, value, expected, ok):
-        """A finite real number (not a bool, not a string) for which ok holds."""
-        if not (is_integer(value) or isinstance(value, (float, np.floating))
-                and np.isfinite(value)) or not ok(value):
+    def real(self, value, name, expected, ok):
+        """A real number (not a bool or a string), finite in float64 (so not
+        NaN, inf or an int such as 10**400), for which ok holds."""
+        number = is_integer(value) or isinstance(value, (float, np.floating))
+        if not (number and abs(value) <= np.finfo(np.float64).max and ok(value)):
             self.fail(name, expected, repr(value))
         return value
 
-    def count(self, name, value, low=1):
+    def count(self, value, name, low=1):
         if not (is_integer(value) and value >= low):
             self.fail(name, f"an integer >= {low}", repr(value))
         return int(value)
 
-    def check_lr(self, value):
-        return self.real("lr", value, "a positive finite number", lambda v: v > 0)
+    def check_lr(self, value, name):
+        return self.real(value, name, "a positive finite number", lambda v: v > 0)
 
-    def check_eps(self, value):
-        return self.real("eps", value, "a positive finite number", lambda v: v > 0)
+    check_eps = check_tiny = check_lr
 
-    def check_tiny(self, value):
-        return self.real("tiny", value, "a positive finite number", lambda v: v > 0)
+    def check_noise(self, value, name):
+        return self.real(value, name, "a finite number >= 0", lambda v: v >= 0)
 
-    def check_noise(self, value):
-        return self.real("noise", value, "a finite number >= 0", lambda v: v >= 0)
+    def check_factor(self, value, name):
+        return self.real(value, name, "a number in (0, 1)", lambda v: 0 < v < 1)
 
-    def check_factor(self, value):
-        return self.real("factor", value, "a number in (0, 1)", lambda v: 0 < v < 1)
+    def check_epochs(self, value, name):
+        return self.count(value, name)
 
-    def check_epochs(self, value):
-        return self.count("epochs", value)
+    check_n = check_epochs
 
-    def check_batch_size(self, value):  # None, or above n: one full batch
-        return None if value is None else self.count("batch_size", value)
+    def check_batch_size(self, value, name):  # None, or above n: one batch
+        return None if value is None else self.count(value, name)
 
-    def check_seed(self, value):  # what np.random.default_rng takes
-        return self.count("seed", value, low=0)
-
-    def check_n(self, value):
-        return self.count("n", value)
+    def check_seed(self, value, name):  # what np.random.default_rng takes
+        return self.count(value, name, low=0)
 
     # --- arrays ----------------------------------------------------------
 
-    def array(self, name, value, ndim=2, rows="2-D"):
+    def array(self, value, name, ndim=2, what="2-D"):
         """A finite, non-empty real array of ndim dimensions (any if None),
         C-ordered; float32 stays float32 (see experiments.eps_sweep), the
         rest (int, bool, float16, ...) becomes float64."""
@@ -149,7 +145,7 @@ class Arguments:
         if a.dtype.kind not in "biuf":  # bool, int, unsigned int, float
             self.fail(name, "an array of real numbers", f"dtype {a.dtype}")
         if ndim is not None and a.ndim != ndim:
-            self.fail(name, rows, f"shape {a.shape}")
+            self.fail(name, what, f"shape {a.shape}")
         if a.size == 0:
             self.fail(name, "non-empty", f"shape {a.shape}")
         if a.dtype not in (np.float32, np.float64):
@@ -159,7 +155,7 @@ class Arguments:
             self.fail(name, "finite", f"{bad} of {a.size} entries NaN or inf")
         return np.ascontiguousarray(a)  # the same bits as a C-ordered copy
 
-    def rows(self, name, a):
+    def rows(self, a, name):
         """a has n rows, where n is what the earlier arguments set."""
         if self.n is None:
             self.n, self.n_from = len(a), name
@@ -168,8 +164,8 @@ class Arguments:
                       f"{self.n}, one per row of {self.n_from}", len(a))
         return a
 
-    def check_X(self, value, name="X"):
-        X = self.array(name, value, rows="2-D, one row per example "
+    def check_X(self, value, name):
+        X = self.array(value, name, what="2-D, one row per example "
                        "(one example x: x.reshape(1, -1))")
         if self.widths is not None and X.shape[1] != self.widths[0]:
             self.fail(f"{name}'s number of columns",
@@ -177,31 +173,32 @@ class Arguments:
                       X.shape[1])
         if name == "X":
             self.dtype = X.dtype
-        return self.rows(name, X)
+        return self.rows(X, name)
 
-    def check_z(self, value):  # elementwise, or row by row (n, K)
+    def check_z(self, value, name):  # elementwise, or row by row (n, K)
         rowwise = self.where in ("softmax", "logsumexp")
-        return self.array("z", value, 2 if rowwise else None)
+        return self.array(value, name, 2 if rowwise else None)
 
-    def check_zL(self, value):
-        zL = self.rows("zL", self.array("zL", value))
+    def check_zL(self, value, name):
+        zL = self.rows(self.array(value, name), name)
         self.widths, self.dtype = [None, zL.shape[1]], zL.dtype
         return zL
 
-    def check_a(self, value):
-        return self.array("a", value, None)
+    def check_a(self, value, name):
+        return self.array(value, name, None)
 
-    def check_b(self, value):
-        b = self.array("b", value, None)
+    def check_b(self, value, name):
+        b = self.array(value, name, None)
         if b.shape != self.args["a"].shape:
             self.fail("b", f"of a's shape {self.args['a'].shape}", b.shape)
         return b
 
     # --- the network -----------------------------------------------------
 
-    def check_sizes(self, value):
-        if (not isinstance(value, (list, tuple, np.ndarray))
-                or np.ndim(value) != 1 or len(value) < 2):
+    def check_sizes(self, value, name):
+        listed = isinstance(value, (list, tuple)) or (
+            isinstance(value, np.ndarray) and value.ndim == 1)
+        if not listed or len(value) < 2:
             self.fail("sizes", "a list of two or more layer widths, input "
                       "to output, e.g. [2, 16, 1]", repr(value))
         if not all(is_integer(s) and s >= 1 for s in value):
@@ -209,7 +206,7 @@ class Arguments:
         self.widths = [int(s) for s in value]
         return self.widths
 
-    def check_params(self, value):
+    def check_params(self, value, name):
         if value is None and self.where == "train":  # start from init_params
             return None
         if not isinstance(value, dict):
@@ -219,7 +216,7 @@ class Arguments:
         keys = [f"{p}{l}" for l in range(1, n_layers + 1) for p in "Wb"]
         if set(value) != set(keys):
             self.fail("params' keys", keys, sorted(value, key=str))
-        params = {key: self.array(f"params['{key}']", value[key])
+        params = {key: self.array(value[key], f"params['{key}']")
                   for key in keys}
         widths = [params["W1"].shape[0]]  # d, then each layer's width
         for l in range(1, n_layers + 1):
@@ -234,23 +231,18 @@ class Arguments:
             self.fail("params' layer widths", f"sizes, {self.widths}", widths)
         if self.where == "backward_two_layer" and n_layers != 2:
             self.fail("params", "a two-layer network", f"{n_layers} layers")
-        if self.where == "gd_step":
-            self.updatable(value, params)
+        for key in keys if self.where == "gd_step" else ():
+            v = value[key]  # updated in place: the door must pass it as is
+            if params[key] is not v or not v.flags.writeable:
+                a = np.asarray(v)
+                self.fail(f"params['{key}']", "a writeable, C-ordered float64 "
+                          "(or float32) array, which gd_step updates in place",
+                          f"{type(v).__name__} of {a.dtype}, C-ordered: "
+                          f"{a.flags.c_contiguous}, writeable: {a.flags.writeable}")
         self.widths = widths
         return params
 
-    def updatable(self, given, params):
-        """gd_step updates params in place: they must reach it unconverted."""
-        for key, a in params.items():
-            if a is not given[key] or not a.flags.writeable:
-                v = np.asarray(given[key])
-                self.fail(f"params['{key}']", "a writeable C-ordered float64 "
-                          "(or float32) array, as gd_step updates it in place",
-                          f"{type(given[key]).__name__} of dtype {v.dtype}, "
-                          f"C-ordered={v.flags.c_contiguous}, "
-                          f"writeable={v.flags.writeable}")
-
-    def check_cache(self, value):
+    def check_cache(self, value, name):
         n_layers = len(self.widths) - 1
         keys = [f"a{l}" for l in range(n_layers + 1)] + [
             f"z{l}" for l in range(1, n_layers + 1)]
@@ -259,9 +251,9 @@ class Arguments:
                    else type(value).__name__)
             self.fail("cache", f"forward's cache for this {n_layers}-layer "
                       f"network, with the keys {sorted(keys)}", got)
-        cache = {key: self.array(f"cache['{key}']", value[key])
+        cache = {key: self.array(value[key], f"cache['{key}']")
                  for key in keys}
-        self.rows("cache['a0']", cache["a0"])
+        self.rows(cache["a0"], "cache['a0']")
         self.dtype = cache["a0"].dtype
         for key in keys:
             shape = (self.n, self.widths[int(key[1:])])
@@ -269,7 +261,7 @@ class Arguments:
                 self.fail(f"cache['{key}']'s shape", shape, cache[key].shape)
         return cache
 
-    def check_analytic(self, value):  # None: gradient_check runs backward
+    def check_analytic(self, value, name):  # None: gradient_check runs backward
         if value is None:
             return None
         shapes = {}
@@ -282,7 +274,7 @@ class Arguments:
         if not (isinstance(value, dict) and value and set(value) <= set(shapes)):
             self.fail("analytic", "a non-empty dict of gradients with keys "
                       f"among {sorted(shapes)}", repr(value)[:80])
-        grads = {key: self.array(f"analytic['{key}']", g)
+        grads = {key: self.array(g, f"analytic['{key}']")
                  for key, g in value.items()}
         for key, g in grads.items():
             if g.shape != shapes[key]:
@@ -291,18 +283,18 @@ class Arguments:
 
     # --- labels ----------------------------------------------------------
 
-    def check_y(self, value, name="y"):
+    def check_y(self, value, name):
         """Labels (n,) or (n, 1) -> targets (n, K): 0/1 for one sigmoid unit,
         classes 0 .. K-1 (made one-hot) for a softmax over K >= 2."""
         K = self.widths[-1]
-        y = self.array(name, value, None)
+        y = self.array(value, name, None)
         if y.ndim == 2 and y.shape[1] == K > 1:
             self.fail(name, "class labels of shape (n,) or (n, 1), not one-"
                       f"hot rows (for those, pass {name}.argmax(axis=1))",
                       f"shape {y.shape}")
         if y.ndim not in (1, 2) or y.ndim == 2 and y.shape[1] != 1:
             self.fail(name, "of shape (n,) or (n, 1)", f"shape {y.shape}")
-        y = self.rows(name, y.reshape(-1, 1))
+        y = self.rows(y.reshape(-1, 1), name)
         bad = ~np.isin(y, range(max(K, 2)))  # 0 or 1 for one sigmoid unit
         if bad.any():
             self.fail(name, "the labels 0 or 1" if K == 1 else
@@ -312,7 +304,7 @@ class Arguments:
             return y.astype(self.dtype)
         return (y == np.arange(K)).astype(self.dtype)  # one-hot rows (n, K)
 
-    def check_X_val(self, value):
+    def check_X_val(self, value, name):
         """The validation set: X_val and y_val, given together, with a number
         of rows of their own. y_val is checked here too."""
         y_val = self.args["y_val"]
@@ -328,5 +320,5 @@ class Arguments:
         self.n, self.n_from = n, n_from
         return X_val
 
-    def check_y_val(self, value):  # checked with X_val, above
+    def check_y_val(self, value, name):  # checked with X_val, above
         return value
