@@ -1,10 +1,32 @@
-"""Speed of one gradient-descent step of mlp.py, against this machine's floor for that step.
+"""Speed of one gradient-descent step of mlp.py: against the textbook step, and against this machine's floor.
 
-Run: python bench.py   (about 15 s on a quiet machine; nothing is written to disk)
+Run: python bench.py   (about 25 s; nothing is written to disk)
 
-For each network (relu hidden layers, sigmoid output, float64, full batch of n random examples) it
-times mlp.gd_step -- forward, backward and the in-place update -- and prints the median of many steps
-after a warm-up. It compares that time with a floor measured in the same run:
+Part 1, side by side. The reference is the textbook step written the way tutorials do (`textbook_step`
+below): a naive 1 / (1 + np.exp(-z)) sigmoid, no input checks, the loss from a clipped y_hat, and the
+same forward, backward and update maths as mlp.py. Both run on [2, 16, 1] (sigmoid and relu hidden
+units) at n = 200 and n = 2000, full batch, float64.
+
+How mlp.py's step is timed, fairly. Its checks run once per public call, at the outermost level
+(checks.py's door); inside `train` the steps run unchecked. So the step is timed as train runs it:
+    mlp per epoch = (wall time of mlp.train(..., epochs=E) - 2 x wall time of mlp.compute_loss) / E
+train also computes the loss before the first and after the last epoch (subtracted, as two timed
+compute_loss calls) and, once per call, checks its arguments and copies the parameters (left in,
+spread over E epochs: about 0.1 us an epoch here). Every epoch it still records the loss, enters the
+door's pass-through for each nested call and copies X[order], y[order]: those are counted, since
+train pays them. The textbook runs the same E epochs in a plain Python loop. A third column times one
+public mlp.gd_step call, which pays the door once: the difference is the door's cost.
+
+Each repetition times the three one after the other, in alternating order, from the same starting
+parameters; the table shows medians over the repetitions, and ratio = median of the per-repetition
+ratios mlp / textbook (so a neighbour's burst slows both sides of a ratio alike).
+
+Part 2, what mlp.py has that the textbook lacks, measured on the spot: an error or warning for large
+finite logits (under np.errstate(all="raise")), the loss of a confident mistake, and bad inputs.
+
+Part 3, the floor. For each network (relu hidden layers, sigmoid output, float64, full batch of n
+random examples) it compares mlp's step as train runs it (median per epoch, as above) with a floor
+measured in the same run:
 
     floor = max(compute floor, memory floor)
     compute floor = matmul FLOPs of the step / FLOP rate of a large float64 matmul on this machine
@@ -27,17 +49,19 @@ arrays; each is counted once for every direction it must cross, and nothing more
     every gradient dW_l, db_l                  written once
 Why it is a lower bound for this algorithm: the real code moves more -- it reads a_{l-1} twice (forward
 matmul and dW_l), W_l twice, z_l twice (activation and f'), makes temporaries (the broadcast bias add,
-the relu mask, lr * grad, the sigmoid's branches), and a matmul reads its operands more than once.
-None of that is counted. The memory floor also assumes DRAM speed: it is a true floor only when the
-arrays do not fit in the caches (the 2-256-256-1 case, whose (n, 256) arrays are 41 MB each). For the
-two small cases everything stays in cache and the step is dominated by the fixed cost of each NumPy
-call (microseconds), which no floor here models: their ratio measures overhead, not bandwidth.
+the relu mask, lr * grad), and a matmul reads its operands more than once. None of that is counted.
+The memory floor also assumes DRAM speed: it is a true floor only when the arrays do not fit in the
+caches (the 2-256-256-1 case, whose (n, 256) arrays are 41 MB each). For the two small cases
+everything stays in cache and the step is dominated by the fixed cost of each NumPy call
+(microseconds), which no floor here models: their ratio measures overhead, not bandwidth.
 
 Machine rates, measured once at the start (best of several runs, so the floor is as low as possible):
     copy bandwidth  np.copyto(dst, src) on 200 MB float64 arrays, counting 2 x 200 MB (read + write)
     FLOP rate       2048 x 2048 @ 2048 x 2048 float64 matmul (OpenBLAS, all cores), 2 * 2048^3 FLOPs
 The step's matmuls use all cores through OpenBLAS too; its element-wise NumPy operations use one core,
-as does np.copyto.
+as does np.copyto. The header names the OpenBLAS kernel in use and the two variables that can force
+another one (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE): a forced older kernel lowers the matmul rate, and
+so both the floor and the measured step.
 
 Not in either floor: the fixed cost of each NumPy call, and the kernel's cost of handing out fresh
 zeroed pages when a new array is allocated (glibc gives large freed blocks back to the OS).
@@ -47,7 +71,9 @@ machine has 2 cores: any other busy process stalls the two-thread OpenBLAS matmu
 others above ~0.1 measures the neighbours, not mlp.py, and the script says so at the end.
 """
 
+import ctypes
 import gc
+import glob
 import math
 import os
 import resource
@@ -58,6 +84,12 @@ import numpy as np
 
 import mlp
 
+SIDE_BY_SIDE = [  # (hidden activation, n) on [2, 16, 1]
+    ("sigmoid", 200), ("sigmoid", 2000), ("relu", 200), ("relu", 2000),
+]
+SIDE_SIZES = [2, 16, 1]
+SIDE_BUDGET_S = 2.5  # seconds per side-by-side case
+
 CASES = [  # (layer sizes, batch size n): small, medium, large
     ([2, 16, 1], 200),
     ([2, 64, 64, 1], 2000),
@@ -65,10 +97,155 @@ CASES = [  # (layer sizes, batch size n): small, medium, large
 ]
 ACTIVATION = "relu"
 LR = 0.01  # small, so that thousands of steps on random labels stay finite; it does not affect the time
-WARMUP_STEPS = 3
-MIN_REPEATS = 10
-BUDGET_S = 3.0  # seconds of timed steps per case: tens of thousands of small steps, ~16 large ones
+FLOOR_BUDGET_S = 2.5  # seconds per floor case
+MIN_REPEATS = 5
+BLOCK_S = 0.02  # each timed block (E epochs) lasts about this long, E >= 2
 
+
+# --- The reference: the textbook step, as tutorials write it --------------------------------------
+
+def textbook_sigmoid(z):
+    return 1 / (1 + np.exp(-z))  # overflows in exp(-z) for z < -709
+
+
+def textbook_loss(y_hat, y):
+    y_hat = np.clip(y_hat, 1e-15, 1 - 1e-15)  # so that log never sees 0
+    return -np.mean(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat))
+
+
+def textbook_step(params, X, y, activation, lr):
+    """One gradient step on [d, h, 1]: forward, loss, the seven backward steps, update. Returns L."""
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    n = len(X)
+    z1 = X @ W1 + b1
+    a1 = textbook_sigmoid(z1) if activation == "sigmoid" else np.maximum(z1, 0)
+    z2 = a1 @ W2 + b2
+    y_hat = textbook_sigmoid(z2)
+    loss = textbook_loss(y_hat, y)
+    dz2 = y_hat - y
+    dW2 = a1.T @ dz2 / n
+    db2 = np.sum(dz2, axis=0, keepdims=True) / n
+    da1 = dz2 @ W2.T
+    dz1 = da1 * (a1 * (1 - a1) if activation == "sigmoid" else (z1 > 0))
+    dW1 = X.T @ dz1 / n
+    db1 = np.sum(dz1, axis=0, keepdims=True) / n
+    W1 -= lr * dW1
+    b1 -= lr * db1
+    W2 -= lr * dW2
+    b2 -= lr * db2
+    return loss
+
+
+def textbook_train(params, X, y, activation, lr, epochs):
+    for _ in range(epochs):
+        textbook_step(params, X, y, activation, lr)
+
+
+# --- Timing ----------------------------------------------------------------------------------------
+
+def problem(sizes, n, activation, seed=0):
+    """X (n, d) standard normal, y (n, 1) random 0.0/1.0 labels, mlp's initial parameters."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, sizes[0]))
+    y = (rng.random((n, 1)) < 0.5).astype(np.float64)
+    return X, y, mlp.init_params(sizes, activation, seed=seed)
+
+
+def copy_of(params):
+    return {key: value.copy() for key, value in params.items()}
+
+
+def timed(fn):
+    """Seconds of one call of fn()."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+class Timings:
+    """Named lists of per-repetition timings, and their medians."""
+
+    def __init__(self):
+        self.runs = {}
+
+    def add(self, name, seconds):
+        self.runs.setdefault(name, []).append(seconds)
+
+    def median(self, name):
+        return statistics.median(self.runs[name])
+
+
+def epochs_for(seconds_per_epoch):
+    """Epochs per timed block: a block of about BLOCK_S, at least 2 epochs."""
+    return max(2, round(BLOCK_S / seconds_per_epoch))
+
+
+def mlp_epoch_seconds(X, y, sizes, activation, params, epochs):
+    """Wall time of mlp.train(epochs) minus its two extra losses (start and end), per epoch."""
+    train = timed(lambda: mlp.train(X, y, sizes, activation, lr=LR, epochs=epochs, params=params))
+    loss = timed(lambda: mlp.compute_loss(params, X, y, activation))
+    return (train - 2 * loss) / epochs
+
+
+def full_batch_copy(X, y):
+    """What train_epoch does with a full batch: rows np.arange(n) of X and y, copied."""
+    order = np.arange(len(X))
+    return X[order], y[order]
+
+
+def repeat_for(budget_s, rep_s):
+    return max(MIN_REPEATS, math.ceil(budget_s / rep_s))
+
+
+def side_by_side(activation, n):
+    """Medians (textbook, mlp per epoch, one public gd_step), median ratio, epochs, repeats, others."""
+    X, y, params = problem(SIDE_SIZES, n, activation)
+    textbook_train(copy_of(params), X, y, activation, LR, 20)  # warm-up: caches, OpenBLAS threads
+    mlp.train(X, y, SIDE_SIZES, activation, lr=LR, epochs=20, params=params)
+    per_epoch = timed(lambda: textbook_train(copy_of(params), X, y, activation, LR, 20)) / 20
+    epochs = epochs_for(per_epoch)
+    repeats = repeat_for(SIDE_BUDGET_S, 3 * epochs * per_epoch)
+    t = Timings()
+    gc.disable()  # as timeit does: no collector pauses inside a timed block
+    try:
+        with OtherLoad() as others:
+            for rep in range(repeats):
+                mine, theirs = copy_of(params), copy_of(params)
+                runs = [
+                    ("textbook", lambda: timed(lambda: textbook_train(
+                        theirs, X, y, activation, LR, epochs)) / epochs),
+                    ("mlp", lambda: mlp_epoch_seconds(X, y, SIDE_SIZES, activation, params, epochs)),
+                    ("gd_step", lambda: timed(lambda: mlp.gd_step(mine, X, y, activation, LR))),
+                    ("copy", lambda: timed(lambda: full_batch_copy(X, y))),
+                ]
+                for name, run in runs[::-1] if rep % 2 else runs:
+                    t.add(name, run())
+                t.add("ratio", t.runs["mlp"][-1] / t.runs["textbook"][-1])
+    finally:
+        gc.enable()
+    return ({name: t.median(name) for name in ("textbook", "mlp", "gd_step", "copy", "ratio")},
+            epochs, repeats, others.cpus)
+
+
+def floor_case(sizes, n):
+    """(median seconds per epoch of mlp.train, epochs per block, repeats, CPUs used by others)."""
+    X, y, params = problem(sizes, n, ACTIVATION)
+    mlp.train(X, y, sizes, ACTIVATION, lr=LR, epochs=2, params=params)  # warm-up: page faults, threads
+    per_epoch = mlp_epoch_seconds(X, y, sizes, ACTIVATION, params, 2)
+    epochs = epochs_for(per_epoch)
+    repeats = repeat_for(FLOOR_BUDGET_S, (epochs + 2) * per_epoch)
+    times = []
+    gc.disable()
+    try:
+        with OtherLoad() as others:
+            for _ in range(repeats):
+                times.append(mlp_epoch_seconds(X, y, sizes, ACTIVATION, params, epochs))
+    finally:
+        gc.enable()
+    return statistics.median(times), epochs, repeats, others.cpus
+
+
+# --- The floor: this machine's rates ---------------------------------------------------------------
 
 def step_flops(sizes, n):
     """Matmul FLOPs of one step: forward + dW for every layer, + da_{l-1} for l >= 2."""
@@ -98,12 +275,7 @@ def step_bytes(sizes, n, itemsize=8):
 def best_time(fn, repeats):
     """Shortest of `repeats` calls of fn() (after one untimed call), in seconds."""
     fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return min(timed(fn) for _ in range(repeats))
 
 
 def copy_bandwidth(nbytes=200_000_000, repeats=10):
@@ -122,6 +294,19 @@ def matmul_rate(size=2048, repeats=5):
     C = np.empty((size, size))
     t = best_time(lambda: np.matmul(A, B, out=C), repeats)
     return 2 * size**3 / t
+
+
+def openblas_kernel():
+    """The kernel OpenBLAS chose (or was told to use), from the library NumPy loaded; '?' if unknown."""
+    for path in glob.glob(os.path.join(os.path.dirname(np.__file__) + ".libs", "*openblas*")):
+        lib = ctypes.CDLL(path)
+        for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                       "openblas_get_corename64_", "openblas_get_corename"):
+            if hasattr(lib, symbol):
+                getter = getattr(lib, symbol)
+                getter.restype = ctypes.c_char_p
+                return getter().decode()
+    return "?"
 
 
 class OtherLoad:
@@ -155,31 +340,84 @@ class OtherLoad:
             self.cpus = max(other, 0.0) / (time.perf_counter() - self._t0)
 
 
-def time_step(sizes, n, seed=0):
-    """(median seconds of one mlp.gd_step, number of timed steps, CPUs used by others meanwhile)."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, sizes[0]))  # (n, n_0)
-    y = (rng.random((n, 1)) < 0.5).astype(np.float64)  # (n, 1) random 0.0/1.0 labels
-    params = mlp.init_params(sizes, ACTIVATION, seed=seed)
-    for _ in range(WARMUP_STEPS):  # first-touch page faults, OpenBLAS thread start-up, caches
-        mlp.gd_step(params, X, y, ACTIVATION, LR)
-    t0 = time.perf_counter()
-    for _ in range(WARMUP_STEPS):  # a second round, timed, to choose the number of timed steps
-        mlp.gd_step(params, X, y, ACTIVATION, LR)
-    per_step = (time.perf_counter() - t0) / WARMUP_STEPS
-    repeats = max(MIN_REPEATS, math.ceil(BUDGET_S / per_step))
-    times = []
-    gc.disable()  # as timeit does: no collector pauses inside a timed step
-    try:
-        with OtherLoad() as others:
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                mlp.gd_step(params, X, y, ACTIVATION, LR)
-                times.append(time.perf_counter() - t0)
-    finally:
-        gc.enable()
-    return statistics.median(times), repeats, others.cpus
+# --- What the textbook step lacks, measured ---------------------------------------------------------
 
+def outcome(fn):
+    """What fn() does: the loss it returns, or the first words of the error it raises."""
+    try:
+        value = fn()
+    except Exception as err:  # noqa: BLE001 (reported, not handled)
+        return f"{type(err).__name__}: {str(err)[:70]}"
+    return value if isinstance(value, str) else f"no error, L = {value:.4g}"
+
+
+def huge_logits(activation):
+    """A [2, 16, 1] problem whose output logits z2 (and, for sigmoid units, z1) are about +-1e3."""
+    X, y, params = problem(SIDE_SIZES, 8, activation)
+    if activation == "sigmoid":
+        params["W1"] *= 1e3 / np.abs(X @ params["W1"]).mean()
+    a1 = mlp.forward(params, X, activation)[1]["a1"]
+    z2 = a1 @ params["W2"]
+    params["W2"] *= 1e3 / z2.std()
+    params["b2"] -= 1e3 * z2.mean() / z2.std()  # centred: z2 of both signs
+    return X, y, params
+
+
+def textbook_outcome(params, X, y, activation, lr):
+    """The textbook step on these inputs: its loss (and NaN weights, if any), or its error."""
+    def run():
+        theirs = copy_of(params)
+        loss = textbook_step(theirs, X, y, activation, lr)
+        nan = sum(int(np.isnan(v).sum()) for v in theirs.values())
+        return f"no error, L = {loss:.4g}" + (f", and {nan} NaN weights" if nan else "")
+    return outcome(run)
+
+
+def properties():
+    """(what, textbook, mlp.py) rows, each measured by running both on the same input."""
+    rows = []
+    for activation in ("sigmoid", "relu"):
+        X, y, params = huge_logits(activation)
+        z = mlp.forward(params, X, activation)[1]
+        what = (f"a {activation} step on logits z2 in [{z['z2'].min():.0f}, {z['z2'].max():.0f}]"
+                + (f", z1 in [{z['z1'].min():.0f}, {z['z1'].max():.0f}]" if activation == "sigmoid" else "")
+                + ', under np.errstate(all="raise")')
+        with np.errstate(all="raise"):
+            rows.append((what, textbook_outcome(params, X, y, activation, LR),
+                         outcome(lambda: mlp.gd_step(copy_of(params), X, y, activation, LR))))
+    logits = (40.0, 1e3, 1e6)
+    rows.append(("the loss of one confident mistake, y = 0, at z = " + " / ".join(f"{z:g}" for z in logits),
+                 " / ".join(f"{textbook_loss(textbook_sigmoid(np.array([[z]])), np.zeros((1, 1))):.4g}"
+                            for z in logits) + " (-log(1e-15), the clip)",
+                 " / ".join(f"{mlp.cross_entropy(np.array([[z]]), [0]):.4g}" for z in logits)
+                 + " (softplus(z), about z)"))
+    rows.append(("sigma(-40) = 4.248e-18 (where the textbook is more precise)",
+                 f"{textbook_sigmoid(-40.0):.4g}: relative precision",
+                 f"{mlp.sigmoid(np.array([-40.0]))[0]:.4g}: absolute precision ~1e-16 (the loss uses z, "
+                 "not sigma)"))
+    X, y, params = problem(SIDE_SIZES, 200, "relu")
+    flat = y.ravel()
+    y_hat = textbook_sigmoid(mlp.forward(params, X, "relu")[1]["z2"])
+    rows.append(("a step with y of shape (n,), not (n, 1)",
+                 f"its loss {textbook_loss(y_hat, flat):.4f} (right: {textbook_loss(y_hat, y):.4f}) "
+                 "is the mean of an (n, n) broadcast; then "
+                 + textbook_outcome(params, X, flat, "relu", LR),
+                 outcome(lambda: mlp.gd_step(copy_of(params), X, flat, "relu", LR))
+                 + " (the door makes (n,) labels the (n, 1) column)"))
+    bad = {  # what -> (X, y, lr)
+        "a step with labels -1 / +1": (X, 2 * y - 1, LR),
+        "a step with one NaN row in X": (np.where(np.arange(len(X))[:, None] == 7, np.nan, X), y, LR),
+        "a step with X of 3 columns": (np.hstack([X, X[:, :1]]), y, LR),
+        "a step with lr = -4 (gradient ascent)": (X, y, -4.0),
+    }
+    for what, (X_bad, y_bad, lr) in bad.items():
+        with np.errstate(all="ignore"):
+            rows.append((what, textbook_outcome(params, X_bad, y_bad, "relu", lr),
+                         outcome(lambda: mlp.gd_step(copy_of(params), X_bad, y_bad, "relu", lr))))
+    return rows
+
+
+# --- Printing ---------------------------------------------------------------------------------------
 
 def fmt_time(seconds):
     if seconds < 1e-3:
@@ -196,34 +434,70 @@ def fmt_count(x):
     return f"{x:.0f} "
 
 
+def table(header, rows):
+    """Print rows of strings under a header of (name, width) pairs; negative width = left-aligned."""
+    line = "".join(f"{name:<{-w}}" if w < 0 else f"{name:>{w}}" for name, w in header)
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("".join(f"{v:<{-w}}" if w < 0 else f"{v:>{w}}" for v, (_, w) in zip(row, header)))
+
+
 def main():
-    print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, float64, {ACTIVATION} hidden layers, "
-          "sigmoid output, full batch")
+    coretype = {k: os.environ.get(k, "unset") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, float64, full batch; OpenBLAS kernel "
+          f"{openblas_kernel()} (" + ", ".join(f"{k}={v}" for k, v in coretype.items()) + ")")
+    busiest = 0.0
+
+    print(f"\n1. One step on {SIDE_SIZES}: mlp.py against the textbook step "
+          "(naive sigmoid, no checks, loss from a clipped y_hat)")
+    header = [("hidden", -9), ("n", 5), ("textbook", 11), ("mlp.train", 11), ("ratio", 7),
+              ("X[order]", 10), ("mlp.gd_step", 13), ("door", 10), ("E", 5), ("reps", 6), ("others", 8)]
+    rows = []
+    for activation, n in SIDE_BY_SIDE:
+        t, epochs, repeats, others = side_by_side(activation, n)
+        busiest = max(busiest, others)
+        rows.append((activation, n, fmt_time(t["textbook"]), fmt_time(t["mlp"]), f"{t['ratio']:.2f}",
+                     fmt_time(t["copy"]), fmt_time(t["gd_step"]),
+                     fmt_time(t["gd_step"] - (t["mlp"] - t["copy"])), epochs, repeats,
+                     f"{others:.2f}"))
+    table(header, rows)
+    print("textbook = its plain loop of E steps / E; mlp.train = (mlp.train(epochs=E) - its 2 extra losses)"
+          " / E;\nratio = median of per-repetition mlp.train / textbook (< 1: mlp.py is faster); "
+          "X[order] = the copy\nX[order], "
+          "y[order] (order = np.arange(n)) that train_epoch makes of a full batch every epoch; mlp.gd_step = one public "
+          "call;\ndoor = mlp.gd_step - (mlp.train - X[order]): the checks, paid once per public call. "
+          "Medians over `reps`.")
+
+    print("\n2. What mlp.py has that the textbook step lacks (both run here, on the same input)")
+    for what, textbook, mine in properties():
+        print(f"{what}\n    textbook: {textbook}\n    mlp.py:   {mine}")
+
     with OtherLoad() as others:
         bandwidth = copy_bandwidth()
         flop_rate = matmul_rate()
+    busiest = max(busiest, others.cpus)
+    print(f"\n3. The step against this machine's floor ({ACTIVATION} hidden layers, sigmoid output)")
     print(f"copy bandwidth (np.copyto, 200 MB, read + write): {bandwidth / 1e9:7.1f} GB/s")
     print(f"matmul rate (2048 x 2048 @ 2048 x 2048):          {flop_rate / 1e9:7.1f} GFLOP/s")
     print(f"other processes' load while measuring these:      {others.cpus:7.2f} CPUs")
-    print()
-    header = (f"{'network':<13}{'n':>6}{'FLOPs':>14}{'bytes':>11}{'compute floor':>15}{'memory floor':>14}"
-              f"{'floor':>11}{'measured':>11}{'ratio':>7}{'steps':>8}{'others':>8}")
-    print(header)
-    print("-" * len(header))
-    busiest = others.cpus
+    header = [("network", -13), ("n", 6), ("FLOPs", 14), ("bytes", 11), ("compute floor", 15),
+              ("memory floor", 14), ("floor", 11), ("measured", 11), ("ratio", 7), ("E", 5),
+              ("reps", 6), ("others", 8)]
+    rows = []
     for sizes, n in CASES:
         flops, nbytes = step_flops(sizes, n), step_bytes(sizes, n)
         compute_floor, memory_floor = flops / flop_rate, nbytes / bandwidth
         floor = max(compute_floor, memory_floor)
-        measured, repeats, others_cpus = time_step(sizes, n)
+        measured, epochs, repeats, others_cpus = floor_case(sizes, n)
         busiest = max(busiest, others_cpus)
-        network = "-".join(map(str, sizes))
-        print(f"{network:<13}{n:>6}{fmt_count(flops) + 'FLOP':>14}{fmt_count(nbytes) + 'B':>11}"
-              f"{fmt_time(compute_floor):>15}{fmt_time(memory_floor):>14}{fmt_time(floor):>11}"
-              f"{fmt_time(measured):>11}{measured / floor:>7.1f}{repeats:>8}{others_cpus:>8.2f}")
-    print()
-    print("floor = max(compute floor, memory floor); ratio = measured / floor; measured = median of `steps`;")
-    print("others = CPUs used by other processes while timing (this machine has 2).")
+        rows.append(("-".join(map(str, sizes)), n, fmt_count(flops) + "FLOP", fmt_count(nbytes) + "B",
+                     fmt_time(compute_floor), fmt_time(memory_floor), fmt_time(floor),
+                     fmt_time(measured), f"{measured / floor:.1f}", epochs, repeats, f"{others_cpus:.2f}"))
+    table(header, rows)
+    print("floor = max(compute floor, memory floor); measured = mlp.train per epoch, as in part 1 (median "
+          "over `reps`\nblocks of E epochs); ratio = measured / floor; others = CPUs used by other "
+          "processes while timing (of 2).")
     if busiest > 0.1:
         print(f"WARNING: other processes used up to {busiest:.2f} CPUs during the run: the times are not "
               "trustworthy; run again on a quiet machine.")

@@ -10,8 +10,7 @@ maker) carries `@checked`, which, at the outermost call,
    (the 0/1 column for one sigmoid unit, one-hot rows for K classes),
    sizes as a list of ints, parameters as float arrays;
 4. runs it with the door open: the calls it makes inside (train -> gd_step
-   -> loss_and_grads -> forward) go straight through, unchecked, since
-   their arguments were checked when they came in.
+   -> forward) go straight through, unchecked: their arguments were checked.
 
 Bad input raises ValueError naming the function, the argument, what was
 expected and what it got. Delete the `@checked` lines from mlp.py and the
@@ -25,6 +24,7 @@ import threading
 import numpy as np
 
 _door = threading.local()  # _door.inside: a checked call is running
+FLOAT64_MAX = float(np.finfo(np.float64).max)  # a Python float: 10**400 > it
 
 
 def checked(f):
@@ -51,8 +51,7 @@ def checked(f):
 
 
 def is_integer(value):
-    """An int or NumPy integer, but not a bool: True is 1 to Python, yet
-    epochs=True or a width of True is a mistake, not a number."""
+    """An int, but not a bool: True is 1 to Python, but epochs=True is not."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
@@ -63,18 +62,19 @@ class Arguments:
     ORDER = ("activation", "init", "sizes", "params", "X", "cache", "zL", "z",
              "y", "X_val", "y_val", "analytic", "a", "b", "tiny", "lr",
              "epochs", "batch_size", "seed", "eps", "n", "noise", "factor")
+    OPTIONAL = ("init", "batch_size", "analytic")  # None: the function's default
 
     def __init__(self, f, arguments):
         self.where, self.args = f.__name__, dict(arguments)
         self.options = f.__globals__  # ACTIVATIONS, INIT_STD of f's module
         self.widths = None  # [d, n_1, ..., K] once sizes or params are known
-        self.n = None  # number of examples, once X, cache or zL is known
-        self.n_from = None  # the argument that set n
-        self.dtype = np.float64  # of the first input array (X, cache, zL)
+        self.n = self.n_from = None  # examples, and the array that set n
+        self.dtype = None  # the first array's (X, zL, cache): the targets' too
 
     def check(self):
         for name in self.ORDER:
-            if name in self.args:
+            if name in self.args and not (self.args[name] is None
+                                          and name in self.OPTIONAL):
                 rule = getattr(self, "check_" + name)  # check_X for X, ...
                 self.args[name] = rule(self.args[name], name)
         return self.args
@@ -93,15 +93,13 @@ class Arguments:
         return self.choice(value, name, self.options["ACTIVATIONS"])
 
     def check_init(self, value, name):  # None: he for relu, else xavier
-        if value is None:
-            return None
         return self.choice(value, name, self.options["INIT_STD"])
 
     def real(self, value, name, expected, ok):
         """A real number (not a bool or a string), finite in float64 (so not
         NaN, inf or an int such as 10**400), for which ok holds."""
         number = is_integer(value) or isinstance(value, (float, np.floating))
-        if not (number and abs(value) <= np.finfo(np.float64).max and ok(value)):
+        if not (number and abs(value) <= FLOAT64_MAX and ok(value)):
             self.fail(name, expected, repr(value))
         return value
 
@@ -121,13 +119,10 @@ class Arguments:
     def check_factor(self, value, name):
         return self.real(value, name, "a number in (0, 1)", lambda v: 0 < v < 1)
 
-    def check_epochs(self, value, name):
+    def check_epochs(self, value, name):  # a batch_size above n: one batch
         return self.count(value, name)
 
-    check_n = check_epochs
-
-    def check_batch_size(self, value, name):  # None, or above n: one batch
-        return None if value is None else self.count(value, name)
+    check_batch_size = check_n = check_epochs
 
     def check_seed(self, value, name):  # what np.random.default_rng takes
         return self.count(value, name, low=0)
@@ -153,12 +148,12 @@ class Arguments:
         if not np.isfinite(a).all():
             bad = np.count_nonzero(~np.isfinite(a))
             self.fail(name, "finite", f"{bad} of {a.size} entries NaN or inf")
-        return np.ascontiguousarray(a)  # the same bits as a C-ordered copy
+        return a if a.flags.c_contiguous else a.copy(order="C")  # same bits
 
     def rows(self, a, name):
-        """a has n rows, where n is what the earlier arguments set."""
+        """a has n rows, as the first array set (and its dtype, the targets')."""
         if self.n is None:
-            self.n, self.n_from = len(a), name
+            self.n, self.n_from, self.dtype = len(a), name, a.dtype
         elif len(a) != self.n:
             self.fail(f"{name}'s number of rows",
                       f"{self.n}, one per row of {self.n_from}", len(a))
@@ -171,8 +166,6 @@ class Arguments:
             self.fail(f"{name}'s number of columns",
                       f"the network's input width {self.widths[0]}",
                       X.shape[1])
-        if name == "X":
-            self.dtype = X.dtype
         return self.rows(X, name)
 
     def check_z(self, value, name):  # elementwise, or row by row (n, K)
@@ -181,11 +174,10 @@ class Arguments:
 
     def check_zL(self, value, name):
         zL = self.rows(self.array(value, name), name)
-        self.widths, self.dtype = [None, zL.shape[1]], zL.dtype
+        self.widths = [None, zL.shape[1]]  # K: what y must fit
         return zL
 
-    def check_a(self, value, name):
-        return self.array(value, name, None)
+    check_a = check_z  # relative_error(a, b): any shape, b as a
 
     def check_b(self, value, name):
         b = self.array(value, name, None)
@@ -216,8 +208,7 @@ class Arguments:
         keys = [f"{p}{l}" for l in range(1, n_layers + 1) for p in "Wb"]
         if set(value) != set(keys):
             self.fail("params' keys", keys, sorted(value, key=str))
-        params = {key: self.array(value[key], f"params['{key}']")
-                  for key in keys}
+        params = {key: self.array(value[key], f"params['{key}']") for key in keys}
         widths = [params["W1"].shape[0]]  # d, then each layer's width
         for l in range(1, n_layers + 1):
             W, b = params[f"W{l}"], params[f"b{l}"]
@@ -231,14 +222,13 @@ class Arguments:
             self.fail("params' layer widths", f"sizes, {self.widths}", widths)
         if self.where == "backward_two_layer" and n_layers != 2:
             self.fail("params", "a two-layer network", f"{n_layers} layers")
-        for key in keys if self.where == "gd_step" else ():
-            v = value[key]  # updated in place: the door must pass it as is
-            if params[key] is not v or not v.flags.writeable:
-                a = np.asarray(v)
-                self.fail(f"params['{key}']", "a writeable, C-ordered float64 "
-                          "(or float32) array, which gd_step updates in place",
-                          f"{type(v).__name__} of {a.dtype}, C-ordered: "
-                          f"{a.flags.c_contiguous}, writeable: {a.flags.writeable}")
+        for key in keys if self.where == "gd_step" else ():  # in place, so
+            v, a = value[key], np.asarray(value[key])  # the door must not copy
+            if params[key] is not v or not a.flags.writeable:
+                self.fail(f"params['{key}']", "a writeable, C-ordered float64 (or "
+                          "float32) array, which gd_step updates in place",
+                          f"{type(v).__name__} of {a.dtype}, C-ordered "
+                          f"{a.flags.c_contiguous}, writeable {a.flags.writeable}")
         self.widths = widths
         return params
 
@@ -247,35 +237,29 @@ class Arguments:
         keys = [f"a{l}" for l in range(n_layers + 1)] + [
             f"z{l}" for l in range(1, n_layers + 1)]
         if not isinstance(value, dict) or set(value) != set(keys):
-            got = (sorted(value, key=str) if isinstance(value, dict)
-                   else type(value).__name__)
             self.fail("cache", f"forward's cache for this {n_layers}-layer "
-                      f"network, with the keys {sorted(keys)}", got)
-        cache = {key: self.array(value[key], f"cache['{key}']")
-                 for key in keys}
+                      f"network, with the keys {sorted(keys)}",
+                      sorted(value, key=str) if isinstance(value, dict)
+                      else type(value).__name__)
+        cache = {key: self.array(value[key], f"cache['{key}']") for key in keys}
         self.rows(cache["a0"], "cache['a0']")
-        self.dtype = cache["a0"].dtype
         for key in keys:
             shape = (self.n, self.widths[int(key[1:])])
             if cache[key].shape != shape:
                 self.fail(f"cache['{key}']'s shape", shape, cache[key].shape)
         return cache
 
-    def check_analytic(self, value, name):  # None: gradient_check runs backward
-        if value is None:
-            return None
-        shapes = {}
-        for l in range(1, len(self.widths)):
-            shapes.update({f"dW{l}": (self.widths[l - 1], self.widths[l]),
-                           f"db{l}": (1, self.widths[l]),
-                           f"dz{l}": (self.n, self.widths[l])})
-            if l > 1:
-                shapes[f"da{l - 1}"] = (self.n, self.widths[l - 1])
+    def check_analytic(self, value, name):  # what backward would return
+        n_layers = len(self.widths) - 1
+        shapes = {"d" + key: W.shape for key, W in self.args["params"].items()}
+        for l in range(1, n_layers + 1):  # dz_l and da_l: (n, n_l); no da_L
+            shapes[f"dz{l}"] = (self.n, self.widths[l])
+            if l < n_layers:
+                shapes[f"da{l}"] = (self.n, self.widths[l])
         if not (isinstance(value, dict) and value and set(value) <= set(shapes)):
             self.fail("analytic", "a non-empty dict of gradients with keys "
                       f"among {sorted(shapes)}", repr(value)[:80])
-        grads = {key: self.array(g, f"analytic['{key}']")
-                 for key, g in value.items()}
+        grads = {key: self.array(g, f"analytic['{key}']") for key, g in value.items()}
         for key, g in grads.items():
             if g.shape != shapes[key]:
                 self.fail(f"analytic['{key}']'s shape", shapes[key], g.shape)
@@ -295,7 +279,7 @@ class Arguments:
         if y.ndim not in (1, 2) or y.ndim == 2 and y.shape[1] != 1:
             self.fail(name, "of shape (n,) or (n, 1)", f"shape {y.shape}")
         y = self.rows(y.reshape(-1, 1), name)
-        bad = ~np.isin(y, range(max(K, 2)))  # 0 or 1 for one sigmoid unit
+        bad = (y != np.round(y)) | (y < 0) | (y > max(K - 1, 1))  # 0/1 if K = 1
         if bad.any():
             self.fail(name, "the labels 0 or 1" if K == 1 else
                       f"integer class labels 0 .. {K - 1}",
@@ -305,8 +289,7 @@ class Arguments:
         return (y == np.arange(K)).astype(self.dtype)  # one-hot rows (n, K)
 
     def check_X_val(self, value, name):
-        """The validation set: X_val and y_val, given together, with a number
-        of rows of their own. y_val is checked here too."""
+        """X_val and y_val, given together, with n rows of their own."""
         y_val = self.args["y_val"]
         if (value is None) != (y_val is None):
             missing = "X_val" if value is None else "y_val"

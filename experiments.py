@@ -52,6 +52,12 @@ BUGS = {  # name -> (hidden activation, what is wrong, {line of backward_two_lay
         "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = dz1.sum(axis=1, keepdims=True) / n"}),
     "skipped activation": ("tanh", "step (5) forgets f'(z1): the gradient skips the hidden layer", {
         "dz1 = da1 * f_grad(z1, a1)": "dz1 = da1"}),
+    "sigma' kept in step (1)": ("sigmoid", "dz2 times sigma'(z2): the chain rule through y_hat, "
+                                "without the cancellation", {
+        "dz2 = y_hat - y": "dz2 = (y_hat - y) * y_hat * (1 - y_hat)"}),
+    "1/n carried down": ("sigmoid", "da1 divided by n: the 1/n of step (2) taken into the error sent "
+                         "down", {
+        'da1 = dz2 @ params["W2"].T': 'da1 = dz2 @ params["W2"].T / n'}),
 }
 
 
@@ -745,6 +751,14 @@ def write_tables(path, tables):
 # Command line: python mlp.py [--out DIR]
 # ----------------------------------------------------------------------------------------------------
 
+def experiment_practice(figdir, quick=False):
+    """The tables and figure of the exercises in docs/practice.md. practice.py imports this module,
+    so this one imports it only when it runs."""
+    import practice
+
+    return practice.experiment(figdir, quick)
+
+
 # name -> (function, the figures it writes); the longest first, so that two processes finish together
 EXPERIMENTS = {
     "depth comparison": (experiment_depth, ["depth_comparison.png"]),
@@ -753,6 +767,7 @@ EXPERIMENTS = {
     "gradient check": (experiment_gradient_check, ["gradient_check.png"]),
     "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"]),
     "ten digits": (experiment_digits, ["digits.png"]),
+    "practice": (experiment_practice, ["practice_mse.png"]),
 }
 HERE = pathlib.Path(__file__).resolve().parent
 

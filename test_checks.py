@@ -1,244 +1,597 @@
-"""Tests of checks.py, the door: every bad input gets a ValueError that names it."""
+"""Tests of checks.py, the door: bad input to any public function is a ValueError
+that names the function and the argument, says what was expected and shows what
+it got; valid but unusual input works; the checks run once, at the outermost call.
 
-import contextlib
-import functools
-import html
-import http.server
-import math
-import os
+Each class of bad input has one table and one test class below, whose docstring
+names the bug it catches. Every case changes ONE argument of a valid call
+(VALID), so the error can only come from that argument. The meta-tests at the end
+make sure every public function has cases, and that wrong types never escape as
+a TypeError, KeyError or IndexError (or as one of NumPy's own ValueErrors).
+"""
+
+import inspect
 import re
-import shutil
-import subprocess
-import sys
-import threading
-from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 
 import numpy as np
 import pytest
 
+import checks
+import datasets
 import mlp
 
+X4, Y4 = datasets.make_xor(4, 0.0)  # the truth table: X (4, 2), y (4, 1)
+P = mlp.init_params([2, 3, 1], "relu", seed=0)  # W1 (2, 3), b1, W2 (3, 1), b2
+P3 = mlp.init_params([2, 3, 3, 1], "relu", seed=0)  # three layers
+PK = mlp.init_params([2, 3, 3], "relu", seed=0)  # a softmax over K = 3 classes
+YK = np.array([0, 1, 2, 1])  # labels for PK
+_, CACHE = mlp.forward(P, X4)
+_, CACHE3 = mlp.forward(P3, X4)
+ZL, Z = CACHE["z2"], CACHE["z1"]  # (4, 1) logits, (4, 3)
+GRADS = mlp.backward(P, CACHE, Y4)
 
-# ----------------------------------------------------------------------------------------------------
-# Bad input: ValueError with a message that names the problem. Good input: y (n,) equals y (n, 1).
-# ----------------------------------------------------------------------------------------------------
 
-X4, Y4 = mlp.make_xor(4, 0.0)
-P = mlp.init_params([2, 3, 1], "relu", seed=0)
+def fresh(params):
+    return {key: v.copy() for key, v in params.items()}
 
 
-def with_entry(array, value):
+def with_entry(array, value, key=None):
+    """A copy of array (or of array[key], in a copy of a dict) with one entry set."""
+    if key is not None:
+        return {**array, key: with_entry(array[key], value)}
     bad = np.array(array, dtype=float)
-    bad.flat[1] = value
+    bad.flat[-1] = value
     return bad
 
 
-def params_with(**changes):
-    """P with some entries replaced (None: removed)."""
-    new = {**P, **changes}
-    return {k: v for k, v in new.items() if v is not None}
-
-
-X_CALLERS = {  # every public entry point that takes X, called with otherwise valid arguments
-    "forward": lambda X: mlp.forward(P, X),
-    "loss_and_grads": lambda X: mlp.loss_and_grads(P, X, np.zeros(len(X))),
-    "predict": lambda X: mlp.predict(P, X),
-    "train": lambda X: mlp.train(X, np.zeros(len(X)), [2, 3, 1], epochs=1),
+NET = {"params": P, "X": X4, "activation": "relu"}
+VALID = {  # every public function -> the keyword arguments of a valid call
+    **{f: lambda: {"z": Z} for f in
+       ("sigmoid", "relu", "tanh", "softplus", "softmax", "logsumexp")},
+    "init_params": lambda: {"sizes": [2, 3, 1], "activation": "relu", "seed": 0,
+                            "init": "he"},
+    "forward": lambda: NET, "predict_proba": lambda: NET, "predict": lambda: NET,
+    "cross_entropy": lambda: {"zL": ZL, "y": Y4},
+    **{f: lambda: {"params": P, "cache": CACHE, "y": Y4, "activation": "relu"}
+       for f in ("backward_two_layer", "backward")},
+    **{f: lambda: {**NET, "y": Y4} for f in ("loss_and_grads", "compute_loss",
+                                              "accuracy")},
+    "relative_error": lambda: {"a": Z, "b": Z + 1, "tiny": 1e-8},
+    "gradient_check": lambda: {**NET, "y": Y4, "eps": 1e-5, "analytic": GRADS},
+    "gd_step": lambda: {**NET, "params": fresh(P), "y": Y4, "lr": 0.1},
+    "train": lambda: {"X": X4, "y": Y4, "sizes": [2, 3, 1], "activation": "relu",
+                      "lr": 0.1, "epochs": 2, "batch_size": 2, "seed": 0,
+                      "init": "he", "params": None, "X_val": X4, "y_val": Y4},
+    **{f: lambda: {"n": 8, "noise": 0.1, "seed": 0} for f in ("make_xor", "make_moons")},
+    "make_circles": lambda: {"n": 8, "noise": 0.1, "seed": 0, "factor": 0.5},
+    "split_digits": lambda: {"seed": 0},
 }
-BAD_X = {
-    "1-D": (X4[:, 0], r"X must be 2-D"),
-    "3-D": (X4[None], r"X must be 2-D"),
-    "no rows": (np.empty((0, 2)), r"X is empty"),
-    "no columns": (np.empty((4, 0)), r"X is empty"),
-    "strings": (np.array([["1", "0"]] * 4), r"X must be numeric"),
-    "complex": (X4 + 1j, r"X must be numeric \(real numbers\), got dtype complex128"),
-    "NaN": (with_entry(X4, np.nan), r"X contains NaN or inf"),
-    "-inf": (with_entry(X4, -np.inf), r"X contains NaN or inf"),
-}
+MAKERS = [name for name, f in vars(datasets).items() if hasattr(f, "__wrapped__")]
+PUBLIC = mlp.__all__ + MAKERS
+FUNCTIONS = {name: getattr(mlp, name, None) or getattr(datasets, name) for name in PUBLIC}
 
 
-@pytest.mark.parametrize("case", list(BAD_X))
-@pytest.mark.parametrize("caller", list(X_CALLERS))
-def test_bad_X_rejected(caller, case):
-    """A NaN or a string in X must stop the program at the door, not surface as a NaN loss 1000 epochs
-    later or as a NumPy broadcasting error deep in the backward pass."""
-    X, message = BAD_X[case]
-    with pytest.raises(ValueError, match=message):
-        X_CALLERS[caller](X)
+def call(name, **changes):
+    return FUNCTIONS[name](**{**VALID[name](), **changes})
 
 
-Y_CALLERS = {
-    "loss_and_grads": lambda y: mlp.loss_and_grads(P, X4, y),
-    "accuracy": lambda y: mlp.accuracy(P, X4, y),
-    "train": lambda y: mlp.train(X4, y, [2, 3, 1], epochs=1),
-}
-BAD_Y = {
-    "NaN": (with_entry(Y4, np.nan), r"y contains NaN or inf"),
-    "inf": (with_entry(Y4, np.inf), r"y contains NaN or inf"),
-    "label 2": (with_entry(Y4, 2), r"y must contain only the labels 0 and 1"),
-    "label -1": (with_entry(Y4, -1), r"y must contain only the labels 0 and 1"),
-    "label 0.5": (with_entry(Y4, 0.5), r"y must contain only the labels 0 and 1"),
-    "strings": (np.array(["0", "1", "1", "0"]), r"y must be numeric"),
-    "3 labels for 4 rows": (Y4[:3], r"X has 4 rows but y has 3"),
-    "two columns": (np.zeros((4, 2)), r"y must have shape \(n,\) or \(n, 1\)"),
-}
+def takes(*args):
+    """The public functions whose valid call has one of these arguments."""
+    return [(name, arg) for name in PUBLIC for arg in args if arg in VALID[name]()]
 
 
-@pytest.mark.parametrize("case", list(BAD_Y))
-@pytest.mark.parametrize("caller", list(Y_CALLERS))
-def test_bad_y_rejected(caller, case):
-    """Labels must be 0/1, one per row: a label 2 gives a negative "cross-entropy", and 3 labels for 4
-    rows would otherwise broadcast into nonsense (or fail far from the cause)."""
-    y, message = BAD_Y[case]
-    with pytest.raises(ValueError, match=message):
-        Y_CALLERS[caller](y)
+def ids(table):
+    """Test ids for a table of (function, changes, message): "forward-X"."""
+    return [f"{name}-{'-'.join(changes)}" for name, changes, _ in table]
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"X_val": with_entry(X4, np.nan), "y_val": Y4}, r"X_val contains NaN or inf"),
-    ({"X_val": X4, "y_val": Y4[:3]}, r"X_val has 4 rows but y_val has 3"),
-    ({"X_val": X4, "y_val": with_entry(Y4, 3)}, r"y_val must contain only the labels 0 and 1"),
-])
-def test_bad_validation_set_rejected(kwargs, message):
-    """The validation set is checked like the training set, and the message names X_val / y_val."""
-    with pytest.raises(ValueError, match=message):
-        mlp.train(X4, Y4, [2, 3, 1], epochs=1, **kwargs)
+def rejects(name, changes, message):
+    """call(name, **changes) is the door's ValueError: "name: " + message."""
+    with pytest.raises(ValueError, match=f"(?s)^{name}: {message}"):
+        call(name, **changes)
 
 
-BAD_SIZES = {
-    "one width": ([2], r"sizes must list at least two layer widths"),
-    "no widths": ([], r"sizes must list at least two layer widths"),
-    "a string": ("2,16,1", r"sizes must list at least two layer widths"),
-    "zero width": ([2, 0, 1], r"every width in sizes must be a positive integer"),
-    "negative width": ([2, -4, 1], r"every width in sizes must be a positive integer"),
-    "fractional width": ([2, 2.5, 1], r"every width in sizes must be a positive integer"),
-    "a boolean width": ([2, True, 1], r"every width in sizes must be a positive integer"),
-    "two outputs": ([2, 8, 2], r"the output width sizes\[-1\] must be 1"),
+# ------------------------------------------------------------------------------
+# Non-finite values, wherever arrays come in: X, y, params, zL, cache, analytic...
+# ------------------------------------------------------------------------------
+
+NON_FINITE = {  # argument -> (its value with one entry replaced, the name shown)
+    "z": lambda v: (with_entry(Z, v), "z"),
+    "X": lambda v: (with_entry(X4, v), "X"),
+    "y": lambda v: (with_entry(Y4, v), "y"),
+    "zL": lambda v: (with_entry(ZL, v), "zL"),
+    "a": lambda v: (with_entry(Z, v), "a"),
+    "b": lambda v: (with_entry(Z, v), "b"),
+    "X_val": lambda v: (with_entry(X4, v), "X_val"),
+    "y_val": lambda v: (with_entry(Y4, v), "y_val"),
+    "params": lambda v: (with_entry(P, v, "W2"), r"params\['W2'\]"),
+    "cache": lambda v: (with_entry(CACHE, v, "a1"), r"cache\['a1'\]"),
+    "analytic": lambda v: (with_entry(GRADS, v, "dW1"), r"analytic\['dW1'\]"),
 }
 
 
-@pytest.mark.parametrize("case", list(BAD_SIZES))
-@pytest.mark.parametrize("caller", ["init_params", "train"])
-def test_bad_sizes_rejected(caller, case):
-    """Layer widths: at least input and output, all positive integers, one sigmoid output unit."""
-    sizes, message = BAD_SIZES[case]
-    with pytest.raises(ValueError, match=message):
-        mlp.init_params(sizes) if caller == "init_params" else mlp.train(X4, Y4, sizes, epochs=1)
+class TestNonFinite:
+    """A NaN or inf anywhere in the input, parameters included: without the door,
+    forward and predict return NaN or plausible classes, train(params=...) returns
+    NaN parameters and an all-NaN history, and gradient_check compares NaNs."""
+
+    @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+    @pytest.mark.parametrize(("name", "arg"), takes(*NON_FINITE))
+    def test_rejected(self, name, arg, value):
+        bad, shown = NON_FINITE[arg](value)
+        rejects(name, {arg: bad}, rf"{shown} must be finite, got 1 of \d+ entries "
+                                  "NaN or inf")
 
 
-def test_sizes_must_match_the_features_and_params():
-    """sizes[0] is the number of input features; with params given, sizes must describe them."""
-    with pytest.raises(ValueError, match=r"sizes\[0\] = 3 must equal the number of features .*2"):
-        mlp.train(X4, Y4, [3, 8, 1], epochs=1)
-    with pytest.raises(ValueError, match=r"params have layer widths \[2, 3, 1\], but sizes is \[2, 4, 1\]"):
-        mlp.train(X4, Y4, [2, 4, 1], epochs=1, params=P)
+# ------------------------------------------------------------------------------
+# Not an array of real numbers: strings, objects, complex, ragged lists, empty
+# ------------------------------------------------------------------------------
 
-
-CHOICE_CALLERS = {
-    "init_params": lambda act, init: mlp.init_params([2, 3, 1], act, init=init),
-    "train": lambda act, init: mlp.train(X4, Y4, [2, 3, 1], act, epochs=1, init=init),
-    "forward": lambda act, init: mlp.forward(P, X4, act),
-    "loss_and_grads": lambda act, init: mlp.loss_and_grads(P, X4, Y4, act),
-    "predict": lambda act, init: mlp.predict(P, X4, act),
+NOT_NUMBERS = {  # kind -> (make it from a valid array, what the message says)
+    "strings": (lambda a: a.astype(str), r"an array of real numbers, got dtype <U"),
+    "objects": (lambda a: a.astype(object), r"an array of real numbers, got dtype object"),
+    "complex": (lambda a: a + 1j, r"an array of real numbers, got dtype complex128"),
+    "ragged": (lambda a: [[1.0, 2.0], [3.0]], r"a rectangular array of numbers, "
+               "got a ragged list"),
+    "empty": (lambda a: a[:0], r"non-empty, got shape \(0, \d\)"),
 }
+ENTRY = {"params": "W1", "cache": "a1", "analytic": "dW1"}  # for dicts: one entry
 
 
-@pytest.mark.parametrize("activation", ["softmax", "ReLU", None])
-@pytest.mark.parametrize("caller", list(CHOICE_CALLERS))
-def test_unknown_activation_rejected(caller, activation):
-    """A typo such as "ReLU" must not fall back to a default: the message names the bad value."""
-    with pytest.raises(ValueError, match=rf"unknown activation {re.escape(repr(activation))}"):
-        CHOICE_CALLERS[caller](activation, None)
+class TestNotNumbers:
+    """Strings (from a CSV read as text), objects, complex numbers, ragged lists and
+    empty arrays: without the door, a UFuncTypeError or broadcasting error from deep
+    inside NumPy, a complex "loss", or an empty result with no word."""
+
+    @pytest.mark.parametrize("kind", list(NOT_NUMBERS))
+    @pytest.mark.parametrize(("name", "arg"), takes(*NON_FINITE))
+    def test_rejected(self, name, arg, kind):
+        make, message = NOT_NUMBERS[kind]
+        value = P if arg == "params" else VALID[name]()[arg]  # train's is None
+        if arg in ENTRY:
+            key = ENTRY[arg]
+            bad, shown = {**value, key: make(value[key])}, rf"{arg}\['{key}'\]"
+        else:
+            bad, shown = make(np.asarray(value)), arg
+        rejects(name, {arg: bad}, rf"{shown} must be {message}")
 
 
-@pytest.mark.parametrize("caller", ["init_params", "train"])
-def test_unknown_init_rejected(caller):
-    """An init name that does not exist (here PyTorch's name for He) must not fall back to a default."""
-    with pytest.raises(ValueError, match=r"unknown init 'kaiming'; expected one of"):
-        CHOICE_CALLERS[caller]("relu", "kaiming")
+# ------------------------------------------------------------------------------
+# Wrong shapes
+# ------------------------------------------------------------------------------
 
-
-BAD_SETTINGS = [  # (name, value): each must be rejected with "<name> must be ..., got <value>"
-    ("lr", 0), ("lr", -1), ("lr", float("nan")), ("lr", float("inf")), ("lr", "0.1"), ("lr", True),
-    ("epochs", 0), ("epochs", -3), ("epochs", 2.5), ("epochs", True),
-    ("batch_size", 0), ("batch_size", -8), ("batch_size", True),
+WRONG_SHAPES = [  # (function, the changed argument, the message after "function: ")
+    ("forward", {"X": X4[0]}, r"X must be 2-D, one row per example \(one example x: "
+     r"x.reshape\(1, -1\)\), got shape \(2,\)"),
+    ("train", {"X": X4[None]}, r"X must be 2-D, .*got shape \(1, 4, 2\)"),
+    ("predict", {"X": np.ones((4, 3))}, r"X's number of columns must be the network's "
+     "input width 2, got 3"),
+    ("cross_entropy", {"zL": ZL.ravel()}, r"zL must be 2-D, got shape \(4,\)"),
+    ("softmax", {"z": Z[0]}, r"z must be 2-D, got shape \(3,\)"),
+    ("logsumexp", {"z": 1.0}, r"z must be 2-D, got shape \(\)"),
+    ("relative_error", {"b": Z.T}, r"b must be of a's shape \(4, 3\), got \(3, 4\)"),
+    ("loss_and_grads", {"y": np.zeros((4, 2))}, r"y must be of shape \(n,\) or \(n, "
+     r"1\), got shape \(4, 2\)"),
+    ("accuracy", {"y": Y4[None]}, r"y must be of shape \(n,\) or \(n, 1\), got shape "
+     r"\(1, 4, 1\)"),
+    ("backward", {"cache": {**CACHE, "a1": np.ones((4, 4))}},
+     r"cache\['a1'\]'s shape must be \(4, 3\), got \(4, 4\)"),
+    ("backward", {"cache": {**CACHE, "a0": X4[:3]}},
+     r"cache\['a1'\]'s shape must be \(3, 3\), got \(4, 3\)"),
+    ("gradient_check", {"analytic": {**GRADS, "dW1": GRADS["dW1"].T}},
+     r"analytic\['dW1'\]'s shape must be \(2, 3\), got \(3, 2\)"),
+    ("gradient_check", {"analytic": {"dz1": np.ones((3, 3))}},
+     r"analytic\['dz1'\]'s shape must be \(4, 3\), got \(3, 3\)"),
 ]
 
 
-@pytest.mark.parametrize(("name", "value"), BAD_SETTINGS, ids=[f"{n}={v!r}" for n, v in BAD_SETTINGS])
-def test_bad_training_settings_rejected(name, value):
-    """lr = nan would train to NaN silently, lr = 0 or epochs = 0 would "train" without moving, and
-    "0.1" (a string from a config file) would fail deep inside with a TypeError: reject all at once.
-    True is an int to Python (True == 1), but epochs=True is a mistake, not one epoch."""
-    expected = "a positive finite number" if name == "lr" else "an integer >= 1"
-    with pytest.raises(ValueError, match=rf"{name} must be {expected}, got {re.escape(repr(value))}"):
-        mlp.train(X4, Y4, [2, 3, 1], **{"epochs": 1, name: value})
+class TestWrongShapes:
+    """An array with the wrong number of dimensions, rows or columns: without the
+    door, y (n, 2) or a 1-D X broadcasts into an (n, n) matrix and a wrong loss,
+    or fails in a matmul far from the cause."""
+
+    @pytest.mark.parametrize(("name", "changes", "message"), WRONG_SHAPES,
+                             ids=ids(WRONG_SHAPES))
+    def test_rejected(self, name, changes, message):
+        rejects(name, changes, message)
 
 
-PARAM_CALLERS = {
-    "forward": lambda p, X: mlp.forward(p, X),
-    "loss_and_grads": lambda p, X: mlp.loss_and_grads(p, X, np.zeros(len(X))),
-    "predict": lambda p, X: mlp.predict(p, X),
-    "train": lambda p, X: mlp.train(X, np.zeros(len(X)), [X.shape[1], 3, 1], epochs=1, params=p),
+# ------------------------------------------------------------------------------
+# Labels
+# ------------------------------------------------------------------------------
+
+BINARY = r"y must be the labels 0 or 1, got "
+CLASSES = r"y must be integer class labels 0 .. 2, got "
+ONE_HOT = r"y must be class labels of shape \(n,\) or \(n, 1\), not one-hot rows " \
+          r"\(for those, pass y.argmax\(axis=1\)\), got shape \(4, 3\)"
+K3 = {"params": PK}  # the same calls on the K = 3 network
+BAD_LABELS = [
+    ("cross_entropy", {"y": [0, 1, 3, 0]}, BINARY + r"\[3.0\]"),
+    ("loss_and_grads", {"y": [0, 1, -1, 0]}, BINARY + r"\[-1.0\]"),
+    ("backward", {"y": [0, 0.5, 1, 0]}, BINARY + r"\[0.5\]"),
+    ("accuracy", {"y": [0, 2, 2, 1]}, BINARY + r"\[2.0\]"),
+    ("train", {"y": Y4 * 255}, BINARY + r"\[255.0\]"),
+    ("compute_loss", {**K3, "y": [0, 1, 3, 2]}, CLASSES + r"\[3.0\]"),
+    ("train", {"sizes": [2, 3, 3], "y": [0, 1.5, 2, 1]}, CLASSES + r"\[1.5\]"),
+    ("gradient_check", {**K3, "analytic": None, "y": [-1, 0, 9, 1]},
+     CLASSES + r"\[-1.0, 9.0\]"),
+    ("loss_and_grads", {**K3, "y": np.eye(3)[YK]}, ONE_HOT),
+    ("train", {"sizes": [2, 3, 3], "y": np.eye(3)[YK], "X_val": None, "y_val": None},
+     ONE_HOT),
+    ("cross_entropy", {"zL": np.ones((4, 3)), "y": np.eye(3)[YK]}, ONE_HOT),
+    ("train", {"y": Y4[:3]}, r"y's number of rows must be 4, one per row of X, got 3"),
+    ("cross_entropy", {"y": Y4[:3]}, r"y's number of rows must be 4, one per row of "
+     "zL, got 3"),
+    ("backward", {"y": np.zeros(5)}, r"y's number of rows must be 4, one per row of "
+     r"cache\['a0'\], got 5"),
+    ("accuracy", {"y": 1.0}, r"y must be of shape \(n,\) or \(n, 1\), got shape \(\)"),
+]
+
+
+class TestLabels:
+    """Labels that are not 0/1 for one sigmoid unit (a 2 or 255 gives a negative
+    "cross-entropy"), outside 0 .. K-1 or not integers for K classes, one-hot rows
+    (rejected, with the fix in the message), or one label too few."""
+
+    @pytest.mark.parametrize(("name", "changes", "message"), BAD_LABELS,
+                             ids=ids(BAD_LABELS))
+    def test_rejected(self, name, changes, message):
+        rejects(name, changes, message)
+
+
+# ------------------------------------------------------------------------------
+# The network: sizes, params and what must match them
+# ------------------------------------------------------------------------------
+
+SIZES = r"sizes must be a list of two or more layer widths, input to output, e.g. " \
+        r"\[2, 16, 1\], got "
+WIDTHS = r"sizes must be positive integer widths, got "
+KEYS = r"params' keys must be \['W1', 'b1', 'W2', 'b2'\], got "
+BAD_NETWORKS = [
+    ("init_params", {"sizes": [2]}, SIZES + r"\[2\]"),
+    ("init_params", {"sizes": []}, SIZES + r"\[\]"),
+    ("train", {"sizes": "2,16,1"}, SIZES + r"'2,16,1'"),
+    ("init_params", {"sizes": 3}, SIZES + r"3"),
+    ("init_params", {"sizes": np.array([[2, 3]])}, SIZES + r"array\(\[\[2, 3\]\]\)"),
+    ("init_params", {"sizes": [2, 0, 1]}, WIDTHS + r"\[2, 0, 1\]"),
+    ("train", {"sizes": [2, -4, 1]}, WIDTHS + r"\[2, -4, 1\]"),
+    ("init_params", {"sizes": [2, 2.5, 1]}, WIDTHS + r"\[2, 2.5, 1\]"),
+    ("init_params", {"sizes": np.array([2.0, 4.0, 1.0])}, WIDTHS + r"array"),
+    ("init_params", {"sizes": [2, True, 1]}, WIDTHS + r"\[2, True, 1\]"),
+    ("train", {"sizes": [2, np.True_, 1]}, WIDTHS + r"\[2, np.True_, 1\]"),
+    ("init_params", {"sizes": [[2], [3, 4]]}, WIDTHS + r"\[\[2\], \[3, 4\]\]"),
+    ("forward", {"params": list(P.values())}, r"params must be a dict \{'W1': W1, "
+     r"'b1': b1, ...\}, got list"),
+    ("predict", {"params": {}}, r"params' keys must be \['W1', 'b1'\], got \[\]"),
+    ("loss_and_grads", {"params": {k: P[k] for k in ("W1", "b1", "W2")}},
+     KEYS + r"\['W1', 'W2', 'b1'\]"),
+    ("compute_loss", {"params": {**P, "W3": np.ones((1, 1))}},
+     r"params' keys must be \['W1', 'b1', 'W2', 'b2', 'W3', 'b3'\]"),
+    ("gd_step", {"params": {"W1": P["W1"], "b1": P["b1"], "W2": P["W2"], "bias2": 0}},
+     KEYS + r"\['W1', 'W2', 'b1', 'bias2'\]"),
+    ("forward", {"params": {**P, "W1": P["W1"].T}},
+     r"params\['b1'\]'s shape must be \(1, 2\), got \(1, 3\)"),
+    ("forward", {"params": {**P, "W2": np.ones((4, 1))}},
+     r"params\['W2'\]'s shape must be \(3, n_2\), after W1, got \(4, 1\)"),
+    ("predict_proba", {"params": {**P, "b1": np.zeros(3)}},
+     r"params\['b1'\] must be 2-D, got shape \(3,\)"),
+    ("train", {"params": P, "sizes": [2, 4, 1]},
+     r"params' layer widths must be sizes, \[2, 4, 1\], got \[2, 3, 1\]"),
+    ("train", {"sizes": [3, 8, 1]}, r"X's number of columns must be the network's "
+     "input width 3, got 2"),
+    ("backward", {"cache": CACHE3}, r"cache must be forward's cache for this 2-layer "
+     r"network, with the keys \['a0', 'a1', 'a2', 'z1', 'z2'\], got \['a0', 'a1', "
+     r"'a2', 'a3', 'z1', 'z2', 'z3'\]"),
+    ("backward", {"cache": None}, r"cache must be forward's cache .*, got NoneType"),
+    ("backward_two_layer", {"params": P3, "cache": CACHE3},
+     r"params must be a two-layer network, got 3 layers"),
+    ("gradient_check", {"analytic": {"dW9": 1}}, r"analytic must be a non-empty dict "
+     r"of gradients with keys among \['dW1', 'dW2', 'da1', 'db1', 'db2', 'dz1', "
+     r"'dz2'\], got \{'dW9': 1\}"),
+    ("gradient_check", {"analytic": {}}, r"analytic must be a non-empty dict .*got \{\}"),
+    ("gd_step", {"params": {**P, "W1": P["W1"].astype(int)}}, r"params\['W1'\] must "
+     "be a writeable, C-ordered float64 \\(or float32\\) array, which gd_step updates "
+     "in place, got ndarray of int64, C-ordered True, writeable True"),
+    ("gd_step", {"params": {**P, "W1": np.asfortranarray(P["W1"])}},
+     r"params\['W1'\] must be .*, got ndarray of float64, C-ordered False"),
+    ("gd_step", {"params": {**P, "b1": np.broadcast_to(P["b1"], (1, 3))}},
+     r"params\['b1'\] must be .*, writeable False"),
+]
+
+
+class TestNetwork:
+    """sizes that are not two or more positive integer widths (a bool is not a
+    width), params with missing or extra keys or shapes that do not chain, params
+    that disagree with sizes or X, a cache of another network (was KeyError 'a3'),
+    analytic gradients of the wrong names or shapes, and params gd_step could not
+    update in place (it would update the door's copy and leave yours unchanged)."""
+
+    @pytest.mark.parametrize(("name", "changes", "message"), BAD_NETWORKS,
+                             ids=ids(BAD_NETWORKS))
+    def test_rejected(self, name, changes, message):
+        rejects(name, changes, message)
+
+
+# ------------------------------------------------------------------------------
+# Scalars: lr, epochs, batch_size, seed, eps, tiny, and the datasets' n, noise, factor
+# ------------------------------------------------------------------------------
+
+POSITIVE = "a positive finite number"
+BAD_SCALARS = {  # argument -> (what it must be, bad values)
+    "lr": (POSITIVE, [-1, 0, np.nan, np.inf, True, "0.1", None, 10**400]),
+    "eps": (POSITIVE, [0, -1e-5, np.nan, np.inf, "1e-5", None]),
+    "tiny": (POSITIVE, [0, -1e-8, np.nan, "1e-8"]),
+    "epochs": ("an integer >= 1", [0, -3, 2.5, True, "10", None, np.float64(3)]),
+    "batch_size": ("an integer >= 1", [0, -8, 2.5, True, "8"]),
+    "seed": ("an integer >= 0", ["abc", 1.5, -1, True, None]),
+    "n": ("an integer >= 1", [0, -1, 2.5, "100", True]),
+    "noise": ("a finite number >= 0", [-0.1, np.nan, np.inf, "0.2", None]),
+    "factor": ("a number in \\(0, 1\\)", [0, 1, 1.5, -0.5, np.nan]),
 }
-KEYS = r"params must have the keys \['W1', 'b1', 'W2', 'b2'\]"
-BAD_PARAMS = {  # P is [2, 3, 1]: W1 (2, 3), b1 (1, 3), W2 (3, 1), b2 (1, 1)
-    "missing W1": (params_with(W1=None), X4, KEYS + r"; missing \['W1'\]"),
-    "missing b2": (params_with(b2=None), X4, KEYS + r"; missing \['b2'\]"),
-    "extra key": ({**P, "W3": np.zeros((1, 1))}, X4, r"missing \['b3'\], unexpected \[\]"),
-    "misnamed key": (params_with(b2=None, bias2=P["b2"]), X4, r"missing \['b2'\], unexpected \['bias2'\]"),
-    "W1 transposed": (params_with(W1=P["W1"].T), X4,
-                      r"params\['W1'\] must have shape \(2, n_1\), got \(3, 2\)"),
-    "b1 1-D": (params_with(b1=np.zeros(3)), X4,
-               r"params\['b1'\] must have shape \(1, 3\), matching W1, got \(3,\)"),
-    "W2 too many rows": (params_with(W2=np.zeros((4, 1))), X4, r"params\['W2'\] must have shape \(3, n_2\)"),
-    "two outputs": (params_with(W2=np.zeros((3, 2)), b2=np.zeros((1, 2))), X4,
-                    r"the output layer W2 must have 1 column"),
-    "not a dict": ([P["W1"], P["b1"], P["W2"], P["b2"]], X4, r"params must be a dict"),
-    "X has 3 columns, W1 2 rows": (P, np.ones((4, 3)),
-                                   r"params\['W1'\] must have shape \(3, n_1\), got \(2, 3\) "
-                                   r"\(the number of columns of X\)"),
+
+
+class TestScalars:
+    """Numbers of the wrong kind or range: a negative, zero or NaN lr or eps (NaN
+    and a RuntimeWarning from eps=0), a seed "abc" or 1.5 (numpy's TypeError from
+    SeedSequence), make_moons(0) (empty arrays), make_xor(2.5) (an IndexError), a
+    negative noise, or True where a count is meant (True == 1 to Python)."""
+
+    @pytest.mark.parametrize(("name", "arg", "value"), [
+        (name, arg, value) for name, arg in takes(*BAD_SCALARS)
+        for value in BAD_SCALARS[arg][1]])
+    def test_rejected(self, name, arg, value):
+        expected = BAD_SCALARS[arg][0]
+        rejects(name, {arg: value}, rf"{arg} must be {expected}, got "
+                                    rf"{re.escape(repr(value))}$")
+
+
+# ------------------------------------------------------------------------------
+# The validation set, and the choices
+# ------------------------------------------------------------------------------
+
+BAD_VALIDATION = [
+    ({"X_val": None}, r"X_val must be given too \(validation needs X_val and y_val\), "
+     "got None"),
+    ({"y_val": None}, r"y_val must be given too \(validation needs X_val and y_val\), "
+     "got None"),
+    ({"y_val": Y4[:3]}, r"y_val's number of rows must be 4, one per row of X_val, "
+     "got 3"),
+    ({"X_val": np.ones((4, 3))}, r"X_val's number of columns must be the network's "
+     "input width 2, got 3"),
+    ({"y_val": Y4 + 2}, r"y_val must be the labels 0 or 1, got \[2.0, 3.0\]"),
+    ({"sizes": [2, 3, 3], "y": YK, "y_val": np.eye(3)[YK]},
+     r"y_val must be .*, not one-hot rows \(for those, pass y_val.argmax\(axis=1\)\)"),
+]
+BAD_CHOICES = {  # argument -> (the options, bad values)
+    "activation": ("['relu', 'sigmoid', 'tanh']", ["softmax", "ReLU", "", None, 3]),
+    "init": ("['he', 'normal', 'small', 'xavier', 'zeros']", ["kaiming", "", 0]),
 }
 
 
-@pytest.mark.parametrize("case", list(BAD_PARAMS))
-@pytest.mark.parametrize("caller", list(PARAM_CALLERS))
-def test_bad_params_rejected(caller, case):
-    """Parameters loaded from elsewhere are checked against each other and against X before any
-    arithmetic: a transposed W1 would otherwise run whenever it happens to be square."""
-    params, X, message = BAD_PARAMS[case]
-    with pytest.raises(ValueError, match=message):
-        PARAM_CALLERS[caller](params, X)
+class TestValidationAndChoices:
+    """y_val without X_val (silently ignored before), X_val without y_val (it said
+    "dtype object" instead of "y_val is missing"), a validation set that does not
+    fit the network, and an activation or init that does not exist ("ReLU" must
+    not fall back to a default)."""
+
+    @pytest.mark.parametrize(("changes", "message"), BAD_VALIDATION)
+    def test_validation_rejected(self, changes, message):
+        rejects("train", changes, message)
+
+    @pytest.mark.parametrize(("name", "arg", "value"), [
+        (name, arg, value) for name, arg in takes(*BAD_CHOICES)
+        for value in BAD_CHOICES[arg][1]])
+    def test_choice_rejected(self, name, arg, value):
+        options = re.escape(BAD_CHOICES[arg][0])
+        rejects(name, {arg: value}, rf"{arg} must be one of {options}, got "
+                                    rf"{re.escape(repr(value))}$")
 
 
-def test_y_as_1d_array_is_the_same_as_a_column():
-    """y of shape (n,) is reshaped to (n, 1): every result is bit-identical. Without the reshape,
-    y_hat (n, 1) - y (n,) broadcasts to an (n, n) matrix and the loss and gradients are silently wrong."""
-    params, X, y = mlp.gradcheck_problem([2, 5, 1], "tanh", n=8, seed=0)
-    loss_col, grads_col = mlp.loss_and_grads(params, X, y, "tanh")
-    loss_row, grads_row = mlp.loss_and_grads(params, X, y.ravel(), "tanh")
-    assert loss_row == loss_col and all(np.array_equal(grads_row[k], grads_col[k]) for k in grads_col)
-    assert mlp.compute_loss(params, X, y.ravel(), "tanh") == mlp.compute_loss(params, X, y, "tanh")
-    assert mlp.accuracy(params, X, y.ravel(), "tanh") == mlp.accuracy(params, X, y, "tanh")
-    assert same_run(mlp.train(XOR_X, XOR_Y.ravel(), [2, 8, 1], "relu", epochs=30), train_xor())
+# ------------------------------------------------------------------------------
+# Valid but unusual input keeps working, with the same results
+# ------------------------------------------------------------------------------
+
+def same(a, b):
+    """a and b are equal to the bit: arrays, numbers, and tuples/dicts of them."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, tuple | list):
+        return len(a) == len(b) and all(map(same, a, b))
+    return np.array_equal(a, b) and np.asarray(a).dtype == np.asarray(b).dtype
 
 
-def test_integer_and_boolean_inputs_are_numbers():
-    """Integer X and boolean y are valid numbers, converted to float64: same results as floats."""
-    X_int, y_bool = X4.astype(int), Y4.astype(bool)
-    assert mlp.compute_loss(P, X_int, y_bool) == mlp.compute_loss(P, X4, Y4)
-    assert np.array_equal(mlp.predict(P, X_int), mlp.predict(P, X4))
+def results(X, y, sizes=(2, 3, 1), **train):
+    """Everything a learner computes from (X, y): y_hat, the loss and gradients,
+    the predictions, the accuracy and a short training run."""
+    return (mlp.predict_proba(P, X), mlp.loss_and_grads(P, X, y),
+            mlp.predict(P, X), mlp.accuracy(P, X, y),
+            mlp.train(X, y, sizes, epochs=3, **train))
 
 
-def test_bce_loss_and_backward_reject_a_label_vector_against_a_column():
-    """bce_loss and backward are public too: y of shape (n,) against z (n, 1) would broadcast to an
-    (n, n) matrix and give a wrong loss (or a matmul error far from the cause) instead of a clear error."""
-    params, X, y = mlp.gradcheck_problem([2, 5, 1], "tanh", n=8, seed=0)
-    _, cache = mlp.forward(params, X, "tanh")
-    with pytest.raises(ValueError, match=r"y has shape \(8,\) but the output has \(8, 1\)"):
-        mlp.bce_loss(cache["z2"], y.ravel())
-    with pytest.raises(ValueError, match=r"y has shape \(8,\) but the output has \(8, 1\)"):
-        mlp.backward(params, cache, y.ravel(), "tanh")
+BASE = results(X4, Y4, [2, 3, 1])
+STRIDED = np.zeros((8, 4))
+STRIDED[::2, ::2] = X4
+UNUSUAL = {  # name -> (X, y, sizes): each must give BASE exactly
+    "sizes as a tuple": (X4, Y4, (2, 3, 1)),
+    "sizes as a NumPy array": (X4, Y4, np.array([2, 3, 1])),
+    "sizes of np.int64": (X4, Y4, [np.int64(2), np.int64(3), np.int64(1)]),
+    "X as a list": (X4.tolist(), Y4, [2, 3, 1]),
+    "X of ints": (X4.astype(int), Y4, [2, 3, 1]),
+    "X of float16": (X4.astype(np.float16), Y4, [2, 3, 1]),
+    "X Fortran-ordered": (np.asfortranarray(X4), Y4, [2, 3, 1]),
+    "X strided": (STRIDED[::2, ::2], Y4, [2, 3, 1]),
+    "y as bools": (X4, Y4.astype(bool), [2, 3, 1]),
+    "y of shape (n,)": (X4, Y4.ravel(), [2, 3, 1]),
+    "y as a list of ints": (X4, Y4.ravel().astype(int).tolist(), [2, 3, 1]),
+}
 
 
+class TestUnusualInput:
+    """Valid input in an unusual form is converted, not rejected, and gives the
+    same bits as the plain float64, C-ordered call: a door that rejected tuples or
+    arrays as sizes, or changed results for Fortran-ordered X, would fail here."""
+
+    @pytest.mark.parametrize("case", list(UNUSUAL))
+    def test_same_results(self, case):
+        assert same(results(*UNUSUAL[case]), BASE)
+
+    def test_bool_X_is_0_and_1(self):
+        assert same(results(X4 > 0, Y4), results((X4 > 0).astype(float), Y4))
+
+    def test_batch_size_above_n_is_one_full_batch(self):
+        assert same(results(X4, Y4, batch_size=100), BASE)
+
+    def test_k_class_labels_as_floats_lists_or_columns(self):
+        base = mlp.loss_and_grads(PK, X4, YK)
+        for y in (YK.astype(float), YK.tolist(), YK[:, None]):
+            assert same(mlp.loss_and_grads(PK, X4, y), base)
+
+    def test_a_single_example(self):
+        """One example is one row, X (1, d): every function takes it. (A batch of
+        one may round differently from a row of a batch of four, hence rtol.)"""
+        x, y = X4[3:], Y4[3:]
+        loss, grads = mlp.loss_and_grads(P, x, y)
+        assert mlp.predict(P, x).shape == (1, 1)
+        np.testing.assert_allclose(mlp.predict_proba(P, x),
+                                   mlp.predict_proba(P, X4)[3:], rtol=1e-14)
+        params, history = mlp.train(x, y.ravel(), [2, 3, 1], epochs=3, batch_size=1)
+        assert len(history["loss"]) == 3 and params["W1"].shape == (2, 3)
+        report = mlp.gradient_check(P3, x, y, "tanh")
+        assert all(r["verdict"] == "correct" for r in report.values())
+
+    def test_float32_stays_float32(self):
+        """The float32 gradient-check figure needs float32 maths: X and params in
+        float32 give float32 results (a door that cast to float64 would not)."""
+        p32 = {key: v.astype(np.float32) for key, v in P.items()}
+        assert mlp.predict_proba(p32, X4.astype(np.float32)).dtype == np.float32
+        assert mlp.compute_loss(p32, X4.astype(np.float32), Y4).dtype == np.float32
+
+    def test_validation_set_of_another_size(self):
+        _, history = mlp.train(X4, Y4, [2, 3, 1], epochs=2, X_val=X4[:3], y_val=Y4[:3])
+        assert len(history["val_acc"]) == 2
+
+
+# ------------------------------------------------------------------------------
+# The door opens once: checks at the outermost call only
+# ------------------------------------------------------------------------------
+
+NAN_X = with_entry(X4, np.nan)
+
+
+class TestOnce:
+    """The checks run once per public call, not once per step (train -> gd_step ->
+    forward would check X thousands of times), and the door is open again after
+    any call, even one that raised."""
+
+    def test_train_checks_once_not_per_step(self, monkeypatch):
+        calls = []
+        check = checks.Arguments.check
+        monkeypatch.setattr(checks.Arguments, "check",
+                            lambda self: calls.append(self.where) or check(self))
+        mlp.train(X4, Y4, [2, 3, 1], epochs=5, batch_size=1, X_val=X4, y_val=Y4)
+        assert calls == ["train"]  # not 1 + 20 gd_steps + 5 accuracies + ...
+        mlp.forward(P, X4)
+        assert calls == ["train", "forward"]
+
+    def test_nested_calls_are_unchecked_and_the_door_reopens(self):
+        @checks.checked
+        def outer(X):  # a checked function that calls another one inside
+            y_hat, _ = mlp.forward(P, NAN_X)  # nested: goes through unchecked
+            assert np.isnan(y_hat).any()
+            raise RuntimeError("raised inside the door")
+
+        with pytest.raises(RuntimeError, match="inside the door"):
+            outer(X4)
+        with pytest.raises(ValueError, match=r"^forward: X must be finite"):
+            mlp.forward(P, NAN_X)  # top level again: checked
+
+    def test_a_new_argument_needs_a_rule(self):
+        """A public function with an argument the door has no rule for fails at
+        import, not silently unchecked at the first call."""
+        with pytest.raises(TypeError, match=r"@checked step: no rule for \['momentum'\]"):
+            @checks.checked
+            def step(params, X, y, activation, lr, momentum):
+                return None
+
+    def test_every_public_function_is_behind_the_door(self):
+        assert all(hasattr(f, "__wrapped__") for f in FUNCTIONS.values())
+
+
+# ------------------------------------------------------------------------------
+# Divergence: train never returns non-finite numbers, nor a loss far above its start
+# ------------------------------------------------------------------------------
+
+class TestDivergence:
+    """Training that blows up raises FloatingPointError naming the epoch and lr:
+    without the rule, sigmoid [2, 16, 1] at lr = 1e3 climbs from a loss of 0.9 to
+    over 80 and returns as if all went well. "Far above" is more than twice the
+    initial loss (train's docstring); a smaller rise returns normally."""
+
+    MOONS = datasets.make_moons(400, seed=0)
+
+    @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+    def test_a_loss_that_climbs_raises(self, activation):
+        """The issue's runs, with 100 epochs instead of 1000 (a tenth of the time):
+        the loss is already above 100 (from 0.9 and 0.7), and returned before."""
+        with pytest.raises(FloatingPointError, match=r"training diverged: the loss rose "
+                           r"from 0\.\d+ to [\d.]+ by epoch 100 with lr=1000.0"):
+            mlp.train(*self.MOONS, [2, 16, 1], activation, lr=1e3, epochs=100)
+
+    def test_an_overflow_raises(self):
+        with pytest.raises(FloatingPointError, match=r"training diverged in epoch \d+ "
+                           r"\(overflow .*\) with lr=1000000.0"):
+            mlp.train(*self.MOONS, [2, 16, 1], "relu", lr=1e6, epochs=100)
+
+    def test_a_rise_below_twice_returns(self):
+        """A warm start on 40 moons, one epoch of batches of 4: lr = 2 raises the
+        loss by about half and returns, finite; lr = 4 more than doubles it."""
+        X, y = datasets.make_moons(40, seed=0)
+        warm, _ = mlp.train(X, y, [2, 8, 1], epochs=300)
+        start = mlp.compute_loss(warm, X, y)
+        params, history = mlp.train(X, y, [2, 8, 1], lr=2.0, epochs=1, batch_size=4,
+                                    params=warm)
+        assert start < mlp.compute_loss(params, X, y) < 2 * start  # the premise
+        assert all(np.isfinite(v).all() for v in [*params.values(), history["loss"]])
+        with pytest.raises(FloatingPointError, match=r"by epoch 1 with lr=4.0"):
+            mlp.train(X, y, [2, 8, 1], lr=4.0, epochs=1, batch_size=4, params=warm)
+
+
+# ------------------------------------------------------------------------------
+# Meta-tests: every public function has door cases; wrong types never escape
+# ------------------------------------------------------------------------------
+
+def covered():
+    """The public functions with at least one bad-input case in the tables above."""
+    names = {name for name, _ in takes(*NON_FINITE, *BAD_SCALARS, *BAD_CHOICES)}
+    return names | {name for name, _, _ in WRONG_SHAPES + BAD_LABELS + BAD_NETWORKS}
+
+
+WRONG_TYPES = ["abc", object(), 1j, [[1.0, 2.0], [3.0]], {"W1": 1}, np.nan]
+
+
+def test_every_public_function_has_bad_input_cases():
+    """A new public function (in mlp.__all__ or a dataset maker) without a valid
+    call, with a valid call that misses an argument, or with no bad-input case,
+    fails here."""
+    assert set(VALID) == set(PUBLIC)
+    for name in PUBLIC:
+        assert set(VALID[name]()) == set(inspect.signature(FUNCTIONS[name]).parameters)
+    assert covered() == set(PUBLIC)
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_valid_calls_run(name):
+    """The tables' valid calls are valid: otherwise a case could pass because of
+    another argument than the one it changes."""
+    call(name)
+
+
+@pytest.mark.parametrize(("name", "arg"), [
+    (name, arg) for name in PUBLIC for arg in VALID[name]()])
+def test_wrong_types_are_named_value_errors(name, arg):
+    """Each of a few wrong types, in each argument of each public function, is the
+    door's ValueError naming that argument: never a TypeError, KeyError or
+    IndexError, nor a NumPy ValueError that names nothing."""
+    for value in WRONG_TYPES:
+        with pytest.raises(ValueError, match=rf"(?s)^{name}: {arg}(?!\w).* must be "
+                                             r".+, got "):
+            call(name, **{arg: value})

@@ -1,68 +1,139 @@
-"""Tests of the lab (experiments.py), the datasets and the command line."""
+"""Tests of the lab (experiments.py), the datasets (datasets.py) and the command line (python mlp.py).
 
-import contextlib
-import functools
-import html
-import http.server
-import math
+As in test_mlp.py, every test says which mistake it would catch, and expected values come from outside
+the code under test: the bug zoo's own line replacements, hand-known data (XOR's truth table, the first
+handwritten digit), the data file's published sha256, and the committed files.
+"""
+
+import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
-import threading
-from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 
 import numpy as np
 import pytest
 
+import datasets
+import experiments
 import mlp
+from test_mlp import KINK_MARGIN, MOONS_NOISE, STEPS, moons_bayes_accuracy, moons_test_set
+
+HERE = experiments.HERE
 
 
 # ----------------------------------------------------------------------------------------------------
-# The bug zoo: every planted mistake must be caught, and the real backward must pass the same check
+# The bug zoo: every planted mistake is caught, at the step it corrupts; the real backward passes
 # ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("bug", list(mlp.BUGS), ids=lambda b: re.sub(r"\W+", "_", b).strip("_"))
-def test_gradient_check_catches_planted_bug(bug):
-    """On the same problem, the real backward passes (<= 1e-7) and the buggy one is flagged (> 1e-2,
-    cs231n's "wrong"). First make sure the bug is really planted: a buggy_backward that equals backward
-    (say, a misspelt bug name that falls through to the correct code) would make this test meaningless."""
-    activation = mlp.BUGS[bug][0]
-    params, X, y = mlp.gradcheck_problem(activation=activation, seed=0)  # [2, 3, 3, 1]: W2 is square
-    _, cache = mlp.forward(params, X, activation)
+def corrupted_step(bug):
+    """The first step, in the derivation's order, whose line the bug replaces: the name its line assigns
+    ("dz1 = da1 * (da1 > 0)" corrupts dz1). Taken from BUGS' replacements, not from gradient_check."""
+    assigned = {old.split(" = ")[0] for old in experiments.BUGS[bug][2]}
+    return next(step for step in STEPS if step in assigned)
+
+
+def zoo_problem(bug):
+    """The bug zoo's problem for this bug's activation: (params, X, y, activation, cache)."""
+    activation = experiments.BUGS[bug][0] if bug else "sigmoid"
+    params, X, y = experiments.gradcheck_problem(experiments.ZOO_SIZES, activation, seed=0)
+    return params, X, y, activation, mlp.forward(params, X, activation)[1]
+
+
+BUG_IDS = {"ids": lambda b: re.sub(r"\W+", "_", b).strip("_")}
+
+
+@pytest.mark.parametrize("bug", list(experiments.BUGS), **BUG_IDS)
+def test_gradient_check_catches_planted_bug_at_the_step_it_corrupts(bug):
+    """On the same problem, the real backward passes (every tensor "correct", cs231n's max relative error
+    <= 1e-7) and the buggy one is flagged "wrong" (error > 1e-2) by the round-off-aware error as well as
+    by cs231n's, and the intermediate check points at the step the bug corrupts: the first non-correct
+    key in step order is the first line the bug replaces ("relu mask from da" -> dz1). A bug whose
+    gradient has the wrong shape is stopped at gradient_check's door instead, by a ValueError naming
+    that key. First make sure the bug is really planted: a buggy_backward that equals backward (say, a
+    replacement that falls through to the correct code) would make this test meaningless."""
+    params, X, y, activation, cache = zoo_problem(bug)
     if activation == "relu":
-        assert min(np.abs(cache[f"z{l}"]).min() for l in (1, 2)) > KINK_MARGIN  # no kink within eps
-    real = mlp.backward(params, cache, y, activation)
+        assert np.abs(cache["z1"]).min() > KINK_MARGIN  # no kink within eps
+    real = mlp.backward_two_layer(params, cache, y, activation)
     entries = np.abs(np.concatenate([g.ravel() for g in real.values()]))
     assert entries[entries > 0].min() > 1e-5  # no vanishing entry whose round-off could reach 1e-7
-    buggy = mlp.buggy_backward(params, cache, y, activation, bug)
-    assert any(not np.allclose(buggy[k], real[k], rtol=1e-6, atol=0) for k in real), "the bug changes nothing"
+    buggy = experiments.buggy_backward(bug)(params, cache, y, activation)
+    step = corrupted_step(bug)
+    wrong_shape = np.shape(buggy[step]) != real[step].shape
+    assert wrong_shape or not np.allclose(buggy[step], real[step], rtol=1e-6, atol=0), "the bug is not there"
 
     real_report = mlp.gradient_check(params, X, y, activation, analytic=real)
+    assert {r["verdict"] for r in real_report.values()} == {"correct"}
     assert max(r["rel_error"] for r in real_report.values()) <= 1e-7
-    buggy_report = mlp.gradient_check(params, X, y, activation, analytic=buggy)
-    assert max(r["rel_error"] for r in buggy_report.values()) > 1e-2
+    if wrong_shape:
+        with pytest.raises(ValueError, match=rf"analytic\['{step}'\]'s shape"):
+            mlp.gradient_check(params, X, y, activation, analytic=buggy)
+        return
+    report = mlp.gradient_check(params, X, y, activation, analytic=buggy)
+    assert list(report) == STEPS
+    assert max(r["error"] for r in report.values()) > 1e-2
+    assert max(r["rel_error"] for r in report.values()) > 1e-2
+    first = next(key for key in STEPS if report[key]["verdict"] != "correct")
+    assert first == step and report[first]["verdict"] == "wrong"
 
 
 def test_bug_zoo_table():
-    """bug_zoo() (the table in the docs) lists the real backward twice, passing, then every bug, caught."""
-    rows = mlp.bug_zoo()
-    assert [(bug, act) for bug, act, _, _ in rows] == (
-        [(None, "sigmoid"), (None, "relu")] + [(b, act) for b, (act, _) in mlp.BUGS.items()])
-    for bug, _, rel, where in rows:
-        assert (rel <= 1e-7) if bug is None else (rel > 1e-2), (bug, rel)
-        assert where in {"W1", "b1", "W2", "b2", "W3", "b3"}
+    """bug_zoo() (the table in the docs) lists the real backward twice, passing everywhere ("none"
+    wrong), then every bug of BUGS with its activation, caught: by gradient_check with an error > 1e-2
+    at the step it corrupts, or, exactly for the bugs whose gradient has the wrong shape (found here by
+    running them), by the shape rule at the door, with an infinite error. Catches a row that names the
+    worst tensor instead of the first wrong step, and a bug counted caught that was not."""
+    rows = experiments.bug_zoo()
+    assert all(len(row) == 5 for row in rows)
+    assert [(bug, act) for bug, act, *_ in rows] == (
+        [(None, "sigmoid"), (None, "relu")] + [(b, v[0]) for b, v in experiments.BUGS.items()])
+    for bug, _, err, where, by in rows:
+        if bug is None:
+            assert err <= 1e-7 and (where, by) == ("none", "gradient_check")
+            continue
+        params, _, y, activation, cache = zoo_problem(bug)
+        buggy = experiments.buggy_backward(bug)(params, cache, y, activation)
+        real = mlp.backward(params, cache, y, activation)
+        shapes_wrong = any(np.shape(buggy[k]) != g.shape for k, g in real.items())
+        assert where == corrupted_step(bug), bug
+        if shapes_wrong:
+            assert (err, by) == (np.inf, "the shape rule"), bug
+        else:
+            assert by == "gradient_check" and err > 1e-2, (bug, err)
+    assert any(by == "the shape rule" for *_, by in rows)  # precondition: both kinds of catch are tested
+
+
+def test_buggy_backward_refuses_a_line_that_is_not_in_the_lesson(monkeypatch):
+    """A bug whose line to replace is not, exactly once, a line of backward_two_layer (the lesson was
+    edited, or a typo) is an error, not a "buggy" backward that is the correct one and passes."""
+    typo = {"dz1 = da1 * f_grad(z1,a1)": "dz1 = da1"}  # no space after the comma
+    monkeypatch.setitem(experiments.BUGS, "typo", ("sigmoid", "a typo", typo))
+    with pytest.raises(ValueError, match=r"not exactly one line of backward_two_layer"):
+        experiments.buggy_backward("typo")
+
+
+def test_gradcheck_problem_draws_nonzero_biases_and_class_labels():
+    """The problems the checks run on: biases nonzero (zero biases put relu units of an all-off example
+    exactly on the kink), seeded (the same problem every run), labels 0/1 for one output unit and
+    integers 0..K-1 for K classes."""
+    params, X, y = experiments.gradcheck_problem([2, 5, 4, 1], "relu", n=8, seed=3)
+    again = experiments.gradcheck_problem([2, 5, 4, 1], "relu", n=8, seed=3)
+    assert all(params[k].all() for k in params if k.startswith("b"))
+    drawn, redrawn = [*params.values(), X, y], [*again[0].values(), *again[1:]]
+    assert all(np.array_equal(a, b) for a, b in zip(drawn, redrawn, strict=True))
+    assert X.shape == (8, 2) and y.shape == (8, 1) and set(y.ravel()) <= {0.0, 1.0}
+    _, _, labels = experiments.gradcheck_problem([2, 5, 4], "relu", n=40, seed=3)
+    assert labels.dtype.kind == "i" and set(labels.ravel()) == {0, 1, 2, 3}
 
 
 # ----------------------------------------------------------------------------------------------------
-# Datasets: the generators produce what their docstrings say (the Bayes test below relies on it)
+# Datasets: the generators produce what their docstrings say (the Bayes test relies on it); the digits
 # ----------------------------------------------------------------------------------------------------
 
 def test_make_xor_truth_table():
     """make_xor(4, 0): the four corners with XOR labels: 1 exactly where the two signs differ."""
-    X, y = mlp.make_xor(4, 0.0)
+    X, y = datasets.make_xor(4, 0.0)
     assert np.array_equal(X, [[-1, -1], [-1, 1], [1, -1], [1, 1]])
     assert np.array_equal(y, [[0], [1], [1], [0]])
 
@@ -70,7 +141,7 @@ def test_make_xor_truth_table():
 def test_make_moons_points_lie_on_their_half_circles():
     """Without noise, label-0 points lie on (cos t, sin t) and label-1 points on (1 - cos t, 0.5 - sin t),
     t in [0, pi]: the curves that the Bayes classifier in the moons test assumes."""
-    X, y = mlp.make_moons(200, 0.0, seed=3)
+    X, y = datasets.make_moons(200, 0.0, seed=3)
     upper, lower = X[y[:, 0] == 0], X[y[:, 0] == 1]
     assert len(upper) == len(lower) == 100
     np.testing.assert_allclose(np.hypot(*upper.T), 1.0, rtol=1e-14)
@@ -78,12 +149,88 @@ def test_make_moons_points_lie_on_their_half_circles():
     assert (upper[:, 1] >= 0).all() and (lower[:, 1] <= 0.5).all()
 
 
+# The sha256 published with the data in ../shared/data/README.md, typed here: the test is that the file
+# in the project is that file. (datasets.DIGITS_SHA256 is the code's copy; it must agree too.)
+DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
+
+
+def test_digits_file_is_the_published_one():
+    """data/digits.csv.gz is byte for byte the file whose sha256 the data's README publishes (57,523
+    bytes), the loader checks against the same hash, and data/README.md gives the attribution the CC BY
+    4.0 licence asks for. Catches a re-compressed, truncated or edited data file, and a loader hash
+    updated to match one."""
+    raw = (HERE / "data" / "digits.csv.gz").read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == DIGITS_SHA256 and len(raw) == 57_523
+    assert datasets.DIGITS_SHA256 == DIGITS_SHA256 and datasets.DIGITS == HERE / "data" / "digits.csv.gz"
+    readme = (HERE / "data" / "README.md").read_text(encoding="utf-8")
+    assert DIGITS_SHA256 in readme and "CC BY 4.0" in readme and "Alpaydin" in readme and "UCI" in readme
+
+
+def test_load_digits_shape_range_and_labels():
+    """X (1797, 64) of float64 in [0, 1], each a pixel count 0..16 divided by 16 (both ends occur);
+    y (1797, 1) of integers 0..9, every class 174 to 183 times, as the data's README says. The first
+    image is a 0 whose top row is 0 0 5 13 9 1 0 0 (as scikit-learn's load_digits().images[0]).
+    Catches a header or label column read as pixels, pixels not scaled (or scaled by 255), labels as
+    floats or one-hot, and rows dropped or shuffled."""
+    X, y = datasets.load_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float64
+    assert X.min() == 0.0 and X.max() == 1.0 and np.array_equal(X * 16, np.round(X * 16))
+    assert y.shape == (1797, 1) and y.dtype.kind == "i"
+    counts = np.bincount(y.ravel(), minlength=10)
+    assert len(counts) == 10 and counts.sum() == 1797 and 174 <= counts.min() and counts.max() <= 183
+    assert y[0, 0] == 0 and (X[0, :8] * 16).tolist() == [0, 0, 5, 13, 9, 1, 0, 0]
+
+
+def test_load_digits_refuses_a_changed_file(tmp_path, monkeypatch):
+    """One byte changed in the data file: load_digits raises a ValueError saying the sha256 differs,
+    rather than training on whatever the file now holds."""
+    raw = bytearray(datasets.DIGITS.read_bytes())
+    raw[len(raw) // 2] ^= 1
+    changed = tmp_path / "digits.csv.gz"
+    changed.write_bytes(bytes(raw))
+    monkeypatch.setattr(datasets, "DIGITS", changed)
+    with pytest.raises(ValueError, match="sha256"):
+        datasets.load_digits()
+
+
+def rows(X, y):
+    """The examples as a sorted list of (pixels..., label) rows: the data as a multiset."""
+    table = np.column_stack([X, y])
+    return table[np.lexsort(table.T[::-1])]
+
+
+def test_split_digits_is_a_seeded_stratified_partition():
+    """split_digits: 1,198 training and 599 test images that together are exactly the 1,797 (as a
+    multiset: nothing lost, nothing in both), each class's test share within one image of a third, the
+    same split for the same seed and another for another seed. Catches a test set drawn with
+    replacement or overlapping training, an unstratified split, and an unseeded shuffle."""
+    (X_train, y_train), (X_test, y_test) = datasets.split_digits(seed=0)
+    assert (len(y_train), len(y_test)) == (1198, 599)
+    X, y = datasets.load_digits()
+    assert np.array_equal(rows(np.vstack([X_train, X_test]), np.vstack([y_train, y_test])), rows(X, y))
+    per_class, test_per_class = np.bincount(y.ravel()), np.bincount(y_test.ravel(), minlength=10)
+    assert (np.abs(test_per_class - per_class * 599 / 1797) <= 1).all()
+    again, other = datasets.split_digits(seed=0)[1], datasets.split_digits(seed=1)[1]
+    assert np.array_equal(again[0], X_test) and np.array_equal(again[1], y_test)
+    assert not np.array_equal(rows(*other), rows(X_test, y_test))
+
+
+def test_softmax_regression_learns_the_digits():
+    """End to end on real data: [64, 10] (softmax regression), mini-batch SGD, 10 epochs on the seeded
+    training split, reaches >= 90 % on the held-out images (guessing gives 10 %; the data's README
+    reports about 97 % for a well-trained linear model). Catches K-class training, labels or loader
+    wired wrong on real data, where the toy tasks may not show it."""
+    (X_train, y_train), (X_test, y_test) = datasets.split_digits(seed=0)
+    params, history = mlp.train(X_train, y_train, [64, 10], "relu", lr=0.5, epochs=10, batch_size=32)
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    assert mlp.accuracy(params, X_test, y_test) >= 0.9
+
+
 # ----------------------------------------------------------------------------------------------------
-# The command: python mlp.py writes every figure and table, the same bytes every time, and keeps the
-# author's prose in experiments_log.md
+# The results-table writer: the generated tables change, the author's prose never does
 # ----------------------------------------------------------------------------------------------------
 
-LOG = mlp.HERE / "experiments_log.md"
+LOG = HERE / "experiments_log.md"
 MARKER = re.compile(r"<!-- --8<-- \[(start|end):([\w-]+)\] -->")
 GENERATED = re.compile(r"<!-- --8<-- \[start:([\w-]+)\] -->\n(.*?)<!-- --8<-- \[end:\1\] -->", re.S)
 
@@ -107,13 +254,13 @@ def test_fill_markers_replaces_only_between_markers_and_is_idempotent():
     """The tables change, the prose does not: a rewrite that touched a line outside the markers (or
     appended instead of replacing) would change the prose or grow the file on every run."""
     tables = {"a": "| x |\n|---|\n| 1 |", "b": "| y |\n|---|\n| 2 |"}
-    once = mlp.fill_markers(LOG_TEXT, tables)
+    once = experiments.fill_markers(LOG_TEXT, tables)
     assert prose(once) == prose(LOG_TEXT)
     assert sections(once) == tables
-    assert mlp.fill_markers(once, tables) == once
+    assert experiments.fill_markers(once, tables) == once
     assert "old a" not in once
     small = "a\n<!-- --8<-- [start:t] -->\nold\n<!-- --8<-- [end:t] -->\nb\n"  # and to the byte:
-    assert mlp.fill_markers(small, {"t": "| x |"}) == (
+    assert experiments.fill_markers(small, {"t": "| x |"}) == (
         "a\n<!-- --8<-- [start:t] -->\n| x |\n<!-- --8<-- [end:t] -->\nb\n")
 
 
@@ -127,7 +274,7 @@ def test_fill_markers_replaces_only_between_markers_and_is_idempotent():
 def test_fill_markers_refuses_a_broken_file(broken, message):
     """A mangled marker is an error that names it, not a silently rewritten (or half-rewritten) log."""
     with pytest.raises(ValueError, match=message):
-        mlp.fill_markers(broken, {"a": "A", "b": "B"})
+        experiments.fill_markers(broken, {"a": "A", "b": "B"})
 
 
 def test_write_tables_never_leaves_a_truncated_log(tmp_path, monkeypatch):
@@ -139,14 +286,19 @@ def test_write_tables_never_leaves_a_truncated_log(tmp_path, monkeypatch):
     def crash(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(mlp.os, "replace", crash)
+    monkeypatch.setattr(experiments.os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
-        mlp.write_tables(log, {"a": "A", "b": "B"})
+        experiments.write_tables(log, {"a": "A", "b": "B"})
     assert log.read_text() == LOG_TEXT
     monkeypatch.undo()
-    mlp.write_tables(log, {"a": "A", "b": "B"})
+    experiments.write_tables(log, {"a": "A", "b": "B"})
     assert sections(log.read_text()) == {"a": "A", "b": "B"}
 
+
+# ----------------------------------------------------------------------------------------------------
+# The command: python mlp.py writes every figure and table, the same bytes every time, and keeps the
+# author's prose in experiments_log.md
+# ----------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def two_quick_runs(tmp_path_factory):
@@ -157,18 +309,20 @@ def two_quick_runs(tmp_path_factory):
     saved, os.environ["PYTHONWARNINGS"] = os.environ.get("PYTHONWARNINGS"), "error"
     try:
         for out in outs:
-            mlp.run_all(out, quick=True, log=lines.append)
+            experiments.run_all(out, quick=True, log=lines.append)
     finally:
         os.environ.pop("PYTHONWARNINGS") if saved is None else os.environ.update(PYTHONWARNINGS=saved)
     return outs, lines
 
 
 def test_a_run_writes_every_figure_and_table(two_quick_runs):
-    """Every figure named in EXPERIMENTS is a PNG file, every section of the log is filled, the prose
-    is the committed log's, and there is one progress line per experiment plus a summary."""
+    """Every figure named in EXPERIMENTS is a PNG file, and they are exactly the committed figures in
+    visualizations/ (none forgotten, none left over from an experiment that is gone); every section
+    of the log is filled, the prose is the committed log's, and there is one progress line per
+    experiment plus a summary."""
     (out, _), lines = two_quick_runs
-    figures = [name for _, names in mlp.EXPERIMENTS.values() for name in names]
-    assert len(figures) == 6
+    figures = [name for _, names in experiments.EXPERIMENTS.values() for name in names]
+    assert sorted(figures) == sorted(p.name for p in (HERE / "visualizations").glob("*.png"))
     for name in figures:
         assert (out / "visualizations" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert sorted(p.name for p in (out / "visualizations").iterdir()) == sorted(figures)
@@ -177,7 +331,8 @@ def test_a_run_writes_every_figure_and_table(two_quick_runs):
     assert set(tables) == {name for _, name in MARKER.findall(LOG.read_text())}
     assert all(table.startswith("| ") for table in tables.values())
     assert prose(text) == prose(LOG.read_text())
-    assert len(lines) == 2 * (len(mlp.EXPERIMENTS) + 1) and lines[len(mlp.EXPERIMENTS)].startswith("done in")
+    n = len(experiments.EXPERIMENTS)
+    assert len(lines) == 2 * (n + 1) and lines[n].startswith("done in")
     # The tables say what the experiments found, even in a quick run: a ratio computed upside down or
     # from the wrong layers would not show deep sigmoid nets vanishing and relu nets not.
     ratios = {row.split(" | ")[0].strip("| "): float(row.rstrip(" |").split(" | ")[-1])
@@ -186,11 +341,13 @@ def test_a_run_writes_every_figure_and_table(two_quick_runs):
 
 
 def test_bayes_accuracy_of_the_experiments_matches_the_tests_own():
-    """The Bayes limit printed under the non-linear task table is computed by mlp.moons_bayes_accuracy;
-    the test above computes it independently. They must agree (to the grid's resolution): a comparison
-    written the wrong way round would report the worst classifier, about 3 %."""
+    """The Bayes limit printed under the non-linear task table is computed by
+    experiments.moons_bayes_accuracy; test_mlp.py computes it independently. They must agree (to the
+    grid's resolution): a comparison written the wrong way round would report the worst classifier,
+    about 3 %."""
     X, y = moons_test_set()
-    assert mlp.moons_bayes_accuracy(X, y, MOONS_NOISE) == pytest.approx(moons_bayes_accuracy(), abs=2e-3)
+    ours = experiments.moons_bayes_accuracy(X, y, MOONS_NOISE)
+    assert ours == pytest.approx(moons_bayes_accuracy(), abs=2e-3)
 
 
 def test_two_runs_write_the_same_bytes(two_quick_runs):
@@ -215,17 +372,15 @@ def test_results_quoted_in_prose_are_in_the_generated_tables(document):
     the journal must stand in a generated table of the committed log. A number left behind when the
     experiments changed (a stale "97.4 %") fails here."""
     generated = " ".join(sections(LOG.read_text()).values())
-    quoted = RESULT.findall(prose((mlp.HERE / document).read_text()))
+    quoted = RESULT.findall(prose((HERE / document).read_text()))
     assert quoted, "precondition: the prose quotes some results"
     assert [q for q in quoted if q not in generated] == []
 
 
 def test_command_line_rejects_unknown_options():
-    """An unknown option is a usage error (exit status 2, saying what is wrong), not a silent full run."""
-    result = subprocess.run([sys.executable, str(mlp.HERE / "mlp.py"), "--outt", "x"],
+    """python mlp.py hands over to the lab's command line: an unknown option is a usage error (exit
+    status 2, saying what is wrong), not a silent full run."""
+    result = subprocess.run([sys.executable, str(HERE / "mlp.py"), "--outt", "x"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "unrecognized arguments: --outt" in result.stderr
-
-
-# ====================================================================================================

@@ -1,10 +1,15 @@
-"""Tests of the documentation site: the build, its hooks, and the pages in a browser."""
+"""Tests of the documentation site: the build, its hooks, the examples, and the pages in a browser.
+
+Every test says which mistake it would catch. The examples test runs every Python example of README.md
+and of the site's pages and compares what it prints with the output the page shows under it.
+"""
 
 import contextlib
 import functools
 import html
 import http.server
-import math
+import inspect
+import io
 import os
 import re
 import shutil
@@ -14,9 +19,9 @@ import threading
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import numpy as np
 import pytest
 
+import datasets
 import mlp
 
 
@@ -34,8 +39,9 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-# What the site needs besides mkdocs.yml and docs/: files that pages quote or show.
-SITE_INPUTS = ("mlp.py", "learning_journal.md", "experiments_log.md", "visualizations")
+# What the site needs besides mkdocs.yml and docs/: the files that pages quote or show (the top-level
+# .py and .md files, and the figures).
+SITE_INPUTS = ("*.py", "*.md", "visualizations")
 # A page line that quotes a named region: --8<-- "mlp.py:backward"
 QUOTED_REGION = re.compile(
     r'^[ \t]*-+8<-+[ \t]+"(?P<path>[^":\n]+):(?P<region>[A-Za-z][-_0-9A-Za-z]*)"', re.MULTILINE)
@@ -66,12 +72,12 @@ def copy_site_project(dest: Path) -> Path:
     dest.mkdir()
     shutil.copy2(ROOT / "mkdocs.yml", dest)
     shutil.copytree(DOCS, dest / "docs", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in SITE_INPUTS:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name)
-        elif source.is_file():
-            shutil.copy2(source, dest)
+    for pattern in SITE_INPUTS:
+        for source in ROOT.glob(pattern):
+            if source.is_dir():
+                shutil.copytree(source, dest / source.name)
+            elif source.is_file():
+                shutil.copy2(source, dest)
     return dest
 
 
@@ -95,30 +101,37 @@ def test_docs_build_strict(built_site):
 
 
 def test_quoted_code_carries_its_real_line_numbers(built_site):
-    """A block that quotes a region of mlp.py is numbered with mlp.py's own line numbers, so a reader
-    can find each line in the file: the first numbered line must be that line of mlp.py."""
-    source = (ROOT / "mlp.py").read_text(encoding="utf-8").splitlines()
-    checked = 0
+    """A block that quotes a region of a file (mlp.py, datasets.py, experiments.py) is numbered with that
+    file's own line numbers, so a reader can find each line in the file: every numbered line must be that
+    line of the file (a hook that numbered from the marker line, or from 1, fails here)."""
+    checked = set()
     for page in sorted(built_site.glob("*.html")):
-        pattern = r'<span class="filename">mlp\.py</span>(.*?)</table>'
-        blocks = re.findall(pattern, page.read_text(encoding="utf-8"), re.S)
-        for block in blocks:
+        pattern = r'<span class="filename">([\w./-]+\.py)</span>(.*?)</table>'
+        for name, block in re.findall(pattern, page.read_text(encoding="utf-8"), re.S):
+            source = (ROOT / name).read_text(encoding="utf-8").splitlines()
             first = int(re.search(r'href="#__codelineno-\d+-(\d+)"', block)[1])
             code = html.unescape(re.sub(r"<[^>]+>", "", block.split('<td class="code">', 1)[1]))
-            assert code.strip("\n").split("\n")[0].strip() == source[first - 1].strip(), (page.name, first)
-            checked += 1
-    assert checked >= 10, f"only {checked} quoted blocks found: the pattern no longer matches the pages"
+            lines = code.strip("\n").split("\n")
+            assert lines == source[first - 1:first - 1 + len(lines)], (page.name, name, first)
+            checked.add((page.name, name, first))
+    assert len(checked) >= 12, f"only {len(checked)} quoted blocks found: the pattern no longer matches"
+    assert {name for _, name, _ in checked} >= {"mlp.py", "datasets.py", "experiments.py"}, checked
 
 
 def test_api_page_shows_every_public_docstring(built_site):
-    """The API reference is generated from mlp.py: every name in __all__ is there, and so is the first
-    line of its docstring (a hook that dropped the docstrings, or a stale page, fails here)."""
+    """The API reference is generated from the code: every name in mlp.__all__ and every public function
+    of datasets.py is there, and so is the first line of its docstring (a hook that dropped the docstrings
+    or a module, or a stale page, fails here)."""
     text = html.unescape(re.sub(r"<[^>]+>", "", (built_site / "api.html").read_text(encoding="utf-8")))
-    for name in mlp.__all__:
-        assert name in text, name
-        doc = getattr(mlp, name).__doc__
-        if doc:
-            assert doc.strip().splitlines()[0] in text, name
+    makers = [name for name, f in vars(datasets).items()
+              if inspect.isfunction(f) and f.__module__ == "datasets" and not name.startswith("_")]
+    assert {"make_xor", "make_moons", "make_circles", "load_digits"} <= set(makers), makers
+    for module, names in ((mlp, mlp.__all__), (datasets, makers)):
+        for name in names:
+            assert f"{name}(" in text, f"{module.__name__}.{name}"
+            doc = getattr(module, name).__doc__
+            if doc:
+                assert doc.strip().splitlines()[0] in text, f"{module.__name__}.{name}"
 
 
 def test_quoted_regions_exist():
@@ -198,32 +211,108 @@ def step_blocks(page_html: str) -> dict[int, list[tuple[int, str]]]:
 
 
 def test_backprop_step_blocks_quote_their_tagged_lines(built_site):
-    """Each of the seven steps is shown, each block holds a line of mlp.py tagged (N), numbered with
-    that line's real number in mlp.py."""
+    """Each of the seven steps is shown beside its derivation as ONE line of backward_two_layer (the
+    seven steps are seven lines), tagged (N), numbered with that line's real number in mlp.py. Catches a
+    hook that quotes the loop (where (6) and (7) reuse the lines of (2) and (3)), a step split over
+    several lines, and drifting line numbers."""
     blocks = step_blocks((built_site / "backprop.html").read_text(encoding="utf-8"))
     assert sorted(blocks) == list(range(1, 8)), f"steps shown on backprop.html: {sorted(blocks)}"
     source = (ROOT / "mlp.py").read_text(encoding="utf-8").splitlines()
+    region = source.index("# --8<-- [start:backward_two_layer]"), source.index(
+        "# --8<-- [end:backward_two_layer]")
+    numbers = []
     for step, quoted in blocks.items():
-        for first, code in quoted:
-            assert f"({step})" in code, f"the block of step ({step}) does not contain its tag:\n{code}"
-            lines = code.strip("\n").split("\n")
-            real = source[first - 1:first - 1 + len(lines)]
-            assert [line.strip() for line in lines] == [line.strip() for line in real], (
-                f"step ({step}) is numbered from line {first}, but mlp.py has there:\n" + "\n".join(real))
+        assert len(quoted) == 1, f"step ({step}) is shown as {len(quoted)} blocks"
+        first, code = quoted[0]
+        lines = code.strip("\n").split("\n")
+        assert len(lines) == 1 and f"# ({step})" in lines[0], f"step ({step}) is not one tagged line:\n{code}"
+        assert region[0] < first - 1 < region[1], f"step ({step}) quotes line {first}, outside the region"
+        assert lines[0].strip() == source[first - 1].strip(), (
+            f"step ({step}) is numbered {first}, but mlp.py has there:\n{source[first - 1]}")
+        numbers.append(first)
+    assert numbers == sorted(numbers), f"the steps' lines are not in step order: {numbers}"
 
 
 def test_step_missing_from_backward_fails_build(tmp_path):
-    """A {{ step:5 }} whose tag (5) is gone from backward's comments stops the build, naming step 5."""
+    """A {{ step:5 }} whose tag (5) is gone from backward_two_layer's comments stops the build, naming
+    step 5 (rather than quoting nothing, or a line of another function)."""
     project = copy_site_project(tmp_path / "project")
     mlp = project / "mlp.py"
     text = mlp.read_text(encoding="utf-8")
-    start, end = text.index("# --8<-- [start:backward]"), text.index("# --8<-- [end:backward]")
-    assert "(5)" in text[start:end], "mlp.py's backward has no (5) tag to remove"
+    start = text.index("# --8<-- [start:backward_two_layer]")
+    end = text.index("# --8<-- [end:backward_two_layer]")
+    assert "(5)" in text[start:end], "mlp.py's backward_two_layer has no (5) tag to remove"
     mlp.write_text(text[:start] + text[start:end].replace("(5)", "(five)") + text[end:], encoding="utf-8")
     backprop = project / "docs" / "backprop.md"
     if "{{ step:5 }}" not in backprop.read_text(encoding="utf-8"):
         append_to(backprop, "{{ step:5 }}")
-    assert_build_fails(project, tmp_path / "site", "step 5", "(5)", "backward", "backprop.md")
+    assert_build_fails(project, tmp_path / "site", "step 5", "(5)", "backward_two_layer", "backprop.md")
+
+
+# --- examples that run: every Python example of README.md and the pages ---------------------------
+
+EXAMPLE_FILES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+# A fenced block, possibly indented (inside a list or an admonition): ```INFO ... ```
+FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)\n(?P<body>.*?)\n(?P=indent)(?P=fence)[ \t]*$",
+                   re.MULTILINE | re.DOTALL)
+OUTPUT_TITLE = 'title="Output"'
+
+
+def examples(path: Path) -> list[tuple[int, str, str | None]]:
+    """[(line, code, expected output or None)] for each runnable Python block of a Markdown file.
+
+    Runnable: a fence whose language is python (```python or ```{.python ...}) that does not quote a
+    region (--8<--, which the site replaces with the real code) and is not marked `.notest`. Its output
+    is the next fenced block if that one is titled "Output" (```text title="Output"), with no other
+    Python block in between. An output block that follows no example is an error: it would be checked
+    against nothing."""
+    found, waiting = [], False  # waiting: the last fenced block was an example without its output yet
+    text = path.read_text(encoding="utf-8")
+    for match in FENCE.finditer(text):
+        info, line, indent = match["info"].strip(), text.count("\n", 0, match.start()) + 1, match["indent"]
+        body = "\n".join(row.removeprefix(indent) for row in match["body"].split("\n"))
+        language = re.match(r"\{?\s*\.?([\w-]*)", info)[1]
+        if OUTPUT_TITLE in info:
+            assert waiting, f"{path.name}:{line}: an Output block that follows no Python example"
+            found[-1] = (*found[-1][:2], body + "\n")
+            waiting = False
+        elif language in ("python", "py") and "--8<--" not in body and ".notest" not in info:
+            found.append((line, body, None))
+            waiting = True
+        else:
+            waiting = False
+    return found
+
+
+def test_examples_are_found():
+    """The examples test finds the examples it must run: the README's API example, the site's own
+    backward pass checked with analytic=, and the two-class identity (a broken fence pattern would
+    otherwise pass by running nothing)."""
+    counts = {path.name: len(examples(path)) for path in EXAMPLE_FILES}
+    assert counts["README.md"] >= 2 and counts["gradient-check.md"] >= 1 and counts["softmax.md"] >= 1, counts
+    assert all(out is not None for path in EXAMPLE_FILES for _, _, out in examples(path) if path.name in (
+        "README.md", "gradient-check.md", "softmax.md")), "an example there shows no output to check"
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
+def test_examples_run_and_print_what_the_page_shows(path, monkeypatch):
+    """Each Python example of the file runs (the examples of one file in order, in one namespace, as a
+    reader would paste them), without a warning (-W error), and prints exactly the Output block shown
+    under it; an example that prints but shows no output fails too. Catches an example left behind by an
+    API change (an old name, a changed return value) and a claimed output that is no longer true."""
+    monkeypatch.chdir(ROOT)
+    namespace = {"__name__": "__example__"}
+    for line, code, expected in examples(path):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code, f"{path.name}, example at line {line}", "exec"), namespace)  # noqa: S102
+        if expected is None:
+            assert printed.getvalue() == "", (
+                f"{path.name}:{line}: the example prints but the page shows no Output block:\n"
+                f"{printed.getvalue()}")
+        else:
+            assert printed.getvalue() == expected, (
+                f"{path.name}:{line}: the example printed\n{printed.getvalue()}\nbut the page shows\n{expected}")
 
 
 # --- the site in a browser --------------------------------------------------------------------
@@ -265,23 +354,79 @@ def serve(directory: Path):
         thread.join()
 
 
+# Layout: at 1280 px the longest line of mlp.py (79 characters, a bound test_mlp.py enforces) must fit
+# every code column beside the maths.
+MIN_CODE_COLUMN_CHARS = 79
+
 PAGE_REPORT_JS = r"""() => {
   const rect = (el) => { const r = el.getBoundingClientRect();
-                         return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+                         return {left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+                                 width: r.width, height: r.height}; };
+  const shown = (el) => { const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+                          return r.width > 0 && r.height > 0 && cs.visibility !== "hidden"
+                                 && r.right > 0 && r.left < innerWidth; };
   const rawText = (el) => { const copy = el.cloneNode(true);
                             copy.querySelectorAll(".katex-mathml").forEach((m) => m.remove());
                             return copy.textContent; };
+  const content = document.querySelector(".md-content");
+  const charWidth = (code) => {  // the width of one character of this block's font, measured
+    const probe = document.createElement("span");
+    probe.textContent = "0".repeat(100);
+    probe.style.position = "absolute"; probe.style.visibility = "hidden";
+    code.appendChild(probe);
+    const width = probe.getBoundingClientRect().width / 100;
+    probe.remove();
+    return width;
+  };
+  const codeBlocks = [...content.querySelectorAll("pre > code")].map((code) => {
+    const cs = getComputedStyle(code), lineHeight = parseFloat(cs.lineHeight);
+    const lines = [...code.children].filter((el) => el.id.startsWith("__span-"));
+    const char = charWidth(code);
+    const box = code.closest(".highlight") ?? code;
+    return {
+      title: code.closest(".highlight")?.querySelector(".filename")?.textContent ?? "(untitled)",
+      first: code.textContent.split("\n")[0].trim().slice(0, 60),
+      inGrid: code.closest(".maths-code") !== null,
+      scroll: code.scrollWidth - code.clientWidth,
+      boxScroll: box.scrollWidth - box.clientWidth,
+      overflowX: cs.overflowX,
+      // a wrapped line is drawn as more than one box, or one box taller than a line
+      wrapped: lines.filter((el) => { const boxes = el.getClientRects();
+                                      return boxes.length > 1
+                                             || (boxes.length === 1 && boxes[0].height > 1.5 * lineHeight); })
+                    .map((el) => el.textContent.trim().slice(0, 60)),
+      lines: lines.length,
+      chars: (code.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)) / char,
+      columnWidth: code.closest(".maths-code > *")?.getBoundingClientRect().width ?? null,
+      char,
+    };
+  });
+  const sidebar = document.querySelector(".md-sidebar--primary");
+  const drawerButton = document.querySelector('label.md-header__button[for="__drawer"]');
   return {
     maths: [...document.querySelectorAll(".arithmatex")].map((el) => ({
       tex: el.querySelector("annotation")?.textContent ?? el.textContent.slice(0, 80),
       typeset: el.querySelector(".katex") !== null,
       error: el.querySelector(".katex-error") !== null,
       raw: /\\\(|\\\[|\$\$/.test(rawText(el)),
+      display: el.tagName === "DIV",
+      clipped: Math.max(el.scrollWidth - el.clientWidth,
+                        ...[...el.querySelectorAll(".katex-display")].map((d) => d.scrollWidth - d.clientWidth)),
     })),
+    code: codeBlocks,
     brokenImages: [...document.images].filter((img) => !(img.complete && img.naturalWidth > 0))
                                       .map((img) => img.getAttribute("src")),
+    figures: [...content.querySelectorAll("img")].map((img) => ({
+      src: img.getAttribute("src"),
+      link: img.closest("a") ? new URL(img.closest("a").href).pathname : null,
+      file: new URL(img.src).pathname,
+      shown: img.getBoundingClientRect().width / img.naturalWidth,
+    })),
     grids: [...document.querySelectorAll(".maths-code")].map((grid) => [...grid.children].map(rect)),
     overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    sidebar: sidebar && shown(sidebar) && rect(sidebar).left >= 0
+             ? [...sidebar.querySelectorAll(".md-nav--primary a.md-nav__link[href]")].filter(shown).length : 0,
+    drawerButton: drawerButton !== null && shown(drawerButton),
   };
 }"""
 
@@ -301,9 +446,9 @@ def site_pages(browser, base_url: str) -> list[str]:
     return urls
 
 
-def check_page(context, url: str, layout: str) -> tuple[list[str], int]:
-    """Load `url`; return what is wrong with it and how many maths-beside-code grids it has."""
-    problems, off_host = [], []
+def open_page(context, url: str, problems: list[str]):
+    """A page of `context` at `url`, loaded and typeset, with every console error and every request off
+    the local host recorded in `problems`."""
     page = context.new_page()
     page.on("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}"))
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
@@ -312,23 +457,54 @@ def check_page(context, url: str, layout: str) -> tuple[list[str], int]:
         if urlsplit(route.request.url).hostname == "127.0.0.1":
             route.continue_()
         else:
-            off_host.append(route.request.url)
+            problems.append(f"request off the site: {route.request.url}")
             route.abort()
 
     page.route("**/*", local_only)
     page.goto(url, wait_until="load")
     page.evaluate("document.fonts.ready.then(() => true)")
+    return page
+
+
+def check_page(context, url: str, layout: str, n_pages: int) -> tuple[list[str], dict]:
+    """Load `url`; return what is wrong with it, and its report (for the measurements)."""
+    problems = []
+    page = open_page(context, url, problems)
     report = page.evaluate(PAGE_REPORT_JS)
     page.close()
 
-    problems += [f"request off the site: {u}" for u in off_host]
     for maths in report["maths"]:
         if not maths["typeset"] or maths["error"] or maths["raw"]:
             problems.append(f"maths not typeset (typeset={maths['typeset']}, katex-error={maths['error']}, "
                             f"raw delimiters={maths['raw']}): {maths['tex']!r}")
+        if maths["display"] and maths["clipped"] > 0:
+            problems.append(f"display equation {maths['clipped']} px wider than its box: {maths['tex']!r}")
     problems += [f"image did not load: {src}" for src in report["brokenImages"]]
     if report["overflow"] > 1:
         problems.append(f"the page scrolls sideways by {report['overflow']} px")
+    for block in report["code"]:
+        where = f"code block {block['title']} ({block['first']!r})"
+        if block["wrapped"]:
+            problems.append(f"{where}: lines wrap: {block['wrapped'][:3]}")
+        if layout == "desktop":
+            if block["scroll"] > 0 or block["boxScroll"] > 0:
+                problems.append(f"{where} scrolls sideways by {max(block['scroll'], block['boxScroll'])} px "
+                                f"(holds {block['chars']:.1f} characters)")
+            if block["inGrid"] and block["chars"] < MIN_CODE_COLUMN_CHARS:
+                problems.append(f"{where}: the code column holds {block['chars']:.1f} characters, "
+                                f"fewer than {MIN_CODE_COLUMN_CHARS}")
+        elif block["scroll"] > 0 and block["overflowX"] not in ("auto", "scroll"):
+            problems.append(f"{where} is {block['scroll']} px too wide and cut off (overflow-x "
+                            f"{block['overflowX']}), not scrollable")
+    for figure in report["figures"]:
+        if layout == "phone" and figure["link"] != figure["file"]:
+            problems.append(f"figure {figure['src']} is not a link to its own file (link: {figure['link']}): "
+                            f"on a phone it cannot be opened at full size")
+    if layout == "desktop" and report["sidebar"] < n_pages:
+        problems.append(f"the navigation sidebar shows {report['sidebar']} links, fewer than the "
+                        f"{n_pages} pages")
+    if layout == "phone" and not report["drawerButton"]:
+        problems.append("no menu button: the navigation cannot be reached")
     for children in report["grids"]:
         if len(children) != 2:
             problems.append(f"a .maths-code grid has {len(children)} children instead of 2")
@@ -342,14 +518,38 @@ def check_page(context, url: str, layout: str) -> tuple[list[str], int]:
             stacked = code["top"] >= maths["bottom"] - 1 and abs(code["left"] - maths["left"]) <= 1
             if not stacked:
                 problems.append(f"maths and code are not stacked: {maths} / {code}")
-    return [f"{url} ({layout}): {p}" for p in problems], len(report["grids"])
+    return [f"{url} ({layout}): {p}" for p in problems], report
+
+
+def check_phone_menu(context, url: str) -> list[str]:
+    """On a phone, the menu button opens the navigation drawer: its page links come into view."""
+    problems = []
+    page = open_page(context, url, problems)
+    page.click('label.md-header__button[for="__drawer"]')
+    try:  # the drawer slides in (a CSS transition): wait until its links are inside the window
+        page.wait_for_function("""() => {
+          const links = [...document.querySelectorAll(".md-sidebar--primary .md-nav--primary a.md-nav__link")];
+          return links.some((a) => { const r = a.getBoundingClientRect();
+                                     return r.width > 0 && r.left >= 0 && r.right <= innerWidth; });
+        }""", timeout=5000)
+    except Exception as err:  # playwright's TimeoutError
+        problems.append(f"the menu button does not bring the navigation into view: {err}")
+    page.close()
+    return [f"{url} (phone menu): {p}" for p in problems]
 
 
 @pytest.mark.browser
 def test_site_in_browser(built_site):
-    """Every page, on a desktop and a phone, in headless Chromium with the network cut off: no console
-    error, no request off the local host, every formula typeset by the vendored KaTeX, every image
-    loaded, and the maths/code pairs side by side on a desktop and stacked on a phone."""
+    """Every page, on a laptop (1280 x 900) and a phone (390 x 844), in headless Chromium with the network
+    cut off: no console error, no request off the local host, every formula typeset by the vendored KaTeX
+    and no display equation wider than its box, every image loaded, the maths/code pairs side by side on
+    the laptop and stacked on the phone, and no code line wrapped. On the laptop no code block scrolls
+    sideways, every code column beside the maths holds 79 characters, and the sidebar shows every page.
+    On the phone, where 79 characters cannot fit at a legible size, a wide code block scrolls inside its
+    own box (never cut off, never widening the page); the menu button opens the navigation; and every
+    figure is a link to its own file, so that it can be opened at full size. Catches, for instance, a
+    `hide: navigation` page, CSS that narrows the code column, a code line or equation too long for it,
+    and a figure shown without its link."""
     sync_playwright = require_browser()
     site = built_site
 
@@ -361,15 +561,20 @@ def test_site_in_browser(built_site):
             assert base_url + "index.html" in urls and len(urls) > 1, f"navigation not found: {urls}"
             for layout, viewport in VIEWPORTS.items():
                 context = browser.new_context(viewport=viewport)
-                grids = 0
+                reports = []
                 for url in urls:
-                    page_problems, page_grids = check_page(context, url, layout)
+                    page_problems, report = check_page(context, url, layout, len(urls))
                     problems += page_problems
-                    grids += page_grids
+                    reports.append(report)
+                if layout == "phone":
+                    problems += check_phone_menu(context, base_url + "backprop.html")
                 context.close()
-                if grids == 0:
+                if not any(report["grids"] for report in reports):
                     problems.append(f"no page has a .maths-code grid to check ({layout})")
+                if not any(block["inGrid"] for report in reports for block in report["code"]):
+                    problems.append(f"no code block beside the maths to measure ({layout})")
+                if not any(report["figures"] for report in reports):
+                    problems.append(f"no page shows a figure ({layout})")
         finally:
             browser.close()
     assert not problems, "\n".join(problems)
-

@@ -21,7 +21,8 @@
    docstring is shown as its source lines. A name in `__all__` that the module
    does not define fails the build.
 5. `{{ step:N }}` (N = 1..7) on a line of its own is replaced by the line(s) of
-   mlp.py's `backward_two_layer` region whose comment carries the tag `(N)`, read
+   mlp.py's `backward_two_layer` region whose comment starts with the tag `(N)`
+   (`# (N) ...`; a later "(2)" in a comment, as in "# (6) as (2)", is no tag), read
    at build time: one python block (class "backward-step") per run of consecutive
    lines, dedented, numbered with their line numbers in mlp.py and titled
    "mlp.py — step (N)". A step that no comment of the region tags fails the build.
@@ -146,14 +147,14 @@ def _region_first_line(path: Path, region: str) -> int | None:
 
 
 def _step_blocks(match: re.Match, source: Path, page: Page) -> str:
-    """The code blocks for one `{{ step:N }}`: the region's lines whose comment contains "(N)"."""
+    """The code blocks for one `{{ step:N }}`: the region's lines whose comment starts with "(N)"."""
     where = f"{page.file.src_uri}: {{{{ step:{match['n']} }}}}"
     if not match["n"].isdigit() or int(match["n"]) not in STEPS:
         raise PluginError(f"{where}: the step must be a number from {STEPS[0]} to {STEPS[-1]}")
     lines = _tagged_lines(source, STEP_REGION, f"({match['n']})")
     if not lines:
         raise PluginError(f"{where}: no line of the `{STEP_REGION}` region of {source.name} has a comment "
-                          f"tagged ({match['n']}), so step {match['n']} cannot be quoted")
+                          f"tagged ({match['n']}) (`# ({match['n']}) ...`), so step {match['n']} cannot be quoted")
     runs = []  # runs of consecutive line numbers, each one block
     for number in lines:
         if runs and number == runs[-1][-1] + 1:
@@ -173,7 +174,7 @@ def _step_blocks(match: re.Match, source: Path, page: Page) -> str:
 
 def _tagged_lines(source: Path, region: str, tag: str) -> list[int]:
     """Line numbers inside the named region whose comment (a real # comment, found with
-    tokenize, not a docstring or a string) contains `tag`."""
+    tokenize, not a docstring or a string) starts with `tag`, as in `# (5) through f'(z1)`."""
     if not source.is_file():
         raise PluginError(f"step blocks: {source} does not exist")
     text = source.read_text(encoding="utf-8")
@@ -188,7 +189,7 @@ def _tagged_lines(source: Path, region: str, tag: str) -> list[int]:
         last = number
     comments = tokenize.generate_tokens(io.StringIO(text).readline)
     return sorted({token.start[0] for token in comments if token.type == tokenize.COMMENT
-                   and first <= token.start[0] <= last and tag in token.string})
+                   and first <= token.start[0] <= last and token.string.lstrip("#").lstrip().startswith(tag)})
 
 
 def api_reference(source: Path) -> str:

@@ -1,0 +1,515 @@
+"""Practice: the computations behind the exercises of docs/practice.md.
+
+The lab (experiments.py) runs `experiment` with the others: it writes each exercise's tables into
+experiments_log.md (the sections named practice-...) and its figure into visualizations/, so every
+number a solution states is generated. The page quotes the named regions of this file; the tests
+(test_practice.py) run them and check what the page claims.
+
+Three kinds of exercise:
+- find the bug: each mistake of the bug zoo (experiments.BUGS) as a diff against mlp.py, and the
+  gradient check's answer; and two bugs in a gradient check itself (CHECK_BUGS);
+- derive it: a formula, checked against the centred differences of the loss;
+- predict, then run: a number, and the run that gives it.
+"""
+
+import difflib
+import inspect
+import math
+import pathlib
+import re
+import textwrap
+
+import numpy as np
+
+import datasets
+import experiments
+import mlp
+
+# ----------------------------------------------------------------------------------------------------
+# Planting changes in the lesson's own source: the diffs the page shows and the code that runs them
+# ----------------------------------------------------------------------------------------------------
+
+MLP_SOURCE = pathlib.Path(inspect.getsourcefile(mlp))
+
+
+def _edited_lines(name, edits):
+    """(first line number, the function's lines, its lines with `edits` made) for mlp.<name>.
+
+    edits: {a piece of exactly one line of the function: its replacement, or None to delete it}."""
+    lines, first = inspect.getsourcelines(inspect.unwrap(getattr(mlp, name)))
+    new = list(lines)
+    for old, replacement in edits.items():
+        where = [i for i, line in enumerate(lines) if old in line]
+        if len(where) != 1:
+            raise ValueError(f"{old!r} is in {len(where)} lines of mlp.{name}, not exactly one")
+        i = where[0]
+        new[i] = None if replacement is None else _replace(lines[i], old, replacement)
+    return first, lines, [line for line in new if line is not None]
+
+
+def _replace(line, old, new):
+    """line with old replaced by new, its end-of-line comment kept in its column where it fits."""
+    code, hash_, comment = line.partition("  # ")
+    if old not in code or not hash_:
+        return line.replace(old, new)
+    edited = code.rstrip().replace(old, new)
+    return edited.ljust(len(code)) + hash_ + comment
+
+
+def planted(changes, **extra):
+    """The functions of mlp.py named in `changes` ({name: edits}), recompiled from the lesson's source
+    with the edits made, in one namespace (a copy of mlp's, plus `extra`): they call each other, and
+    mlp's other functions as they are. Returns the namespace."""
+    namespace = dict(vars(mlp), **extra)
+    for name, edits in changes.items():
+        _, _, new = _edited_lines(name, edits)
+        source = textwrap.dedent("".join(new))
+        exec(compile(source, f"<mlp.{name}, edited>", "exec"), namespace)
+    return namespace
+
+
+def diff(changes, label="with the bug"):
+    """The changes as a unified diff of mlp.py, with its real line numbers, in a Markdown diff block."""
+    text = MLP_SOURCE.read_text(encoding="utf-8").splitlines(keepends=True)
+    after = list(text)
+    for name, edits in sorted(changes.items(), key=lambda item: -_edited_lines(item[0], item[1])[0]):
+        first, lines, new = _edited_lines(name, edits)  # the later function first: numbers stay valid
+        after[first - 1:first - 1 + len(lines)] = new
+    body = "".join(difflib.unified_diff(text, after, "mlp.py", f"mlp.py, {label}", n=1)).rstrip("\n")
+    return f'```diff linenums="0"\n{body}\n```'
+
+
+def slug(name):
+    """A bug's name as a marker name: "missing 1/n" -> "missing-1-n"."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def steps_of_backward_two_layer():
+    """{"dz2": 1, "dW2": 2, ...}: the tensor each tagged line of backward_two_layer assigns."""
+    source = inspect.getsource(inspect.unwrap(mlp.backward_two_layer))
+    return {name: int(step) for name, step in re.findall(r"^\s*(\w+) = .*# \((\d)\)", source, re.M)}
+
+
+def report_table(report, steps=None):
+    """gradient_check's report as a Markdown table, in its step order, and the first tensor not correct."""
+    rows = [[f"({steps[key]})" if steps else "", f"`{key}`", f"{r['error']:.1e}", r["verdict"]]
+            for key, r in report.items()]
+    table = experiments.markdown_table(["step", "tensor", "error", "verdict"], rows)
+    first = next((key for key, r in report.items() if r["verdict"] != "correct"), None)
+    where = (f" (step ({steps[first]}))" if steps and first else "")
+    return table + ("\n\nEvery tensor is correct." if first is None else
+                    f"\n\nThe first tensor that is not correct: `{first}`{where}.")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Find the bug: the zoo's mistakes in backward, and two in the gradient check itself
+# ----------------------------------------------------------------------------------------------------
+
+# --8<-- [start:bug_check]
+def bug_check(bug, seed=0):
+    """gradient_check's report on backward_two_layer with the zoo's `bug` planted: what a learner
+    sees who passes that backward's output as `analytic=`."""
+    activation = experiments.BUGS[bug][0]
+    params, X, y = experiments.gradcheck_problem(experiments.ZOO_SIZES, activation, seed=seed)
+    _, cache = mlp.forward(params, X, activation)
+    mine = experiments.buggy_backward(bug)(params, cache, y, activation)  # your backward
+    return mlp.gradient_check(params, X, y, activation, analytic=mine)
+# --8<-- [end:bug_check]
+
+
+def bug_tables(bug):
+    """{practice-diff-SLUG: the bug as a diff, practice-check-SLUG: what the check says}."""
+    _, description, lines = experiments.BUGS[bug]
+    try:
+        check = report_table(bug_check(bug), steps_of_backward_two_layer())
+    except ValueError as err:  # the shape rule at gradient_check's door
+        check = f"`gradient_check` compares nothing; its door raises:\n\n```text\nValueError: {err}\n```"
+    check = f"The zoo's *{bug}*: {description}.\n\n{check}"
+    return {f"practice-diff-{slug(bug)}": diff({"backward_two_layer": lines}),
+            f"practice-check-{slug(bug)}": check}
+
+
+# --8<-- [start:check_bugs]
+CHECK_BUGS = {  # name -> (what is wrong, {function of mlp.py: {piece of a line: replacement or None}})
+    "perturbs a copy": ("the loss never sees the perturbed array", {
+        "gradient_check": {"theta[name], eps)": "theta[name].copy(), eps)"}}),
+    "never restores": ("each entry is left at t - eps", {
+        "numerical_gradient": {"t.flat[i] = t_i  # restore before the next entry": None}}),
+}
+
+
+def check_bug_check(bug, seed=0):
+    """The report of gradient_check with CHECK_BUGS[bug] planted, on the lesson's own (correct)
+    backward: a check must pass a backward you trust before it can judge yours."""
+    changes = {"gradient_check": {}, **CHECK_BUGS[bug][1]}  # recompiled too: it calls the edited code
+    buggy_check = planted(changes)["gradient_check"]
+    params, X, y = experiments.gradcheck_problem(experiments.ZOO_SIZES, "sigmoid", seed=seed)
+    return buggy_check(params, X, y, "sigmoid")
+# --8<-- [end:check_bugs]
+
+
+def check_bug_tables(bug):
+    description, changes = CHECK_BUGS[bug]
+    check = report_table(check_bug_check(bug), steps_of_backward_two_layer())
+    return {f"practice-diff-{slug(bug)}": diff(changes),
+            f"practice-check-{slug(bug)}": f"*{bug}*: {description}.\n\n{check}"}
+
+
+# ----------------------------------------------------------------------------------------------------
+# Derive it: each formula against centred differences of the loss it differentiates
+# ----------------------------------------------------------------------------------------------------
+
+# --8<-- [start:check_loss]
+def check_loss(loss, params, grads, eps=1e-5):
+    """Each parameter gradient grads["dW1"], ... against the centred difference of loss(params), for
+    a loss other than gradient_check's cross-entropy: {"dW1": (max relative error, verdict), ...}."""
+    theta = {k: v.copy() for k, v in params.items()}  # perturbed in place, one entry at a time
+    report = {}
+    for key, a in grads.items():
+        if key[1:] in theta:  # dW_l, db_l; the intermediates dz, da have no array here
+            g = mlp.numerical_gradient(lambda t: loss(theta), theta[key[1:]], eps)
+            err = float(mlp.relative_error(a, g).max())
+            report[key] = err, mlp.verdict(err)
+    return report
+# --8<-- [end:check_loss]
+
+
+def worst(report):
+    """(max error, its verdict) over a check_loss report or the entries of a gradient_check report."""
+    errors = [r["error"] if isinstance(r, dict) else r[0] for r in report.values()]
+    return max(errors), mlp.verdict(max(errors))
+
+
+# --8<-- [start:derive_tanh]
+def derive_tanh(seed=0):
+    """Candidates for tanh'(z1) in step (5), dz1 = da1 * tanh'(z1), checked by gradient_check."""
+    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    _, cache = mlp.forward(params, X, "tanh")
+    da1, z1 = mlp.backward(params, cache, y, "tanh")["da1"], cache["z1"]
+    candidates = {"1 - tanh(z)^2": 1 - np.tanh(z1) ** 2, "1 - z^2": 1 - z1**2}
+    return {formula: mlp.gradient_check(params, X, y, "tanh", analytic={"dz1": da1 * slope})
+            for formula, slope in candidates.items()}
+# --8<-- [end:derive_tanh]
+
+
+# --8<-- [start:derive_bias]
+def derive_bias(seed=0):
+    """Candidates for db1 and db2, from backward's dz1 and dz2, checked by gradient_check."""
+    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    _, cache = mlp.forward(params, X, "tanh")
+    g, n, ones = mlp.backward(params, cache, y, "tanh"), len(X), np.ones((1, len(X)))
+    candidates = {
+        "sum over rows / n": {f"db{l}": g[f"dz{l}"].sum(axis=0, keepdims=True) / n for l in (1, 2)},
+        "1^T dz / n": {f"db{l}": ones @ g[f"dz{l}"] / n for l in (1, 2)},  # 1: a column of ones
+        "sum over rows": {f"db{l}": g[f"dz{l}"].sum(axis=0, keepdims=True) for l in (1, 2)},
+    }
+    return {formula: mlp.gradient_check(params, X, y, "tanh", analytic=db)
+            for formula, db in candidates.items()}
+# --8<-- [end:derive_bias]
+
+
+# --8<-- [start:derive_softmax]
+def derive_softmax(seed=0):
+    """Candidates for step (1) of a softmax output over K = 3 classes, checked by gradient_check."""
+    params, X, y = experiments.gradcheck_problem([2, 4, 3], "tanh", seed=seed)  # labels 0, 1, 2
+    y_hat, _ = mlp.forward(params, X, "tanh")
+    Y = np.eye(3)[y.ravel()]  # one-hot rows (n, 3): your backward gets labels, not targets
+    candidates = {"y_hat - Y": y_hat - Y, "Y (y_hat - 1)": Y * (y_hat - 1)}
+    return {formula: mlp.gradient_check(params, X, y, "tanh", analytic={"dz2": dz2})
+            for formula, dz2 in candidates.items()}
+# --8<-- [end:derive_softmax]
+
+
+# --8<-- [start:mse]
+def mse(params, X, y, activation="relu"):
+    """L = (1/n) sum_i (y_hat_i - y_i)^2 / 2, the mean squared error of one sigmoid output."""
+    y_hat, _ = mlp.forward(params, X, activation)
+    return np.mean((y_hat - y) ** 2) / 2
+
+
+def mse_step_1(y_hat, y):
+    """Step (1) for the MSE: dz = (y_hat - y) sigma'(z). Nothing cancels the sigma'."""
+    return (y_hat - y) * y_hat * (1 - y_hat)
+
+
+# backward with its step (1) replaced, recompiled from mlp.py: every other step is the same
+MSE_STEP_1 = {"backward": {'cache[f"a{n_layers}"] - y}': 'mse_step_1(cache[f"a{n_layers}"], y)}'}}
+mse_backward = planted(MSE_STEP_1, mse_step_1=mse_step_1)["backward"]
+
+
+def derive_mse(seed=0):
+    """mse_backward against the MSE, and the cross-entropy's step (1) against the MSE."""
+    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    _, cache = mlp.forward(params, X, "tanh")
+
+    def loss(p):  # the MSE as a function of the parameters alone
+        return mse(p, X, y, "tanh")
+
+    return {"(y_hat - y) y_hat (1 - y_hat)": check_loss(loss, params, mse_backward(params, cache, y, "tanh")),
+            "y_hat - y": check_loss(loss, params, mlp.backward(params, cache, y, "tanh"))}
+# --8<-- [end:mse]
+
+
+# --8<-- [start:derive_l2]
+def l2_loss(params, X, y, activation, lam):
+    """The cross-entropy plus the penalty (lam / 2) sum_l ||W_l||^2 (biases are not penalised)."""
+    penalty = sum(np.sum(params[k] ** 2) for k in params if k[0] == "W")
+    return mlp.compute_loss(params, X, y, activation) + lam / 2 * penalty
+
+
+def derive_l2(seed=0, lam=0.1):
+    """Candidates for the penalised dW_l = dW_l + (the penalty's gradient), checked by check_loss."""
+    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    _, grads = mlp.loss_and_grads(params, X, y, "tanh")
+
+    def loss(p):
+        return l2_loss(p, X, y, "tanh", lam)
+
+    candidates = {"lam W": lam, "lam W / 2": lam / 2}  # the factor of W added to dW
+    return {formula: check_loss(loss, params, {k: g + factor * params[k[1:]] if k[1] == "W" else g
+                                               for k, g in grads.items() if k[1:] in params})
+            for formula, factor in candidates.items()}
+# --8<-- [end:derive_l2]
+
+
+DERIVATIONS = {  # marker name -> (the function, what the right formula is checked against)
+    "practice-derive-tanh": (derive_tanh, "`gradient_check`, `analytic={\"dz1\": ...}`"),
+    "practice-derive-bias": (derive_bias, "`gradient_check`, `analytic={\"db1\": ..., \"db2\": ...}`"),
+    "practice-derive-softmax": (derive_softmax, "`gradient_check`, `analytic={\"dz2\": ...}`"),
+    "practice-derive-mse": (derive_mse, "`check_loss` with the MSE"),
+    "practice-derive-l2": (derive_l2, "`check_loss` with the penalised loss"),
+}
+
+
+def derivation_table(function, against):
+    rows = []
+    for formula, report in function().items():
+        err, verdict = worst(report)
+        rows.append([f"`{formula}`", ", ".join(f"`{k}`" for k in report), f"{err:.1e}", verdict])
+    return (experiments.markdown_table(["formula", "tensors checked", "max error", "verdict"], rows)
+            + f"\n\nChecked against {against}.")
+
+
+# --- why the MSE learns slowly from a confident mistake ----------------------------------------------
+
+# --8<-- [start:neuron]
+NEURON_STARTS = {"mildly wrong": (0.6, 0.9), "confidently wrong": (2.0, 2.0)}  # (w, b): Nielsen's
+
+
+def train_neuron(backward, start, lr=0.15, epochs=300):
+    """One sigmoid unit, y_hat = sigma(w x + b), taught that x = 1 has the label y = 0, by gradient
+    descent with the given backward. Returns y_hat before each step (the unit's belief)."""
+    X, y = np.ones((1, 1)), np.zeros((1, 1))
+    params = {"W1": np.full((1, 1), start[0]), "b1": np.full((1, 1), start[1])}  # network [1, 1]
+    beliefs = []
+    for _ in range(epochs):
+        y_hat, cache = mlp.forward(params, X, "sigmoid")
+        beliefs.append(float(y_hat[0, 0]))
+        grads = backward(params, cache, y, "sigmoid")
+        for key in params:
+            params[key] -= lr * grads["d" + key]
+    return np.array(beliefs)
+# --8<-- [end:neuron]
+
+
+NEURON_LOSSES = {"cross-entropy": (mlp.backward, lambda p: -np.log1p(-p)),  # y = 0: l = -log(1 - y_hat)
+                 "MSE": (mse_backward, lambda p: p**2 / 2)}
+
+
+def experiment_neuron(figdir, epochs=300):
+    """The unit's belief and loss over the epochs, for both losses and both starts: table and figure."""
+    plt = experiments.pyplot()
+    runs = {(loss, start): train_neuron(NEURON_LOSSES[loss][0], NEURON_STARTS[start], epochs=epochs)
+            for loss in NEURON_LOSSES for start in NEURON_STARTS}
+    rows = []
+    for (loss, start), beliefs in runs.items():
+        fixed = np.flatnonzero(beliefs < 0.5)
+        rows.append([loss, start, f"{beliefs[0]:.3f}", fixed[0] if fixed.size else f"not in {epochs}",
+                     f"{beliefs[-1]:.3f}"])
+    table = experiments.markdown_table(["loss", "start", "y_hat at the start (the label is 0)",
+                                        "first epoch with y_hat < 0.5", f"y_hat after {epochs} epochs"], rows)
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3), layout="constrained")
+    colors = {"cross-entropy": "tab:blue", "MSE": "tab:red"}
+    for (loss, start), beliefs in runs.items():
+        style = dict(color=colors[loss], ls="-" if start == "confidently wrong" else "--",
+                     label=f"{loss}, {start}")
+        axes[0].plot(NEURON_LOSSES[loss][1](beliefs), **style)
+        axes[1].plot(beliefs, **style)
+    axes[0].set(yscale="log", xlabel="epoch", ylabel="loss of the example (each its own loss)",
+                title="Loss curves: the MSE sits on a plateau when it is most wrong")
+    axes[1].set(xlabel="epoch", ylabel="$\\hat y$ (the label is 0)", ylim=(0, 1),
+                title="The unit's output: how long the mistake lasts")
+    for ax in axes[:2]:
+        ax.legend()
+    p = np.linspace(0.001, 0.999, 500)
+    axes[2].plot(p, p - 0, color=colors["cross-entropy"], label="cross-entropy: $\\hat y - y$")
+    axes[2].plot(p, mse_step_1(p, 0), color=colors["MSE"], label="MSE: $(\\hat y - y)\\,\\sigma'(z)$")
+    for start, (w, b) in NEURON_STARTS.items():  # where each run begins
+        p0 = float(mlp.sigmoid(w + b))
+        axes[2].plot([p0, p0], [p0, mse_step_1(p0, 0)], "o", color="k", ms=5,
+                     mfc="k" if start == "confidently wrong" else "w")
+        axes[2].annotate(start, (p0, p0), textcoords="offset points", xytext=(-8, 4), ha="right", fontsize=8)
+    axes[2].set(xlabel="$\\hat y$ (the label is 0, so $\\hat y$ near 1 is a confident mistake)",
+                ylabel="step (1): $dz$", title="Step (1): the push on the logit")
+    axes[2].legend()
+    fig.suptitle("One sigmoid unit taught that x = 1 is class 0, by gradient descent with lr 0.15")
+    experiments.save(fig, figdir, "practice_mse.png")
+    return table
+
+
+# ----------------------------------------------------------------------------------------------------
+# Predict, then run
+# ----------------------------------------------------------------------------------------------------
+
+# --8<-- [start:initial_loss]
+def initial_loss():
+    """[(task, sizes, L at a small init, ln K)]: the loss before any training, init="small"."""
+    tasks = {"moons": (experiments.TASKS["moons"][0], [2, 16, 1]),
+             "xor": (experiments.TASKS["xor"][0], [2, 16, 1]),
+             "digits": (datasets.load_digits(), [64, 32, 10])}
+    rows = []
+    for task, ((X, y), sizes) in tasks.items():
+        params = mlp.init_params(sizes, "relu", seed=0, init="small")  # std 0.01
+        rows.append((task, sizes, mlp.compute_loss(params, X, y), np.log(max(sizes[-1], 2))))
+    return rows
+# --8<-- [end:initial_loss]
+
+
+# --8<-- [start:zero_init]
+def zero_init(epochs=300):
+    """[(classes, activation, distinct hidden units, max |W1|, training loss, held-out accuracy)]
+    for [2, 16, 1] trained from init="zeros" on the moons, balanced and with 2:1 classes."""
+    (X, y), (Xt, yt) = experiments.TASKS["moons"]
+    two_to_one = (y[:, 0] == 0) | (np.arange(len(y)) % 4 == 1)  # drop half of class 1
+    rows = []
+    for classes, rows_kept in (("balanced", slice(None)), ("2:1", two_to_one)):
+        for activation in ("relu", "tanh", "sigmoid"):
+            params, history = mlp.train(X[rows_kept], y[rows_kept], [2, 16, 1], activation,
+                                        epochs=epochs, init="zeros")
+            distinct = np.unique(params["W1"].round(12), axis=1).shape[1]  # different columns
+            rows.append((classes, activation, distinct, np.abs(params["W1"]).max(), history["loss"][-1],
+                         mlp.accuracy(params, Xt, yt, activation)))
+    return rows
+# --8<-- [end:zero_init]
+
+
+# --8<-- [start:xor_two_units]
+def xor_two_units(seeds=range(10)):
+    """[(seed, y_hat at the four corners, final loss, the corners where both relu units are off)]
+    for [2, 2, 1] trained with train's defaults (relu, lr 4, 1000 epochs) on XOR's truth table."""
+    X, y = datasets.make_xor(4, noise=0.0)  # (-1, -1) -> 0, (-1, 1) -> 1, (1, -1) -> 1, (1, 1) -> 0
+    rows = []
+    for seed in seeds:
+        params, history = mlp.train(X, y, [2, 2, 1], seed=seed)
+        y_hat, cache = mlp.forward(params, X)
+        off = np.flatnonzero((cache["z1"] <= 0).all(axis=1))  # rows where no unit is on
+        rows.append((seed, y_hat[:, 0], history["loss"][-1], off))
+    return rows
+# --8<-- [end:xor_two_units]
+
+
+def entropy(p):
+    """H(p) in nats: the cross-entropy of predicting p for examples of which a share p is class 1."""
+    return -(p * math.log(p) + (1 - p) * math.log(1 - p))
+
+
+# --8<-- [start:big_steps]
+def big_steps(runs=(([2, 16, 1], 4.0), ([2, 16, 1], 8.0), ([2, 16, 1], 16.0), ([2, 16, 1], 32.0),
+                    ([2, 32, 32, 1], 8.0))):
+    """[(sizes, lr, the training losses or the FloatingPointError, held-out accuracy, dead units)]
+    for relu networks trained on the moons with train's defaults but the step lr."""
+    (X, y), (Xt, yt) = experiments.TASKS["moons"]
+    rows = []
+    for sizes, lr in runs:
+        try:
+            params, history = mlp.train(X, y, sizes, lr=lr)
+        except FloatingPointError as err:
+            rows.append((sizes, lr, err, None, None))
+            continue
+        rows.append((sizes, lr, history["loss"], mlp.accuracy(params, Xt, yt),
+                     experiments.dead_fraction(params, X)))
+    return rows
+# --8<-- [end:big_steps]
+
+
+# --8<-- [start:dead_units]
+def dead_units(bias=-1.0, seeds=range(10)):
+    """Mean and std over seeds of the fraction of relu units of [2, 32, 32, 1] that no moons training
+    example switches on, in each hidden layer, at init: He weights, every hidden bias `bias`."""
+    X, _ = experiments.TASKS["moons"][0]
+    dead = []
+    for seed in seeds:
+        params = experiments.negative_bias_init([2, 32, 32, 1], seed, bias)
+        _, cache = mlp.forward(params, X)
+        dead.append([np.mean((cache[f"z{l}"] <= 0).all(axis=0)) for l in (1, 2)])  # per layer
+    return np.mean(dead, axis=0), np.std(dead, axis=0)
+# --8<-- [end:dead_units]
+
+
+def predict_tables(quick=False):
+    """The tables of the predict-then-run exercises."""
+    pct = experiments.pct
+    rows = [[task, sizes, f"{L:.4f}", f"{lnK:.4f}", f"{L - lnK:+.1e}"]
+            for task, sizes, L, lnK in initial_loss()]
+    tables = {"practice-initial-loss": experiments.markdown_table(
+        ["task", "network", "loss at init", "ln K (K classes)", "difference"], rows)}
+
+    rows = [[c, act, d, f"{w:.2g}", f"{L:.3f}", pct(acc)]
+            for c, act, d, w, L, acc in zero_init(100 if quick else 300)]
+    tables["practice-zero-init"] = experiments.markdown_table(
+        ["classes", "hidden activation", "distinct hidden units (of 16)", "max abs(W1)", "training loss",
+         "held-out accuracy"], rows)
+
+    xor = xor_two_units(range(3) if quick else range(10))
+    solved = sum(bool(np.all((y_hat >= 0.5) == [0, 1, 1, 0])) for _, y_hat, _, _ in xor)
+    corner = ["(-1, -1)", "(-1, 1)", "(1, -1)", "(1, 1)"]
+    rows = [[seed, " ".join(f"{p:.2f}" for p in y_hat), f"{L:.3f}",
+             ", ".join(corner[i] for i in off) or "none"] for seed, y_hat, L, off in xor]
+    tables["practice-xor"] = experiments.markdown_table(
+        ["seed", "y_hat at the corners (labels 0 1 1 0)", "final loss", "corners where both units are off"],
+        rows) + (
+        f"\n\n{solved} of {len(xor)} seeds classify all four corners. The losses of the stuck runs: "
+        f"(1/2) ln 2 = {math.log(2) / 2:.3f} (two corners of opposite labels share the output 1/2), "
+        f"(3/4) H(1/3) = {0.75 * entropy(1 / 3):.3f} (three corners share 1/3), "
+        f"ln 2 = {math.log(2):.3f} (all four share 1/2).")
+
+    rows = []
+    for sizes, lr, losses, acc, dead in big_steps():
+        if isinstance(losses, FloatingPointError):
+            rows.append([sizes, lr, f"raises FloatingPointError: {losses}", "", "", ""])
+        else:
+            L = np.array(losses)
+            rows.append([sizes, lr, f"returns; the largest loss: {L.max():.3g}, in epoch {L.argmax() + 1}",
+                         f"{L[-1]:.3f}", pct(acc), pct(dead)])
+    tables["practice-lr"] = experiments.markdown_table(
+        ["network (relu)", "lr", "train", "final training loss", "held-out accuracy", "dead hidden units"],
+        rows)
+
+    rows = []
+    for bias in (0.0, -1.0):
+        mean, std = dead_units(bias, range(3) if quick else range(10))
+        rows.append([f"{bias:g}"] + [f"{pct(m)} ± {100 * s:.1f}" for m, s in zip(mean, std, strict=True)])
+    tables["practice-dead"] = experiments.markdown_table(
+        ["hidden biases", "dead in hidden layer 1 (mean ± std over seeds)", "dead in hidden layer 2"], rows)
+    return tables
+
+
+# ----------------------------------------------------------------------------------------------------
+# The experiment the lab runs (experiments.EXPERIMENTS["practice"])
+# ----------------------------------------------------------------------------------------------------
+
+def experiment(figdir, quick=False):
+    """Every practice table (tables of experiments_log.md's practice-... sections) and the figure."""
+    tables = {}
+    for bug in experiments.BUGS:
+        tables.update(bug_tables(bug))
+    for bug in CHECK_BUGS:
+        tables.update(check_bug_tables(bug))
+    for name, (function, against) in DERIVATIONS.items():
+        tables[name] = derivation_table(function, against)
+    tables["practice-diff-mse"] = diff(MSE_STEP_1, "with the MSE's step (1)")
+    tables["practice-mse"] = experiment_neuron(figdir, 100 if quick else 300)
+    tables.update(predict_tables(quick))
+    exercises = len(experiments.BUGS) + len(CHECK_BUGS) + len(DERIVATIONS) + 5
+    return tables, f"{exercises} exercises, {len(tables)} tables"
