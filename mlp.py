@@ -390,9 +390,10 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
     if X_val is not None:
         history.update(val_loss=[], val_acc=[])
     rng = np.random.default_rng(seed)
-    epoch, start = 0, compute_loss(params, X, y, activation)
+    epoch = 0  # 0: the loss of the starting params overflowed
     try:
         with np.errstate(over="raise", invalid="raise"):
+            start = compute_loss(params, X, y, activation)
             for epoch in range(1, epochs + 1):  # noqa: B007 (named below)
                 history["loss"].append(train_epoch(
                     params, X, y, activation, lr, batch_size, rng))

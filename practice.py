@@ -327,7 +327,7 @@ def experiment_neuron(figdir, epochs=300):
         rows.append([loss, start, f"{beliefs[0]:.3f}", fixed[0] if fixed.size else f"not in {epochs}",
                      f"{beliefs[-1]:.3f}"])
     table = experiments.markdown_table(["loss", "start", "y_hat at the start (the label is 0)",
-                                        "first epoch with y_hat < 0.5", f"y_hat after {epochs} epochs"], rows)
+                                        "gradient steps until y_hat < 0.5", f"y_hat after {epochs} epochs"], rows)
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.3), layout="constrained")
     colors = {"cross-entropy": "tab:blue", "MSE": "tab:red"}

@@ -441,6 +441,8 @@ def site_pages(browser, base_url: str) -> list[str]:
     urls = []
     for href in hrefs:
         url = urljoin(base_url, urlsplit(href)._replace(fragment="").geturl())
+        if url.endswith("/"):  # the site's logo links to "./": the home page, index.html
+            url += "index.html"
         if url not in urls:
             urls.append(url)
     return urls
