@@ -98,8 +98,8 @@ CASES = [  # (layer sizes, batch size n): small, medium, large
 ACTIVATION = "relu"
 LR = 0.01  # small, so that thousands of steps on random labels stay finite; it does not affect the time
 FLOOR_BUDGET_S = 2.5  # seconds per floor case
-MIN_REPEATS = 5
-BLOCK_S = 0.02  # each timed block (E epochs) lasts about this long, E >= 2
+MIN_REPEATS = 3
+BLOCK_S = 0.02  # each timed block (E epochs) lasts about this long, E >= 1
 
 
 # --- The reference: the textbook step, as tutorials write it --------------------------------------
@@ -176,8 +176,8 @@ class Timings:
 
 
 def epochs_for(seconds_per_epoch):
-    """Epochs per timed block: a block of about BLOCK_S, at least 2 epochs."""
-    return max(2, round(BLOCK_S / seconds_per_epoch))
+    """Epochs per timed block: a block of about BLOCK_S, at least 1 epoch."""
+    return max(1, round(BLOCK_S / seconds_per_epoch))
 
 
 def mlp_epoch_seconds(X, y, sizes, activation, params, epochs):
@@ -193,56 +193,63 @@ def full_batch_copy(X, y):
     return X[order], y[order]
 
 
-def repeat_for(budget_s, rep_s):
-    return max(MIN_REPEATS, math.ceil(budget_s / rep_s))
+def repeat(budget_s, run):
+    """Call run(rep) for rep = 0, 1, ... until budget_s has passed (at least MIN_REPEATS times).
 
-
-def side_by_side(activation, n):
-    """Medians (textbook, mlp per epoch, one public gd_step), median ratio, epochs, repeats, others."""
-    X, y, params = problem(SIDE_SIZES, n, activation)
-    textbook_train(copy_of(params), X, y, activation, LR, 20)  # warm-up: caches, OpenBLAS threads
-    mlp.train(X, y, SIDE_SIZES, activation, lr=LR, epochs=20, params=params)
-    per_epoch = timed(lambda: textbook_train(copy_of(params), X, y, activation, LR, 20)) / 20
-    epochs = epochs_for(per_epoch)
-    repeats = repeat_for(SIDE_BUDGET_S, 3 * epochs * per_epoch)
-    t = Timings()
-    gc.disable()  # as timeit does: no collector pauses inside a timed block
-    try:
-        with OtherLoad() as others:
-            for rep in range(repeats):
-                mine, theirs = copy_of(params), copy_of(params)
-                runs = [
-                    ("textbook", lambda: timed(lambda: textbook_train(
-                        theirs, X, y, activation, LR, epochs)) / epochs),
-                    ("mlp", lambda: mlp_epoch_seconds(X, y, SIDE_SIZES, activation, params, epochs)),
-                    ("gd_step", lambda: timed(lambda: mlp.gd_step(mine, X, y, activation, LR))),
-                    ("copy", lambda: timed(lambda: full_batch_copy(X, y))),
-                ]
-                for name, run in runs[::-1] if rep % 2 else runs:
-                    t.add(name, run())
-                t.add("ratio", t.runs["mlp"][-1] / t.runs["textbook"][-1])
-    finally:
-        gc.enable()
-    return ({name: t.median(name) for name in ("textbook", "mlp", "gd_step", "copy", "ratio")},
-            epochs, repeats, others.cpus)
-
-
-def floor_case(sizes, n):
-    """(median seconds per epoch of mlp.train, epochs per block, repeats, CPUs used by others)."""
-    X, y, params = problem(sizes, n, ACTIVATION)
-    mlp.train(X, y, sizes, ACTIVATION, lr=LR, epochs=2, params=params)  # warm-up: page faults, threads
-    per_epoch = mlp_epoch_seconds(X, y, sizes, ACTIVATION, params, 2)
-    epochs = epochs_for(per_epoch)
-    repeats = repeat_for(FLOOR_BUDGET_S, (epochs + 2) * per_epoch)
-    times = []
+    Returns (repetitions, CPUs used by other processes meanwhile). As timeit does, no garbage
+    collector pauses inside the timed blocks.
+    """
+    deadline, rep = time.perf_counter() + budget_s, 0
     gc.disable()
     try:
         with OtherLoad() as others:
-            for _ in range(repeats):
-                times.append(mlp_epoch_seconds(X, y, sizes, ACTIVATION, params, epochs))
+            while rep < MIN_REPEATS or time.perf_counter() < deadline:
+                run(rep)
+                rep += 1
     finally:
         gc.enable()
-    return statistics.median(times), epochs, repeats, others.cpus
+    return rep, others.cpus
+
+
+def side_by_side(activation, n):
+    """({name: median seconds} for textbook, mlp, gd_step, copy, and the median ratio mlp / textbook,
+    epochs per block, repetitions, CPUs used by others, max |parameter difference| after one step)."""
+    X, y, params = problem(SIDE_SIZES, n, activation)
+    theirs, mine = copy_of(params), copy_of(params)
+    textbook_step(theirs, X, y, activation, LR)
+    mlp.gd_step(mine, X, y, activation, LR)
+    same = max(float(np.abs(theirs[key] - mine[key]).max()) for key in params)  # the same maths?
+    textbook_train(copy_of(params), X, y, activation, LR, 20)  # warm-up: caches, OpenBLAS threads
+    mlp.train(X, y, SIDE_SIZES, activation, lr=LR, epochs=20, params=params)
+    epochs = epochs_for(timed(lambda: textbook_train(copy_of(params), X, y, activation, LR, 20)) / 20)
+    t = Timings()
+
+    def run(rep):
+        theirs, mine = copy_of(params), copy_of(params)
+        runs = [
+            ("textbook", lambda: timed(lambda: textbook_train(theirs, X, y, activation, LR, epochs))
+             / epochs),
+            ("mlp", lambda: mlp_epoch_seconds(X, y, SIDE_SIZES, activation, params, epochs)),
+            ("gd_step", lambda: timed(lambda: mlp.gd_step(mine, X, y, activation, LR))),
+            ("copy", lambda: timed(lambda: full_batch_copy(X, y))),
+        ]
+        for name, seconds in runs[::-1] if rep % 2 else runs:  # alternate the order
+            t.add(name, seconds())
+        t.add("ratio", t.runs["mlp"][-1] / t.runs["textbook"][-1])
+
+    repeats, others = repeat(SIDE_BUDGET_S, run)
+    return {name: t.median(name) for name in t.runs}, epochs, repeats, others, same
+
+
+def floor_case(sizes, n):
+    """(median seconds per epoch of mlp.train, epochs per block, repetitions, CPUs used by others)."""
+    X, y, params = problem(sizes, n, ACTIVATION)
+    mlp.train(X, y, sizes, ACTIVATION, lr=LR, epochs=2, params=params)  # warm-up: page faults, threads
+    epochs = epochs_for(mlp_epoch_seconds(X, y, sizes, ACTIVATION, params, 1))
+    times = []
+    repeats, others = repeat(FLOOR_BUDGET_S, lambda rep: times.append(
+        mlp_epoch_seconds(X, y, sizes, ACTIVATION, params, epochs)))
+    return statistics.median(times), epochs, repeats, others
 
 
 # --- The floor: this machine's rates ---------------------------------------------------------------
@@ -453,21 +460,25 @@ def main():
           "(naive sigmoid, no checks, loss from a clipped y_hat)")
     header = [("hidden", -9), ("n", 5), ("textbook", 11), ("mlp.train", 11), ("ratio", 7),
               ("X[order]", 10), ("mlp.gd_step", 13), ("door", 10), ("E", 5), ("reps", 6), ("others", 8)]
-    rows = []
+    rows, same = [], 0.0
     for activation, n in SIDE_BY_SIDE:
-        t, epochs, repeats, others = side_by_side(activation, n)
-        busiest = max(busiest, others)
+        t, epochs, repeats, others, difference = side_by_side(activation, n)
+        busiest, same = max(busiest, others), max(same, difference)
         rows.append((activation, n, fmt_time(t["textbook"]), fmt_time(t["mlp"]), f"{t['ratio']:.2f}",
                      fmt_time(t["copy"]), fmt_time(t["gd_step"]),
                      fmt_time(t["gd_step"] - (t["mlp"] - t["copy"])), epochs, repeats,
                      f"{others:.2f}"))
     table(header, rows)
-    print("textbook = its plain loop of E steps / E; mlp.train = (mlp.train(epochs=E) - its 2 extra losses)"
-          " / E;\nratio = median of per-repetition mlp.train / textbook (< 1: mlp.py is faster); "
-          "X[order] = the copy\nX[order], "
-          "y[order] (order = np.arange(n)) that train_epoch makes of a full batch every epoch; mlp.gd_step = one public "
-          "call;\ndoor = mlp.gd_step - (mlp.train - X[order]): the checks, paid once per public call. "
-          "Medians over `reps`.")
+    print(f"""\
+textbook     its plain loop of E steps, / E
+mlp.train    (mlp.train(..., epochs=E) - its 2 extra losses) / E: the step as train runs it, unchecked
+ratio        median of the per-repetition ratios mlp.train / textbook (below 1: mlp.py is faster)
+X[order]     part of mlp.train: the copy X[order], y[order] (order = np.arange(n)) that train_epoch
+             makes of a full batch every epoch
+mlp.gd_step  one public call, which pays the door once
+door         mlp.gd_step - (mlp.train - X[order]): the checks, paid once per public call
+Times are medians over `reps` repetitions. The same maths: after one step from the same start, the
+two steps' parameters differ by at most {same:.1e}.""")
 
     print("\n2. What mlp.py has that the textbook step lacks (both run here, on the same input)")
     for what, textbook, mine in properties():

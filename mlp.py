@@ -183,7 +183,8 @@ def cross_entropy(zL, y):
     log(1 - sigma(z)) = -softplus(z). log(y_hat) itself fails: sigma(z)
     rounds to 1.0 for z > 36.7, and log(1 - 1.0) = -inf. K >= 2 (softmax):
     log(y_hat_k) = z_k - logsumexp(z), and each row of y sums to 1. Either
-    way L is finite and exact: about |z| for a confident mistake.
+    way L is exact, about |z| for a confident mistake (finite while the
+    logits of a row differ by less than the largest float, 1.8e308).
     """
     if zL.shape[1] == 1:
         losses = y * softplus(-zL) + (1 - y) * softplus(zL)  # (n, 1)

@@ -90,15 +90,16 @@ def steps_of_backward_two_layer():
     return {name: int(step) for name, step in re.findall(r"^\s*(\w+) = .*# \((\d)\)", source, re.M)}
 
 
-def report_table(report, steps=None):
-    """gradient_check's report as a Markdown table, in its step order, and the first tensor not correct."""
-    rows = [[f"({steps[key]})" if steps else "", f"`{key}`", f"{r['error']:.1e}", r["verdict"]]
-            for key, r in report.items()]
-    table = experiments.markdown_table(["step", "tensor", "error", "verdict"], rows)
+def report_table(report, steps):
+    """gradient_check's report as a Markdown table, a column per tensor in its step order, and the
+    first tensor that is not correct."""
+    header = ["tensor"] + [f"`{key}` ({steps[key]})" for key in report]
+    rows = [["error"] + [f"{r['error']:.1e}" for r in report.values()],
+            ["verdict"] + [r["verdict"] for r in report.values()]]
     first = next((key for key, r in report.items() if r["verdict"] != "correct"), None)
-    where = (f" (step ({steps[first]}))" if steps and first else "")
-    return table + ("\n\nEvery tensor is correct." if first is None else
-                    f"\n\nThe first tensor that is not correct: `{first}`{where}.")
+    return experiments.markdown_table(header, rows) + (
+        "\n\nEvery tensor is correct." if first is None else
+        f"\n\nThe first tensor that is not correct: `{first}`, step ({steps[first]}).")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -107,12 +108,14 @@ def report_table(report, steps=None):
 
 # --8<-- [start:bug_check]
 def bug_check(bug, seed=0):
-    """gradient_check's report on backward_two_layer with the zoo's `bug` planted: what a learner
-    sees who passes that backward's output as `analytic=`."""
+    """gradient_check's report on backward_two_layer with the zoo's `bug`
+    planted: what you see if that is your backward."""
     activation = experiments.BUGS[bug][0]
-    params, X, y = experiments.gradcheck_problem(experiments.ZOO_SIZES, activation, seed=seed)
+    params, X, y = experiments.gradcheck_problem(
+        experiments.ZOO_SIZES, activation, seed=seed)  # a small network
     _, cache = mlp.forward(params, X, activation)
-    mine = experiments.buggy_backward(bug)(params, cache, y, activation)  # your backward
+    backward = experiments.buggy_backward(bug)  # compiled from mlp.py
+    mine = backward(params, cache, y, activation)
     return mlp.gradient_check(params, X, y, activation, analytic=mine)
 # --8<-- [end:bug_check]
 
@@ -130,20 +133,22 @@ def bug_tables(bug):
 
 
 # --8<-- [start:check_bugs]
-CHECK_BUGS = {  # name -> (what is wrong, {function of mlp.py: {piece of a line: replacement or None}})
+CHECK_BUGS = {  # name -> (what is wrong, {function of mlp.py: {line: new}})
     "perturbs a copy": ("the loss never sees the perturbed array", {
         "gradient_check": {"theta[name], eps)": "theta[name].copy(), eps)"}}),
     "never restores": ("each entry is left at t - eps", {
-        "numerical_gradient": {"t.flat[i] = t_i  # restore before the next entry": None}}),
-}
+        "numerical_gradient": {
+            "t.flat[i] = t_i  # restore before the next entry": None}}),
+}  # None: the line is deleted
 
 
 def check_bug_check(bug, seed=0):
-    """The report of gradient_check with CHECK_BUGS[bug] planted, on the lesson's own (correct)
-    backward: a check must pass a backward you trust before it can judge yours."""
-    changes = {"gradient_check": {}, **CHECK_BUGS[bug][1]}  # recompiled too: it calls the edited code
+    """gradient_check with CHECK_BUGS[bug] planted, on the lesson's own,
+    correct, backward: a check must pass a backward you trust."""
+    changes = {"gradient_check": {}, **CHECK_BUGS[bug][1]}  # all recompiled
     buggy_check = planted(changes)["gradient_check"]
-    params, X, y = experiments.gradcheck_problem(experiments.ZOO_SIZES, "sigmoid", seed=seed)
+    params, X, y = experiments.gradcheck_problem(
+        experiments.ZOO_SIZES, "sigmoid", seed=seed)
     return buggy_check(params, X, y, "sigmoid")
 # --8<-- [end:check_bugs]
 
@@ -161,13 +166,14 @@ def check_bug_tables(bug):
 
 # --8<-- [start:check_loss]
 def check_loss(loss, params, grads, eps=1e-5):
-    """Each parameter gradient grads["dW1"], ... against the centred difference of loss(params), for
-    a loss other than gradient_check's cross-entropy: {"dW1": (max relative error, verdict), ...}."""
-    theta = {k: v.copy() for k, v in params.items()}  # perturbed in place, one entry at a time
+    """grads["dW1"], grads["db1"], ... against centred differences of
+    loss(params), any loss: {"dW1": (max relative error, verdict), ...}."""
+    theta = {k: v.copy() for k, v in params.items()}  # perturbed in place
     report = {}
     for key, a in grads.items():
-        if key[1:] in theta:  # dW_l, db_l; the intermediates dz, da have no array here
-            g = mlp.numerical_gradient(lambda t: loss(theta), theta[key[1:]], eps)
+        if key[1:] in theta:  # dW_l and db_l; dz and da are not checked here
+            g = mlp.numerical_gradient(lambda t: loss(theta), theta[key[1:]],
+                                       eps)
             err = float(mlp.relative_error(a, g).max())
             report[key] = err, mlp.verdict(err)
     return report
@@ -182,26 +188,32 @@ def worst(report):
 
 # --8<-- [start:derive_tanh]
 def derive_tanh(seed=0):
-    """Candidates for tanh'(z1) in step (5), dz1 = da1 * tanh'(z1), checked by gradient_check."""
+    """tanh'(z1) in step (5), dz1 = da1 tanh'(z1): dz1 checked alone."""
     params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, cache = mlp.forward(params, X, "tanh")
-    da1, z1 = mlp.backward(params, cache, y, "tanh")["da1"], cache["z1"]
+    da1 = mlp.backward(params, cache, y, "tanh")["da1"]  # checked: correct
+    z1 = cache["z1"]
     candidates = {"1 - tanh(z)^2": 1 - np.tanh(z1) ** 2, "1 - z^2": 1 - z1**2}
-    return {formula: mlp.gradient_check(params, X, y, "tanh", analytic={"dz1": da1 * slope})
+    return {formula: mlp.gradient_check(params, X, y, "tanh",
+                                        analytic={"dz1": da1 * slope})
             for formula, slope in candidates.items()}
 # --8<-- [end:derive_tanh]
 
 
 # --8<-- [start:derive_bias]
 def derive_bias(seed=0):
-    """Candidates for db1 and db2, from backward's dz1 and dz2, checked by gradient_check."""
+    """db1 and db2 from backward's dz1 and dz2, three ways, checked."""
     params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, cache = mlp.forward(params, X, "tanh")
-    g, n, ones = mlp.backward(params, cache, y, "tanh"), len(X), np.ones((1, len(X)))
+    g, n = mlp.backward(params, cache, y, "tanh"), len(X)
+    dz = {1: g["dz1"], 2: g["dz2"]}  # per example, (n, h) and (n, 1)
+    ones = np.ones((n, 1))  # a column of ones: an input that is always 1
     candidates = {
-        "sum over rows / n": {f"db{l}": g[f"dz{l}"].sum(axis=0, keepdims=True) / n for l in (1, 2)},
-        "1^T dz / n": {f"db{l}": ones @ g[f"dz{l}"] / n for l in (1, 2)},  # 1: a column of ones
-        "sum over rows": {f"db{l}": g[f"dz{l}"].sum(axis=0, keepdims=True) for l in (1, 2)},
+        "sum over rows / n": {f"db{l}": dz[l].sum(axis=0, keepdims=True) / n
+                              for l in dz},
+        "1^T dz / n": {f"db{l}": ones.T @ dz[l] / n for l in dz},
+        "sum over rows": {f"db{l}": dz[l].sum(axis=0, keepdims=True)
+                          for l in dz},
     }
     return {formula: mlp.gradient_check(params, X, y, "tanh", analytic=db)
             for formula, db in candidates.items()}
@@ -210,65 +222,69 @@ def derive_bias(seed=0):
 
 # --8<-- [start:derive_softmax]
 def derive_softmax(seed=0):
-    """Candidates for step (1) of a softmax output over K = 3 classes, checked by gradient_check."""
-    params, X, y = experiments.gradcheck_problem([2, 4, 3], "tanh", seed=seed)  # labels 0, 1, 2
-    y_hat, _ = mlp.forward(params, X, "tanh")
-    Y = np.eye(3)[y.ravel()]  # one-hot rows (n, 3): your backward gets labels, not targets
+    """Step (1) of a softmax output over K = 3 classes: dz2 checked alone."""
+    params, X, y = experiments.gradcheck_problem([2, 4, 3], "tanh", seed=seed)
+    y_hat, _ = mlp.forward(params, X, "tanh")  # (n, 3); y: labels 0, 1, 2
+    Y = np.eye(3)[y.ravel()]  # the one-hot rows (n, 3) of the labels
     candidates = {"y_hat - Y": y_hat - Y, "Y (y_hat - 1)": Y * (y_hat - 1)}
-    return {formula: mlp.gradient_check(params, X, y, "tanh", analytic={"dz2": dz2})
+    return {formula: mlp.gradient_check(params, X, y, "tanh",
+                                        analytic={"dz2": dz2})
             for formula, dz2 in candidates.items()}
 # --8<-- [end:derive_softmax]
 
 
 # --8<-- [start:mse]
 def mse(params, X, y, activation="relu"):
-    """L = (1/n) sum_i (y_hat_i - y_i)^2 / 2, the mean squared error of one sigmoid output."""
+    """L = (1/n) sum_i (y_hat_i - y_i)^2 / 2 for one sigmoid output."""
     y_hat, _ = mlp.forward(params, X, activation)
     return np.mean((y_hat - y) ** 2) / 2
 
 
 def mse_step_1(y_hat, y):
-    """Step (1) for the MSE: dz = (y_hat - y) sigma'(z). Nothing cancels the sigma'."""
+    """Step (1) for the MSE: (y_hat - y) sigma'(z), and nothing cancels."""
     return (y_hat - y) * y_hat * (1 - y_hat)
 
 
-# backward with its step (1) replaced, recompiled from mlp.py: every other step is the same
-MSE_STEP_1 = {"backward": {'cache[f"a{n_layers}"] - y}': 'mse_step_1(cache[f"a{n_layers}"], y)}'}}
+MSE_STEP_1 = {"backward": {  # the one line that changes, in the diff above
+    'cache[f"a{n_layers}"] - y}': 'mse_step_1(cache[f"a{n_layers}"], y)}'}}
 mse_backward = planted(MSE_STEP_1, mse_step_1=mse_step_1)["backward"]
 
 
 def derive_mse(seed=0):
-    """mse_backward against the MSE, and the cross-entropy's step (1) against the MSE."""
+    """mse_backward, and backward (the cross-entropy's), against the MSE."""
     params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, cache = mlp.forward(params, X, "tanh")
 
     def loss(p):  # the MSE as a function of the parameters alone
         return mse(p, X, y, "tanh")
 
-    return {"(y_hat - y) y_hat (1 - y_hat)": check_loss(loss, params, mse_backward(params, cache, y, "tanh")),
-            "y_hat - y": check_loss(loss, params, mlp.backward(params, cache, y, "tanh"))}
+    return {formula: check_loss(loss, params, b(params, cache, y, "tanh"))
+            for formula, b in {"(y_hat - y) y_hat (1 - y_hat)": mse_backward,
+                               "y_hat - y": mlp.backward}.items()}
 # --8<-- [end:mse]
 
 
 # --8<-- [start:derive_l2]
 def l2_loss(params, X, y, activation, lam):
-    """The cross-entropy plus the penalty (lam / 2) sum_l ||W_l||^2 (biases are not penalised)."""
+    """The cross-entropy + (lam / 2) sum_l ||W_l||^2 (no penalty on b)."""
     penalty = sum(np.sum(params[k] ** 2) for k in params if k[0] == "W")
     return mlp.compute_loss(params, X, y, activation) + lam / 2 * penalty
 
 
 def derive_l2(seed=0, lam=0.1):
-    """Candidates for the penalised dW_l = dW_l + (the penalty's gradient), checked by check_loss."""
+    """dW_l + c W_l for two factors c, against the penalised loss."""
     params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, grads = mlp.loss_and_grads(params, X, y, "tanh")
 
     def loss(p):
         return l2_loss(p, X, y, "tanh", lam)
 
-    candidates = {"lam W": lam, "lam W / 2": lam / 2}  # the factor of W added to dW
-    return {formula: check_loss(loss, params, {k: g + factor * params[k[1:]] if k[1] == "W" else g
-                                               for k, g in grads.items() if k[1:] in params})
-            for formula, factor in candidates.items()}
+    def penalised(c):  # dW_l + c W_l; db_l unchanged
+        return {k: g + c * params[k[1:]] if k[1] == "W" else g
+                for k, g in grads.items() if k[1:] in params}
+
+    return {"lam W": check_loss(loss, params, penalised(lam)),
+            "lam W / 2": check_loss(loss, params, penalised(lam / 2))}
 # --8<-- [end:derive_l2]
 
 
@@ -293,14 +309,16 @@ def derivation_table(function, against):
 # --- why the MSE learns slowly from a confident mistake ----------------------------------------------
 
 # --8<-- [start:neuron]
-NEURON_STARTS = {"mildly wrong": (0.6, 0.9), "confidently wrong": (2.0, 2.0)}  # (w, b): Nielsen's
+NEURON_STARTS = {"mildly wrong": (0.6, 0.9),  # (w, b), as in Nielsen's book
+                 "confidently wrong": (2.0, 2.0)}
 
 
 def train_neuron(backward, start, lr=0.15, epochs=300):
-    """One sigmoid unit, y_hat = sigma(w x + b), taught that x = 1 has the label y = 0, by gradient
-    descent with the given backward. Returns y_hat before each step (the unit's belief)."""
+    """One sigmoid unit, y_hat = sigma(w x + b), taught by gradient descent
+    with `backward` that x = 1 has the label 0: y_hat before each step."""
     X, y = np.ones((1, 1)), np.zeros((1, 1))
-    params = {"W1": np.full((1, 1), start[0]), "b1": np.full((1, 1), start[1])}  # network [1, 1]
+    w, b = start
+    params = {"W1": np.full((1, 1), w), "b1": np.full((1, 1), b)}  # [1, 1]
     beliefs = []
     for _ in range(epochs):
         y_hat, cache = mlp.forward(params, X, "sigmoid")
@@ -327,7 +345,8 @@ def experiment_neuron(figdir, epochs=300):
         rows.append([loss, start, f"{beliefs[0]:.3f}", fixed[0] if fixed.size else f"not in {epochs}",
                      f"{beliefs[-1]:.3f}"])
     table = experiments.markdown_table(["loss", "start", "y_hat at the start (the label is 0)",
-                                        "gradient steps until y_hat < 0.5", f"y_hat after {epochs} epochs"], rows)
+                                        "gradient steps until y_hat < 0.5", f"y_hat after {epochs} steps"],
+                                       rows)
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.3), layout="constrained")
     colors = {"cross-entropy": "tab:blue", "MSE": "tab:red"}
@@ -364,31 +383,35 @@ def experiment_neuron(figdir, epochs=300):
 
 # --8<-- [start:initial_loss]
 def initial_loss():
-    """[(task, sizes, L at a small init, ln K)]: the loss before any training, init="small"."""
+    """[(task, sizes, L before any training at init="small", ln K)]."""
     tasks = {"moons": (experiments.TASKS["moons"][0], [2, 16, 1]),
              "xor": (experiments.TASKS["xor"][0], [2, 16, 1]),
              "digits": (datasets.load_digits(), [64, 32, 10])}
     rows = []
     for task, ((X, y), sizes) in tasks.items():
-        params = mlp.init_params(sizes, "relu", seed=0, init="small")  # std 0.01
-        rows.append((task, sizes, mlp.compute_loss(params, X, y), np.log(max(sizes[-1], 2))))
+        params = mlp.init_params(sizes, init="small")  # std 0.01
+        K = max(sizes[-1], 2)  # one sigmoid unit: two classes
+        rows.append((task, sizes, mlp.compute_loss(params, X, y), np.log(K)))
     return rows
 # --8<-- [end:initial_loss]
 
 
 # --8<-- [start:zero_init]
 def zero_init(epochs=300):
-    """[(classes, activation, distinct hidden units, max |W1|, training loss, held-out accuracy)]
-    for [2, 16, 1] trained from init="zeros" on the moons, balanced and with 2:1 classes."""
+    """[(classes, activation, distinct hidden units, max |W1|, training
+    loss, held-out accuracy)] for [2, 16, 1] from init="zeros", moons."""
     (X, y), (Xt, yt) = experiments.TASKS["moons"]
-    two_to_one = (y[:, 0] == 0) | (np.arange(len(y)) % 4 == 1)  # drop half of class 1
+    two_to_one = (y[:, 0] == 0) | (np.arange(len(y)) % 4 == 1)  # half of 1s
     rows = []
-    for classes, rows_kept in (("balanced", slice(None)), ("2:1", two_to_one)):
+    for classes, keep in (("balanced", slice(None)), ("2:1", two_to_one)):
         for activation in ("relu", "tanh", "sigmoid"):
-            params, history = mlp.train(X[rows_kept], y[rows_kept], [2, 16, 1], activation,
-                                        epochs=epochs, init="zeros")
-            distinct = np.unique(params["W1"].round(12), axis=1).shape[1]  # different columns
-            rows.append((classes, activation, distinct, np.abs(params["W1"]).max(), history["loss"][-1],
+            params, history = mlp.train(X[keep], y[keep], [2, 16, 1],
+                                        activation, epochs=epochs,
+                                        init="zeros")
+            W1 = params["W1"]  # (2, 16): a column per hidden unit
+            distinct = np.unique(W1.round(12), axis=1).shape[1]
+            rows.append((classes, activation, distinct, np.abs(W1).max(),
+                         history["loss"][-1],
                          mlp.accuracy(params, Xt, yt, activation)))
     return rows
 # --8<-- [end:zero_init]
@@ -396,14 +419,14 @@ def zero_init(epochs=300):
 
 # --8<-- [start:xor_two_units]
 def xor_two_units(seeds=range(10)):
-    """[(seed, y_hat at the four corners, final loss, the corners where both relu units are off)]
-    for [2, 2, 1] trained with train's defaults (relu, lr 4, 1000 epochs) on XOR's truth table."""
-    X, y = datasets.make_xor(4, noise=0.0)  # (-1, -1) -> 0, (-1, 1) -> 1, (1, -1) -> 1, (1, 1) -> 0
+    """[(seed, y_hat at the corners, final loss, the corners where both
+    units are off)] for relu [2, 2, 1], train's defaults, XOR's 4 points."""
+    X, y = datasets.make_xor(4, noise=0.0)  # the truth table: labels 0 1 1 0
     rows = []
     for seed in seeds:
         params, history = mlp.train(X, y, [2, 2, 1], seed=seed)
         y_hat, cache = mlp.forward(params, X)
-        off = np.flatnonzero((cache["z1"] <= 0).all(axis=1))  # rows where no unit is on
+        off = np.flatnonzero((cache["z1"] <= 0).all(axis=1))  # no unit on
         rows.append((seed, y_hat[:, 0], history["loss"][-1], off))
     return rows
 # --8<-- [end:xor_two_units]
@@ -415,16 +438,19 @@ def entropy(p):
 
 
 # --8<-- [start:big_steps]
-def big_steps(runs=(([2, 16, 1], 4.0), ([2, 16, 1], 8.0), ([2, 16, 1], 16.0), ([2, 16, 1], 32.0),
-                    ([2, 32, 32, 1], 8.0))):
-    """[(sizes, lr, the training losses or the FloatingPointError, held-out accuracy, dead units)]
-    for relu networks trained on the moons with train's defaults but the step lr."""
+BIG_STEPS = [([2, 16, 1], 4.0), ([2, 16, 1], 8.0), ([2, 16, 1], 16.0),
+             ([2, 16, 1], 32.0), ([2, 32, 32, 1], 8.0)]  # (sizes, lr)
+
+
+def big_steps():
+    """[(sizes, lr, the losses or the FloatingPointError, held-out accuracy,
+    dead units)]: relu networks on the moons, train's defaults but lr."""
     (X, y), (Xt, yt) = experiments.TASKS["moons"]
     rows = []
-    for sizes, lr in runs:
+    for sizes, lr in BIG_STEPS:
         try:
             params, history = mlp.train(X, y, sizes, lr=lr)
-        except FloatingPointError as err:
+        except FloatingPointError as err:  # train's verdict: it diverged
             rows.append((sizes, lr, err, None, None))
             continue
         rows.append((sizes, lr, history["loss"], mlp.accuracy(params, Xt, yt),
@@ -435,14 +461,16 @@ def big_steps(runs=(([2, 16, 1], 4.0), ([2, 16, 1], 8.0), ([2, 16, 1], 16.0), ([
 
 # --8<-- [start:dead_units]
 def dead_units(bias=-1.0, seeds=range(10)):
-    """Mean and std over seeds of the fraction of relu units of [2, 32, 32, 1] that no moons training
-    example switches on, in each hidden layer, at init: He weights, every hidden bias `bias`."""
+    """Mean and std over seeds of the fraction of each hidden layer of relu
+    [2, 32, 32, 1] that no moons training point switches on, at init: He
+    weights, every hidden bias `bias`."""
     X, _ = experiments.TASKS["moons"][0]
     dead = []
     for seed in seeds:
         params = experiments.negative_bias_init([2, 32, 32, 1], seed, bias)
         _, cache = mlp.forward(params, X)
-        dead.append([np.mean((cache[f"z{l}"] <= 0).all(axis=0)) for l in (1, 2)])  # per layer
+        dead.append([np.mean((cache[f"z{l}"] <= 0).all(axis=0))  # off always
+                     for l in (1, 2)])
     return np.mean(dead, axis=0), np.std(dead, axis=0)
 # --8<-- [end:dead_units]
 

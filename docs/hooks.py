@@ -154,7 +154,8 @@ def _step_blocks(match: re.Match, source: Path, page: Page) -> str:
     lines = _tagged_lines(source, STEP_REGION, f"({match['n']})")
     if not lines:
         raise PluginError(f"{where}: no line of the `{STEP_REGION}` region of {source.name} has a comment "
-                          f"tagged ({match['n']}) (`# ({match['n']}) ...`), so step {match['n']} cannot be quoted")
+                          f"tagged ({match['n']}) (`# ({match['n']}) ...`), "
+                          f"so step {match['n']} cannot be quoted")
     runs = []  # runs of consecutive line numbers, each one block
     for number in lines:
         if runs and number == runs[-1][-1] + 1:

@@ -1,0 +1,437 @@
+"""Tests of the Practice page (docs/practice.md) and of practice.py, which computes its solutions.
+
+Every claim the page's prose makes about a generated number is tested here against the code that
+generates it, so a change that makes a solution false fails a test, not only a reader. The page's
+own python blocks run, its structure (exercises, collapsed solutions, every bug of the zoo) is
+checked, and the built page is opened in a browser.
+"""
+
+import math
+import re
+import textwrap
+
+import numpy as np
+import pytest
+
+import experiments
+import mlp
+import practice
+from test_site import CHROMIUM, CHROMIUM_ARGS, ROOT, VIEWPORTS, build_site, check_page, require_browser, serve
+
+PAGE = ROOT / "docs" / "practice.md"
+LOG = ROOT / "experiments_log.md"
+ALL_BUGS = list(experiments.BUGS) + list(practice.CHECK_BUGS)
+SECTIONS = {"find-the-bug": "Find the bug", "derive-it": "Derive it", "predict": "Predict, then run"}
+FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
+                   re.M | re.S)
+
+
+def page_text():
+    return PAGE.read_text(encoding="utf-8")
+
+
+def exercises():
+    """{section title: [(heading, text up to the next heading)]} for the page's ### exercises."""
+    found, section = {}, None
+    for part in re.split(r"(?m)^(?=#{2,3} )", page_text()):
+        heading = part.splitlines()[0] if part.startswith("#") else ""
+        if heading.startswith("## "):
+            section = next((t for t in SECTIONS.values() if heading[3:].startswith(t)), None)
+        elif heading.startswith("### ") and section:
+            found.setdefault(section, []).append((heading[4:], part))
+    return found
+
+
+def log_section(name, text=None):
+    text = LOG.read_text(encoding="utf-8") if text is None else text
+    name = re.escape(name)
+    match = re.search(rf"<!-- --8<-- \[start:{name}\] -->\n(.*?)<!-- --8<-- \[end:{name}\] -->", text, re.S)
+    assert match, f"experiments_log.md has no section {name}"
+    return match[1].rstrip("\n")
+
+
+# --- the page's structure ---------------------------------------------------------------------------
+
+def test_at_least_twelve_exercises_each_with_one_collapsed_solution():
+    """The issue's deliverable: >= 12 exercises of the three kinds, each with exactly one solution,
+    collapsed by default (`???`, not `???+`, which would open it and show the answer at once)."""
+    found = exercises()
+    assert set(found) == set(SECTIONS.values()), f"sections found: {sorted(found)}"
+    assert sum(map(len, found.values())) >= 12
+    assert len(found["Derive it"]) >= 5 and len(found["Predict, then run"]) >= 5
+    for section, items in found.items():
+        for heading, text in items:
+            solutions = re.findall(r'(?m)^\?\?\?(\+?) success "Solution"', text)
+            assert solutions == [""], f"{section} / {heading}: solutions {solutions} (want one, collapsed)"
+
+
+@pytest.mark.parametrize("bug", ALL_BUGS)
+def test_every_bug_is_an_exercise_with_its_diff_shown_and_its_check_in_the_solution(bug):
+    """Every mistake in the zoo (and each check bug) is an exercise: a bug added to BUGS without an
+    exercise, or one whose answer is shown outside the folded solution, fails here."""
+    slug = practice.slug(bug)
+    items = [(h, t) for h, t in exercises()["Find the bug"] if f"practice-diff-{slug}\"" in t]
+    assert len(items) == 1, f"{bug!r}: {len(items)} exercises show its diff"
+    heading, text = items[0]
+    question, _, solution = text.partition('??? success "Solution"')
+    assert re.search(rf'(?m)^--8<-- "experiments_log.md:practice-diff-{slug}"$', question), heading
+    assert re.search(rf'(?m)^    --8<-- "experiments_log.md:practice-check-{slug}"$', solution), heading
+    assert f"practice-check-{slug}" not in question, f"{heading}: the answer is quoted outside the solution"
+
+
+def test_every_generated_practice_section_is_quoted_by_the_page():
+    """The log's practice-... sections and the page's quotes of them are the same set: a section
+    that nothing shows, or a quote of a section that no longer exists, fails here."""
+    logged = set(re.findall(r"<!-- --8<-- \[start:(practice-[\w-]+)\] -->", LOG.read_text(encoding="utf-8")))
+    quoted = set(re.findall(r'--8<-- "experiments_log\.md:(practice-[\w-]+)"', page_text()))
+    assert logged == quoted, f"only in the log: {logged - quoted}; only on the page: {quoted - logged}"
+
+
+def prose(text):
+    """The page without its code (fenced and inline), maths, and snippet lines."""
+    text = FENCE.sub("", text)
+    text = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
+    text = re.sub(r"\\\(.*?\\\)", "", text, flags=re.S)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    return re.sub(r"(?m)^\s*--8<--.*$", "", text)
+
+
+def test_page_prose_types_no_results():
+    """Numbers are generated, never typed: the prose of the page holds no decimal number, no
+    percentage and no number in e-notation (a typed-in result such as "0.693" or "97 %" fails)."""
+    typed = re.findall(r"\d+\.\d+|\d+(?:\.\d+)? ?%|\d[eE][-+]?\d", prose(page_text()))
+    assert not typed, f"typed numbers in docs/practice.md: {typed}"
+
+
+def test_prose_filter_would_see_a_typed_number():
+    """The filter above only removes code and maths: a typed result in a sentence is still seen."""
+    assert re.findall(r"\d+\.\d+", prose("The loss is 0.693 here, `not 1.5`, \\(2.5\\).\n")) == ["0.693"]
+
+
+def python_blocks():
+    """The page's python blocks, dedented, except those that only quote a region of a file."""
+    blocks = []
+    for match in FENCE.finditer(page_text()):
+        body = textwrap.dedent(match["body"])
+        lines = [line for line in body.splitlines() if line.strip()]
+        quotes_only = all(line.lstrip().startswith("--8<--") for line in lines)
+        if match["info"].strip().startswith("python") and not quotes_only:
+            blocks.append(body)
+    return blocks
+
+
+def test_page_python_blocks_run():
+    """Each python block the page shows runs as written, from the repository (its asserts state what
+    the page says it prints). A block broken by an API change fails here."""
+    blocks = python_blocks()
+    assert blocks, "the page shows no python block of its own"
+    for i, code in enumerate(blocks):
+        exec(compile(code, f"docs/practice.md, python block {i + 1}", "exec"), {"__name__": "practice_page"})
+
+
+# --- find the bug ---------------------------------------------------------------------------------
+
+STEPS = practice.steps_of_backward_two_layer()
+
+
+def test_steps_of_backward_two_layer_are_the_seven_tags():
+    """The step numbers the tables print are read from the # (N) tags: one tensor per step 1..7."""
+    assert sorted(STEPS.values()) == list(range(1, 8)) and set(STEPS) == {
+        "dz2", "dW2", "db2", "da1", "dz1", "dW1", "db1"}
+
+
+def first_edited_tensor(bug):
+    """The tensor that the earliest edited line of the bug assigns, in step order."""
+    edited = [re.match(r"\s*(\w+) =", old)[1] for old in experiments.BUGS[bug][2]]
+    return min(edited, key=STEPS.get)
+
+
+@pytest.mark.parametrize("bug", experiments.BUGS)
+def test_zoo_bug_is_caught_at_its_first_edited_step(bug):
+    """The check (or its shape rule) catches every zoo bug, and the first tensor it flags, in step
+    order, is the one the first planted line computes: the intermediates pinpoint the line. A check
+    that stopped checking dz/da, or a bug the check misses, fails here."""
+    try:
+        report = practice.bug_check(bug)
+    except ValueError as err:  # the shape rule
+        assert f"analytic['{first_edited_tensor(bug)}']" in str(err)
+        return
+    first = next(k for k, r in report.items() if r["verdict"] != "correct")
+    assert first == first_edited_tensor(bug)
+    assert report[first]["verdict"] == "wrong"
+    rows = {row[0]: row for row in experiments.bug_zoo()}
+    assert rows[bug][3] == first, "the zoo's table and the exercise disagree"
+
+
+def zoo(bug):
+    return {k: r["error"] for k, r in practice.bug_check(bug).items()}
+
+
+def n_ratio():
+    n = len(experiments.gradcheck_problem(experiments.ZOO_SIZES, "sigmoid")[1])
+    return (n - 1) / (n + 1)
+
+
+def test_bug_claims_one_over_n():
+    """Bugs 2, 6, 10: a gradient n times off reads (n-1)/(n+1) in the flagged tensors, and the
+    tensors the prose says pass do pass."""
+    e = zoo("missing 1/n")
+    assert e["db2"] == pytest.approx(n_ratio(), rel=1e-6) and e["db1"] == pytest.approx(n_ratio(), rel=1e-6)
+    assert max(e["dW2"], e["dW1"]) < 1e-7
+    e = zoo("sum vs mean")
+    assert all(e[k] == pytest.approx(n_ratio(), rel=1e-6) for k in ("dW2", "db2", "dW1", "db1"))
+    assert max(e["dz2"], e["da1"], e["dz1"]) < 1e-7
+    e = zoo("1/n carried down")
+    assert all(e[k] == pytest.approx(n_ratio(), rel=1e-6) for k in ("da1", "dz1", "dW1", "db1"))
+    assert max(e["dz2"], e["dW2"], e["db2"]) < 1e-7
+
+
+def test_bug_claims_sizes_of_errors():
+    """Bug 1: right sign, wrong size (error well below 1); bug 4: exactly 1; bug 9: dz2 too small
+    by sigma' <= 1/4 in every entry, so every entry's error is at least 3/5."""
+    assert 1e-2 < max(zoo("sigma'(a) for sigma'(z)").values()) < 0.9
+    e = zoo("dropped bias gradient")
+    assert e["db2"] == 1.0 and e["db1"] == 1.0
+    report = practice.bug_check("sigma' kept in step (1)")["dz2"]
+    assert mlp.relative_error(report["analytic"], report["numeric"]).min() >= 0.6
+
+
+def test_bug_claim_skipped_activation_grows_with_saturation():
+    """Bug 8: the error of an entry of dz1 grows with |a1| (tanh' = 1 - a^2 is dropped)."""
+    bug = "skipped activation"
+    params, X, y = experiments.gradcheck_problem(experiments.ZOO_SIZES, experiments.BUGS[bug][0])
+    a1 = np.abs(mlp.forward(params, X, "tanh")[1]["a1"]).ravel()
+    r = practice.bug_check(bug)["dz1"]
+    err = mlp.relative_error(r["analytic"], r["numeric"]).ravel()[np.argsort(a1)]
+    assert np.all(np.diff(err) > -1e-6), "the error does not grow with |a1|"
+
+
+def test_real_check_passes_the_lessons_backward():
+    """The reference for the two check bugs: the unbroken check calls the lesson's backward correct
+    on the same problem (else the broken checks below would prove nothing)."""
+    params, X, y = experiments.gradcheck_problem(experiments.ZOO_SIZES, "sigmoid")
+    assert all(r["verdict"] == "correct" for r in mlp.gradient_check(params, X, y, "sigmoid").values())
+
+
+def test_check_bug_perturbs_a_copy_fails_a_correct_backward():
+    """Bug 11: the broken check calls every parameter gradient of a correct backward wrong, with an
+    error of exactly 1 (a numerical gradient of 0), while the intermediates pass."""
+    report = practice.check_bug_check("perturbs a copy")
+    for key, r in report.items():
+        if key[1] in "Wb":
+            assert r["error"] == 1.0 and not r["numeric"].any(), key
+        else:
+            assert r["verdict"] == "correct", key
+
+
+def test_check_bug_never_restores_fails_a_correct_backward():
+    """Bug 12: the broken check reads "uncomfortable" on every parameter of a correct backward, and
+    dz2 still passes."""
+    report = practice.check_bug_check("never restores")
+    assert all(r["verdict"] == "uncomfortable" for k, r in report.items() if k[1] in "Wb")
+    assert report["dz2"]["verdict"] == "correct"
+
+
+def test_planted_refuses_an_edit_it_cannot_place():
+    """An edit whose line is missing from (or repeated in) the function raises, naming it: if mlp.py
+    changes a line a bug edits, the lab stops instead of quietly planting nothing."""
+    with pytest.raises(ValueError, match="no_such_line"):
+        practice.planted({"backward_two_layer": {"no_such_line": "x"}})
+    with pytest.raises(ValueError, match="2 lines"):
+        practice.planted({"backward_two_layer": {".sum(axis=0, keepdims=True) / n": "x"}})
+
+
+def test_diff_shows_mlp_lines_with_their_real_numbers():
+    """Each diff's removed lines are mlp.py's lines at the numbers its hunk headers give."""
+    source = practice.MLP_SOURCE.read_text(encoding="utf-8").splitlines()
+    for changes in [{"backward_two_layer": experiments.BUGS[b][2]} for b in experiments.BUGS] + [
+            c for _, c in practice.CHECK_BUGS.values()] + [practice.MSE_STEP_1]:
+        text = practice.diff(changes)
+        hunks = re.split(r"(?m)^(?=@@ )", text.split("\n", 3)[3].rsplit("\n```", 1)[0])
+        assert hunks[0] == "" and len(hunks) > 1, text
+        for hunk in hunks[1:]:
+            start = int(re.match(r"@@ -(\d+)", hunk)[1])
+            old = [line[1:] for line in hunk.splitlines()[1:] if line[:1] in " -"]
+            assert old == source[start - 1:start - 1 + len(old)], hunk
+
+
+def test_the_logs_diffs_are_current():
+    """The diffs the page quotes are those of today's mlp.py: when its lines move, this fails until
+    `python mlp.py` is run again (otherwise the page would show stale line numbers)."""
+    for bug in experiments.BUGS:
+        assert log_section(f"practice-diff-{practice.slug(bug)}") == practice.diff(
+            {"backward_two_layer": experiments.BUGS[bug][2]}), f"{bug}: run python mlp.py"
+    for bug, (_, changes) in practice.CHECK_BUGS.items():
+        assert log_section(f"practice-diff-{practice.slug(bug)}") == practice.diff(changes), bug
+    assert log_section("practice-diff-mse") == practice.diff(practice.MSE_STEP_1, "with the MSE's step (1)")
+
+
+# --- derive it -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", practice.DERIVATIONS)
+def test_derivation_passes_and_its_wrong_candidate_fails(name):
+    """Each derived formula reads correct, and the tempting wrong one beside it reads wrong: both
+    the derivation and the check's power to reject are proven."""
+    function, _ = practice.DERIVATIONS[name]
+    verdicts = [practice.worst(report)[1] for report in function().values()]
+    assert verdicts[0] == "correct" and verdicts[-1] == "wrong", verdicts
+    assert all(v in ("correct", "wrong") for v in verdicts)
+
+
+def test_mse_backward_differs_from_backward_only_in_step_one():
+    """The MSE's backward is backward with step (1) replaced: with y_hat - y swapped in for the
+    MSE's dz, every gradient is the same as backward's (nothing else changed)."""
+    params, X, y = experiments.gradcheck_problem([2, 3, 3, 1], "tanh")
+    _, cache = mlp.forward(params, X, "tanh")
+    g_mse = practice.mse_backward(params, cache, y, "tanh")
+    y_hat = cache["a3"]
+    assert np.allclose(g_mse["dz3"], (y_hat - y) * y_hat * (1 - y_hat))
+    fake = {**cache, "a3": y + g_mse["dz3"]}  # so that backward's a3 - y is the MSE's dz3
+    g = mlp.backward.__wrapped__(params, fake, y, "tanh")
+    assert all(np.allclose(g[k], g_mse[k], rtol=1e-12, atol=1e-15) for k in g)
+
+
+def test_mse_is_slow_from_a_confident_mistake():
+    """The prose of the MSE exercise: the squared error corrects the confident mistake many times
+    slower than the cross-entropy, and its slowdown from the mild to the confident start is far
+    larger than the cross-entropy's; both correct it in the end."""
+    steps = {}
+    for loss, (backward, _) in practice.NEURON_LOSSES.items():
+        for start, wb in practice.NEURON_STARTS.items():
+            beliefs = practice.train_neuron(backward, wb)
+            assert (beliefs < 0.5).any(), (loss, start)
+            steps[loss, start] = np.argmax(beliefs < 0.5)
+    ce = steps["cross-entropy", "confidently wrong"], steps["cross-entropy", "mildly wrong"]
+    ms = steps["MSE", "confidently wrong"], steps["MSE", "mildly wrong"]
+    assert ms[0] > 4 * ce[0]
+    assert ms[0] / ms[1] > 2 * ce[0] / ce[1]
+
+
+# --- predict, then run ----------------------------------------------------------------------------
+
+def test_initial_loss_is_ln_k():
+    """At a small init the loss is ln K to within 1e-3 (the prose: "close to ln K")."""
+    for task, _, L, lnK in practice.initial_loss():
+        assert abs(L - lnK) < 1e-3, task
+
+
+def test_zero_init_claims():
+    """One distinct hidden unit in every run; relu and tanh keep W1 exactly 0 and end at the
+    entropy of the class shares; sigmoid moves only on unequal classes."""
+    (X, y), _ = experiments.TASKS["moons"]
+    for classes, act, distinct, w, L, _ in practice.zero_init():
+        assert distinct == 1, (classes, act)
+        if act in ("relu", "tanh") or classes == "balanced":
+            assert w == 0.0, (classes, act)
+        else:
+            assert w > 0.0
+        if act in ("relu", "tanh"):
+            p = 1 / 3 if classes == "2:1" else 0.5
+            assert abs(L - practice.entropy(p)) < 1e-3, (classes, act)
+
+
+def test_xor_two_units_claims():
+    """Most seeds get stuck and at least one solves it; in every stuck run the corners where both
+    units are off have different labels and share one output, and the loss is one of the three
+    listed; in every solved run those corners share a label."""
+    labels = np.array([0, 1, 1, 0])
+    rows = practice.xor_two_units()
+    solved = [np.all((y_hat >= 0.5) == labels) for _, y_hat, _, _ in rows]
+    assert 1 <= sum(solved) < len(rows) / 2
+    listed = [math.log(2) / 2, 0.75 * practice.entropy(1 / 3), math.log(2)]
+    for ok, (seed, y_hat, L, off) in zip(solved, rows, strict=True):
+        if ok:
+            assert len(set(labels[off])) <= 1, seed
+        else:
+            assert len(set(labels[off])) == 2 and np.ptp(y_hat[off]) < 1e-3, seed
+            assert min(abs(L - v) for v in listed) < 1e-2, (seed, L)
+
+
+def test_big_steps_claims():
+    """At lr 8 the [2, 16, 1] network jumps and survives, killing units; 16 is worse; 32 raises
+    FloatingPointError; the deeper network at 8 returns dead, at the loss of a constant prediction
+    (train's rule does not see it): the prose of the exercise, as the code behaves today."""
+    rows = {(len(sizes), lr): (losses, acc, dead) for sizes, lr, losses, acc, dead in practice.big_steps()}
+    base, eight, sixteen = rows[3, 4.0], rows[3, 8.0], rows[3, 16.0]
+    assert max(eight[0]) > eight[0][0] > eight[0][-1]
+    assert eight[2] > base[2] and sixteen[1] < eight[1]
+    assert isinstance(rows[3, 32.0][0], FloatingPointError) and "lr=32" in str(rows[3, 32.0][0])
+    losses, acc, dead = rows[4, 8.0]
+    assert max(losses) > 1e6 and abs(losses[-1] - math.log(2)) < 1e-2 and acc < 0.6 and dead > 0.5
+
+
+def test_dead_units_claims():
+    """Biases of -1 kill units in both layers, more in the second; with zero biases the first
+    layer has none."""
+    (l1, l2), _ = practice.dead_units(-1.0)
+    assert 0 < l1 < l2
+    assert practice.dead_units(0.0)[0][0] == 0
+
+
+# --- the page in a browser ------------------------------------------------------------------------
+
+DETAILS_JS = r"""() => {
+  const all = [...document.querySelectorAll("article details")];
+  const closed = all.map((d) => ({
+    open: d.open, summary: d.querySelector("summary")?.textContent.trim(),
+    shown: [...d.children].filter((c) => c.tagName !== "SUMMARY").some((c) => c.checkVisibility()),
+  }));
+  all.forEach((d) => { d.open = true; });
+  const opened = all.map((d) => [...d.children].filter((c) => c.tagName !== "SUMMARY")
+                                               .some((c) => c.checkVisibility()));
+  return {closed, opened,
+          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+}"""
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    site = tmp_path_factory.mktemp("built") / "site"
+    result = build_site(ROOT, site)
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
+    return site
+
+
+def test_page_is_built_with_its_tables_and_code(built_site):
+    """The built page carries the generated tables, the diffs and the quoted practice.py regions:
+    a quote that rendered as nothing, or a section left empty, fails here."""
+    html = (built_site / "practice.html").read_text(encoding="utf-8")
+    assert html.count("<details") == sum(map(len, exercises().values()))
+    assert html.count('class="language-diff') >= len(ALL_BUGS) + 1
+    assert "The first tensor that is not correct" in html and "FloatingPointError" in html
+    assert 'title="practice.py"' in html or '<span class="filename">practice.py</span>' in html
+
+
+@pytest.mark.browser
+def test_practice_page_in_browser(built_site):
+    """On a desktop and a phone: the page loads with no console error or off-site request, every
+    formula typeset (also inside the folded solutions), every image loaded, no sideways scroll;
+    every solution is closed and hidden at first, shows when opened, and opening all of them still
+    leaves no sideways scroll."""
+    sync_playwright = require_browser()
+    problems = []
+    with serve(built_site) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for layout, viewport in VIEWPORTS.items():
+                context = browser.new_context(viewport=viewport)
+                url = base_url + "practice.html"
+                problems += check_page(context, url, layout)[0]
+                page = context.new_page()
+                page.goto(url, wait_until="load")
+                report = page.evaluate(DETAILS_JS)
+                page.close()
+                context.close()
+                if len(report["closed"]) < 12:
+                    problems.append(f"{layout}: only {len(report['closed'])} solutions")
+                for i, d in enumerate(report["closed"]):
+                    if d["open"] or d["shown"] or d["summary"] != "Solution":
+                        problems.append(f"{layout}: solution {i + 1} is not a closed 'Solution': {d}")
+                if not all(report["opened"]):
+                    problems.append(f"{layout}: some solutions show nothing when opened")
+                if report["overflow"] > 1:
+                    problems.append(f"{layout}: with the solutions open the page scrolls sideways "
+                                    f"by {report['overflow']} px")
+        finally:
+            browser.close()
+    assert not problems, "\n".join(problems)
