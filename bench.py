@@ -9,17 +9,18 @@ units) at n = 200 and n = 2000, full batch, float64.
 
 How mlp.py's step is timed, fairly. Its checks run once per public call, at the outermost level
 (checks.py's door); inside `train` the steps run unchecked. So the step is timed as train runs it:
-    mlp per epoch = (wall time of mlp.train(..., epochs=E) - 2 x wall time of mlp.compute_loss) / E
-train also computes the loss before the first and after the last epoch (subtracted, as two timed
-compute_loss calls) and, once per call, checks its arguments and copies the parameters (left in,
-spread over E epochs: about 0.1 us an epoch here). Every epoch it still records the loss, enters the
-door's pass-through for each nested call and copies X[order], y[order]: those are counted, since
-train pays them. The textbook runs the same E epochs in a plain Python loop. A third column times one
-public mlp.gd_step call, which pays the door once: the difference is the door's cost.
+    mlp.train per epoch = (wall time of mlp.train(..., epochs=E) - 2 x wall time of mlp.compute_loss) / E
+train computes the loss once before the first epoch and once after the last: those two are
+subtracted, timed as two public compute_loss calls. What is left of train's fixed cost (its own door
+and the copy of the parameters, less the two compute_loss doors subtracted with them) is below 1 us
+an epoch at the E used here. Every epoch, train still records the loss, passes each nested call
+through the open door and copies X[order], y[order]: those stay in, since train pays them. The
+textbook runs the same E epochs in a plain Python loop. A third column times E public mlp.gd_step
+calls in a loop, each of which pays the door once: the difference is the door's cost.
 
-Each repetition times the three one after the other, in alternating order, from the same starting
-parameters; the table shows medians over the repetitions, and ratio = median of the per-repetition
-ratios mlp / textbook (so a neighbour's burst slows both sides of a ratio alike).
+Each repetition times the three (and the X[order] copy alone) one after the other, in alternating
+order, from the same starting parameters; the table shows medians over the repetitions, and ratio =
+median of the per-repetition ratios mlp / textbook (so a neighbour's burst slows both sides alike).
 
 Part 2, what mlp.py has that the textbook lacks, measured on the spot: an error or warning for large
 finite logits (under np.errstate(all="raise")), the loss of a confident mistake, and bad inputs.
@@ -88,7 +89,7 @@ SIDE_BY_SIDE = [  # (hidden activation, n) on [2, 16, 1]
     ("sigmoid", 200), ("sigmoid", 2000), ("relu", 200), ("relu", 2000),
 ]
 SIDE_SIZES = [2, 16, 1]
-SIDE_BUDGET_S = 2.5  # seconds per side-by-side case
+SIDE_BUDGET_S = 2.0  # seconds per side-by-side case
 
 CASES = [  # (layer sizes, batch size n): small, medium, large
     ([2, 16, 1], 200),
@@ -97,7 +98,7 @@ CASES = [  # (layer sizes, batch size n): small, medium, large
 ]
 ACTIVATION = "relu"
 LR = 0.01  # small, so that thousands of steps on random labels stay finite; it does not affect the time
-FLOOR_BUDGET_S = 2.5  # seconds per floor case
+FLOOR_BUDGET_S = 2.0  # seconds per floor case
 MIN_REPEATS = 3
 BLOCK_S = 0.02  # each timed block (E epochs) lasts about this long, E >= 1
 
@@ -187,10 +188,17 @@ def mlp_epoch_seconds(X, y, sizes, activation, params, epochs):
     return (train - 2 * loss) / epochs
 
 
-def full_batch_copy(X, y):
-    """What train_epoch does with a full batch: rows np.arange(n) of X and y, copied."""
-    order = np.arange(len(X))
-    return X[order], y[order]
+def public_steps(params, X, y, activation, epochs):
+    """E public mlp.gd_step calls in a loop, as a learner's own training loop would make them."""
+    for _ in range(epochs):
+        mlp.gd_step(params, X, y, activation, LR)
+
+
+def full_batch_copies(X, y, epochs):
+    """What train_epoch does with a full batch, E times: rows np.arange(n) of X and y, copied."""
+    for _ in range(epochs):
+        order = np.arange(len(X))
+        X[order], y[order]  # noqa: B018 (the copy is what is timed)
 
 
 def repeat(budget_s, run):
@@ -230,8 +238,8 @@ def side_by_side(activation, n):
             ("textbook", lambda: timed(lambda: textbook_train(theirs, X, y, activation, LR, epochs))
              / epochs),
             ("mlp", lambda: mlp_epoch_seconds(X, y, SIDE_SIZES, activation, params, epochs)),
-            ("gd_step", lambda: timed(lambda: mlp.gd_step(mine, X, y, activation, LR))),
-            ("copy", lambda: timed(lambda: full_batch_copy(X, y))),
+            ("gd_step", lambda: timed(lambda: public_steps(mine, X, y, activation, epochs)) / epochs),
+            ("copy", lambda: timed(lambda: full_batch_copies(X, y, epochs)) / epochs),
         ]
         for name, seconds in runs[::-1] if rep % 2 else runs:  # alternate the order
             t.add(name, seconds())
@@ -245,7 +253,8 @@ def floor_case(sizes, n):
     """(median seconds per epoch of mlp.train, epochs per block, repetitions, CPUs used by others)."""
     X, y, params = problem(sizes, n, ACTIVATION)
     mlp.train(X, y, sizes, ACTIVATION, lr=LR, epochs=2, params=params)  # warm-up: page faults, threads
-    epochs = epochs_for(mlp_epoch_seconds(X, y, sizes, ACTIVATION, params, 1))
+    epochs = epochs_for(timed(lambda: mlp.train(X, y, sizes, ACTIVATION, lr=LR, epochs=3,
+                                                params=params)) / 3)  # over-estimate: fine
     times = []
     repeats, others = repeat(FLOOR_BUDGET_S, lambda rep: times.append(
         mlp_epoch_seconds(X, y, sizes, ACTIVATION, params, epochs)))
@@ -349,10 +358,10 @@ class OtherLoad:
 
 # --- What the textbook step lacks, measured ---------------------------------------------------------
 
-def outcome(fn):
-    """What fn() does: the loss it returns, or the first words of the error it raises."""
+def outcome(fn, *args):
+    """What fn(*args) does: the loss it returns, or the first words of the error it raises."""
     try:
-        value = fn()
+        value = fn(*args)
     except Exception as err:  # noqa: BLE001 (reported, not handled)
         return f"{type(err).__name__}: {str(err)[:70]}"
     return value if isinstance(value, str) else f"no error, L = {value:.4g}"
@@ -391,7 +400,7 @@ def properties():
                 + ', under np.errstate(all="raise")')
         with np.errstate(all="raise"):
             rows.append((what, textbook_outcome(params, X, y, activation, LR),
-                         outcome(lambda: mlp.gd_step(copy_of(params), X, y, activation, LR))))
+                         outcome(mlp.gd_step, copy_of(params), X, y, activation, LR)))
     logits = (40.0, 1e3, 1e6)
     rows.append(("the loss of one confident mistake, y = 0, at z = " + " / ".join(f"{z:g}" for z in logits),
                  " / ".join(f"{textbook_loss(textbook_sigmoid(np.array([[z]])), np.zeros((1, 1))):.4g}"
@@ -409,7 +418,7 @@ def properties():
                  f"its loss {textbook_loss(y_hat, flat):.4f} (right: {textbook_loss(y_hat, y):.4f}) "
                  "is the mean of an (n, n) broadcast; then "
                  + textbook_outcome(params, X, flat, "relu", LR),
-                 outcome(lambda: mlp.gd_step(copy_of(params), X, flat, "relu", LR))
+                 outcome(mlp.gd_step, copy_of(params), X, flat, "relu", LR)
                  + " (the door makes (n,) labels the (n, 1) column)"))
     bad = {  # what -> (X, y, lr)
         "a step with labels -1 / +1": (X, 2 * y - 1, LR),
@@ -420,7 +429,7 @@ def properties():
     for what, (X_bad, y_bad, lr) in bad.items():
         with np.errstate(all="ignore"):
             rows.append((what, textbook_outcome(params, X_bad, y_bad, "relu", lr),
-                         outcome(lambda: mlp.gd_step(copy_of(params), X_bad, y_bad, "relu", lr))))
+                         outcome(mlp.gd_step, copy_of(params), X_bad, y_bad, "relu", lr)))
     return rows
 
 
@@ -447,36 +456,75 @@ def table(header, rows):
     print(line)
     print("-" * len(line))
     for row in rows:
-        print("".join(f"{v:<{-w}}" if w < 0 else f"{v:>{w}}" for v, (_, w) in zip(row, header)))
+        print("".join(f"{v:<{-w}}" if w < 0 else f"{v:>{w}}" for v, (_, w) in zip(row, header, strict=True)))
+
+
+def machine_rates():
+    """(copy bandwidth, matmul rate, CPUs used by others meanwhile)."""
+    with OtherLoad() as others:
+        bandwidth, flop_rate = copy_bandwidth(), matmul_rate()
+    return bandwidth, flop_rate, others.cpus
+
+
+def minor_faults(fn):
+    """Minor page faults during fn(): fresh pages the kernel had to hand out (and zero)."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    fn()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def step_faults(step, sizes, n, activation):
+    """Minor page faults of the third of three steps (the first two warm the allocator up)."""
+    X, y, params = problem(sizes, n, activation)
+    for _ in range(2):
+        step(params, X, y, activation, LR)
+    return minor_faults(lambda: step(params, X, y, activation, LR))
+
+
+def keep_freed_memory():
+    """Ask glibc to keep freed blocks for reuse instead of returning them to the kernel: True if it
+    could (glibc's mallopt; elsewhere False). What MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_
+    in the environment do, from here on in this process."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's malloc.h
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, 1 << 30) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+    except (OSError, AttributeError):
+        return False
 
 
 def main():
     coretype = {k: os.environ.get(k, "unset") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, float64, full batch; OpenBLAS kernel "
           f"{openblas_kernel()} (" + ", ".join(f"{k}={v}" for k, v in coretype.items()) + ")")
-    busiest = 0.0
+    first_rates = machine_rates()  # and again before part 3: the floor uses the better of the two
+    busiest = first_rates[2]
 
     print(f"\n1. One step on {SIDE_SIZES}: mlp.py against the textbook step "
           "(naive sigmoid, no checks, loss from a clipped y_hat)")
     header = [("hidden", -9), ("n", 5), ("textbook", 11), ("mlp.train", 11), ("ratio", 7),
-              ("X[order]", 10), ("mlp.gd_step", 13), ("door", 10), ("E", 5), ("reps", 6), ("others", 8)]
+              ("X[order]", 10), ("mlp.gd_step", 13), ("door", 10), ("faults", 9), ("E", 5), ("reps", 6),
+              ("others", 8)]
     rows, same = [], 0.0
     for activation, n in SIDE_BY_SIDE:
         t, epochs, repeats, others, difference = side_by_side(activation, n)
         busiest, same = max(busiest, others), max(same, difference)
+        faults = [step_faults(step, SIDE_SIZES, n, activation) for step in (textbook_step, mlp.gd_step)]
         rows.append((activation, n, fmt_time(t["textbook"]), fmt_time(t["mlp"]), f"{t['ratio']:.2f}",
                      fmt_time(t["copy"]), fmt_time(t["gd_step"]),
-                     fmt_time(t["gd_step"] - (t["mlp"] - t["copy"])), epochs, repeats,
-                     f"{others:.2f}"))
+                     fmt_time(t["gd_step"] - (t["mlp"] - t["copy"])), "/".join(map(str, faults)), epochs,
+                     repeats, f"{others:.2f}"))
     table(header, rows)
     print(f"""\
 textbook     its plain loop of E steps, / E
-mlp.train    (mlp.train(..., epochs=E) - its 2 extra losses) / E: the step as train runs it, unchecked
+mlp.train    (mlp.train(..., epochs=E) - its 2 extra losses) / E: the step as train runs it
 ratio        median of the per-repetition ratios mlp.train / textbook (below 1: mlp.py is faster)
 X[order]     part of mlp.train: the copy X[order], y[order] (order = np.arange(n)) that train_epoch
              makes of a full batch every epoch
-mlp.gd_step  one public call, which pays the door once
+mlp.gd_step  a loop of E public calls, / E: each call pays the door once
 door         mlp.gd_step - (mlp.train - X[order]): the checks, paid once per public call
+faults       minor page faults in one step, textbook / mlp.py: fresh pages that the kernel zeroes
+             because glibc returned the last step's freed temporaries (at n = 2000 they are 256 kB)
 Times are medians over `reps` repetitions. The same maths: after one step from the same start, the
 two steps' parameters differ by at most {same:.1e}.""")
 
@@ -484,31 +532,45 @@ two steps' parameters differ by at most {same:.1e}.""")
     for what, textbook, mine in properties():
         print(f"{what}\n    textbook: {textbook}\n    mlp.py:   {mine}")
 
-    with OtherLoad() as others:
-        bandwidth = copy_bandwidth()
-        flop_rate = matmul_rate()
-    busiest = max(busiest, others.cpus)
+    second_rates = machine_rates()
+    bandwidth, flop_rate = (max(first[i], second[i]) for i in (0, 1)
+                            for first, second in [(first_rates, second_rates)])
+    busiest = max(busiest, second_rates[2])
     print(f"\n3. The step against this machine's floor ({ACTIVATION} hidden layers, sigmoid output)")
     print(f"copy bandwidth (np.copyto, 200 MB, read + write): {bandwidth / 1e9:7.1f} GB/s")
     print(f"matmul rate (2048 x 2048 @ 2048 x 2048):          {flop_rate / 1e9:7.1f} GFLOP/s")
-    print(f"other processes' load while measuring these:      {others.cpus:7.2f} CPUs")
+    print("(the better of two measurements, at the start and now; other processes' load meanwhile: "
+          f"{first_rates[2]:.2f} and {second_rates[2]:.2f} CPUs)")
     header = [("network", -13), ("n", 6), ("FLOPs", 14), ("bytes", 11), ("compute floor", 15),
-              ("memory floor", 14), ("floor", 11), ("measured", 11), ("ratio", 7), ("E", 5),
-              ("reps", 6), ("others", 8)]
+              ("memory floor", 14), ("floor", 11), ("measured", 11), ("ratio", 7), ("faults", 8),
+              ("E", 5), ("reps", 6), ("others", 8)]
     rows = []
-    for sizes, n in CASES:
+
+    def row(name, sizes, n):
         flops, nbytes = step_flops(sizes, n), step_bytes(sizes, n)
         compute_floor, memory_floor = flops / flop_rate, nbytes / bandwidth
         floor = max(compute_floor, memory_floor)
-        measured, epochs, repeats, others_cpus = floor_case(sizes, n)
-        busiest = max(busiest, others_cpus)
-        rows.append(("-".join(map(str, sizes)), n, fmt_count(flops) + "FLOP", fmt_count(nbytes) + "B",
+        measured, epochs, repeats, others = floor_case(sizes, n)
+        faults = step_faults(mlp.gd_step, sizes, n, ACTIVATION)
+        rows.append((name, n, fmt_count(flops) + "FLOP", fmt_count(nbytes) + "B",
                      fmt_time(compute_floor), fmt_time(memory_floor), fmt_time(floor),
-                     fmt_time(measured), f"{measured / floor:.1f}", epochs, repeats, f"{others_cpus:.2f}"))
+                     fmt_time(measured), f"{measured / floor:.1f}", faults, epochs, repeats, f"{others:.2f}"))
+        return others
+
+    for sizes, n in CASES:
+        busiest = max(busiest, row("-".join(map(str, sizes)), sizes, n))
+    kept = keep_freed_memory()
+    if kept:  # the largest case again, without the kernel's fresh zeroed pages
+        sizes, n = CASES[-1]
+        busiest = max(busiest, row("-".join(map(str, sizes)) + "*", sizes, n))
     table(header, rows)
     print("floor = max(compute floor, memory floor); measured = mlp.train per epoch, as in part 1 (median "
-          "over `reps`\nblocks of E epochs); ratio = measured / floor; others = CPUs used by other "
-          "processes while timing (of 2).")
+          "over `reps`\nblocks of E epochs); ratio = measured / floor; faults = minor page faults in one "
+          "step;\nothers = CPUs used by other processes while timing (of 2).")
+    if kept:
+        print("* the same, after mallopt told glibc to keep freed memory (M_MMAP_THRESHOLD = "
+              "M_TRIM_THRESHOLD = 1 GiB):\n  the difference is what the kernel's fresh zeroed pages "
+              "cost the step.")
     if busiest > 0.1:
         print(f"WARNING: other processes used up to {busiest:.2f} CPUs during the run: the times are not "
               "trustworthy; run again on a quiet machine.")

@@ -381,7 +381,8 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
     loss during epoch e + 1, each batch's just before its step; with X_val,
     y_val also "val_loss" and "val_acc" after each epoch. Raises
     FloatingPointError, naming the epoch and lr, if training diverges: a
-    loss or step overflows, or the loss ends above twice its start.
+    loss or step overflows, or the loss ends above twice its start, or on
+    the way rises above a hundred times it.
     """
     if params is None:
         params = init_params(sizes, activation, seed, init)
@@ -408,11 +409,12 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
         raise FloatingPointError(
             f"training diverged in epoch {epoch} ({err}) with lr={lr}: "
             "try a smaller learning rate") from None
-    if end > 2 * start:  # "far above where it started": more than twice
+    peak = max(history["loss"])
+    if end > 2 * start or peak > 100 * start:  # far above its start
         raise FloatingPointError(
-            f"training diverged: the loss rose from {start:.3g} to "
-            f"{end:.3g} by epoch {epochs} with lr={lr}: try a smaller "
-            "learning rate")
+            f"training diverged with lr={lr}: the loss went from {start:.3g}"
+            f" to {peak:.3g} in epoch {history['loss'].index(peak) + 1} and "
+            f"ended at {end:.3g}: try a smaller learning rate")
     return params, history
 # --8<-- [end:train]
 

@@ -126,10 +126,10 @@ def bug_tables(bug):
     try:
         check = report_table(bug_check(bug), steps_of_backward_two_layer())
     except ValueError as err:  # the shape rule at gradient_check's door
-        check = f"`gradient_check` compares nothing; its door raises:\n\n```text\nValueError: {err}\n```"
-    check = f"The zoo's *{bug}*: {description}.\n\n{check}"
+        check = (experiments.markdown_table(["caught by", "compared"], [["the shape rule", "nothing"]])
+                 + f"\n\n`gradient_check`'s door raises:\n\n```text linenums='0'\nValueError: {err}\n```")
     return {f"practice-diff-{slug(bug)}": diff({"backward_two_layer": lines}),
-            f"practice-check-{slug(bug)}": check}
+            f"practice-check-{slug(bug)}": f"{check}\n\nThis is the zoo's *{bug}*: {description}."}
 
 
 # --8<-- [start:check_bugs]
@@ -157,7 +157,7 @@ def check_bug_tables(bug):
     description, changes = CHECK_BUGS[bug]
     check = report_table(check_bug_check(bug), steps_of_backward_two_layer())
     return {f"practice-diff-{slug(bug)}": diff(changes),
-            f"practice-check-{slug(bug)}": f"*{bug}*: {description}.\n\n{check}"}
+            f"practice-check-{slug(bug)}": f"{check}\n\nThe check's bug, *{bug}*: {description}."}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -355,12 +355,12 @@ def experiment_neuron(figdir, epochs=300):
                      label=f"{loss}, {start}")
         axes[0].plot(NEURON_LOSSES[loss][1](beliefs), **style)
         axes[1].plot(beliefs, **style)
-    axes[0].set(yscale="log", xlabel="epoch", ylabel="loss of the example (each its own loss)",
+    axes[0].set(yscale="log", xlabel="gradient step", ylabel="loss of the example (each its own loss)",
                 title="Loss curves: the MSE sits on a plateau when it is most wrong")
-    axes[1].set(xlabel="epoch", ylabel="$\\hat y$ (the label is 0)", ylim=(0, 1),
+    axes[1].set(xlabel="gradient step", ylabel="$\\hat y$ (the label is 0)", ylim=(0, 1),
                 title="The unit's output: how long the mistake lasts")
-    for ax in axes[:2]:
-        ax.legend()
+    axes[0].legend(loc="upper right")  # a fixed place: "best" costs a second to find
+    axes[1].legend(loc="center right")
     p = np.linspace(0.001, 0.999, 500)
     axes[2].plot(p, p - 0, color=colors["cross-entropy"], label="cross-entropy: $\\hat y - y$")
     axes[2].plot(p, mse_step_1(p, 0), color=colors["MSE"], label="MSE: $(\\hat y - y)\\,\\sigma'(z)$")
@@ -371,7 +371,7 @@ def experiment_neuron(figdir, epochs=300):
         axes[2].annotate(start, (p0, p0), textcoords="offset points", xytext=(-8, 4), ha="right", fontsize=8)
     axes[2].set(xlabel="$\\hat y$ (the label is 0, so $\\hat y$ near 1 is a confident mistake)",
                 ylabel="step (1): $dz$", title="Step (1): the push on the logit")
-    axes[2].legend()
+    axes[2].legend(loc="upper left")
     fig.suptitle("One sigmoid unit taught that x = 1 is class 0, by gradient descent with lr 0.15")
     experiments.save(fig, figdir, "practice_mse.png")
     return table
