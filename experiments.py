@@ -337,7 +337,8 @@ def deep_check_table():
     """cs231n's relative error against the round-off-aware error on a correct, deep sigmoid network,
     for the weight gradients of a few layers and over every tensor (params and intermediates)."""
     X, y = datasets.make_moons(8, seed=0)
-    report = mlp.gradient_check(mlp.init_params(DEEP_SIZES, "sigmoid", seed=0), X, y, "sigmoid")
+    params = mlp.init_params(DEEP_SIZES, "sigmoid", seed=0)
+    report = mlp.gradient_check(params, X, y, "sigmoid")
     rows = []
     for l in (20, 15, 10, 5, 2, 1):
         r = report[f"dW{l}"]
@@ -347,14 +348,13 @@ def deep_check_table():
     rel, err = max(r["rel_error"] for r in report.values()), max(r["error"] for r in report.values())
     rows.append([f"all {len(report)} tensors (worst)", "", "", f"{rel:.1e}", mlp.verdict(rel), f"{err:.1e}",
                  ", ".join(sorted({r["verdict"] for r in report.values()}))])
-    noise = 10 * np.finfo(float).eps * mlp.compute_loss(mlp.init_params(DEEP_SIZES, "sigmoid", seed=0), X, y,
-                                                        "sigmoid") / 1e-5
+    noise = 10 * np.finfo(float).eps * mlp.compute_loss(params, X, y, "sigmoid") / 1e-5
     table = markdown_table(["tensor", "largest gradient entry", "largest abs. difference",
                             "cs231n rel. error", "its reading", "error (round-off aware)", "verdict"], rows)
-    return table + (f"\n\nThe round-off of the two losses, noise = 10 u |L| / eps, is {noise:.1e} here (L = "
-                    f"loss, eps = 1e-5): a gradient entry below it cannot be resolved by any float64 centred "
-                    f"difference, so for such entries the verdict only says that backward's value is as small "
-                    f"as the check can see.")
+    return table + (f"\n\nThe round-off of the two losses, noise = 10 u |L| / eps, is {noise:.1e} here "
+                    "(L = loss, eps = 1e-5): a gradient entry below it cannot be resolved by any float64 "
+                    "centred difference, so for such entries the verdict only says that backward's value "
+                    "is as small as the check can see.")
 
 
 def experiment_gradient_check(figdir, quick=False):
