@@ -1,11 +1,12 @@
 """Speed of one gradient-descent step of mlp.py: against the textbook step, and against this machine's floor.
 
-Run: python bench.py   (about 25 s; nothing is written to disk)
+Run: python bench.py   (about 25 s on a quiet machine; nothing is written to disk)
 
 Part 1, side by side. The reference is the textbook step written the way tutorials do (`textbook_step`
 below): a naive 1 / (1 + np.exp(-z)) sigmoid, no input checks, the loss from a clipped y_hat, and the
 same forward, backward and update maths as mlp.py. Both run on [2, 16, 1] (sigmoid and relu hidden
-units) at n = 200 and n = 2000, full batch, float64.
+units) at n = 200 and n = 2000, full batch, float64. The textbook is written flat, for two layers,
+the fastest way tutorials write it; mlp.py's step is the general one (any depth, a named cache).
 
 How mlp.py's step is timed, fairly. Its checks run once per public call, at the outermost level
 (checks.py's door); inside `train` the steps run unchecked. So the step is timed as train runs it:
@@ -23,7 +24,8 @@ order, from the same starting parameters; the table shows medians over the repet
 median of the per-repetition ratios mlp / textbook (so a neighbour's burst slows both sides alike).
 
 Part 2, what mlp.py has that the textbook lacks, measured on the spot: an error or warning for large
-finite logits (under np.errstate(all="raise")), the loss of a confident mistake, and bad inputs.
+finite logits (under np.errstate(all="raise")), the loss of a confident mistake, and bad inputs; and
+the one place where the textbook's sigmoid is the more precise (where sigma(z) < 1e-16).
 
 Part 3, the floor. For each network (relu hidden layers, sigmoid output, float64, full batch of n
 random examples) it compares mlp's step as train runs it (median per epoch, as above) with a floor
@@ -56,7 +58,8 @@ caches (the 2-256-256-1 case, whose (n, 256) arrays are 41 MB each). For the two
 everything stays in cache and the step is dominated by the fixed cost of each NumPy call
 (microseconds), which no floor here models: their ratio measures overhead, not bandwidth.
 
-Machine rates, measured once at the start (best of several runs, so the floor is as low as possible):
+Machine rates, measured at the start and again before part 3, ten-odd seconds apart (the best of
+several runs in each, and the better of the two, so that the floor is as low as possible):
     copy bandwidth  np.copyto(dst, src) on 200 MB float64 arrays, counting 2 x 200 MB (read + write)
     FLOP rate       2048 x 2048 @ 2048 x 2048 float64 matmul (OpenBLAS, all cores), 2 * 2048^3 FLOPs
 The step's matmuls use all cores through OpenBLAS too; its element-wise NumPy operations use one core,
@@ -65,7 +68,11 @@ another one (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE): a forced older kernel lowers 
 so both the floor and the measured step.
 
 Not in either floor: the fixed cost of each NumPy call, and the kernel's cost of handing out fresh
-zeroed pages when a new array is allocated (glibc gives large freed blocks back to the OS).
+zeroed pages when a new array is allocated (glibc gives large freed blocks back to the OS). The
+`faults` columns count those pages (minor page faults) in one step. The last row, marked *, times
+the largest case again after mallopt has told glibc to keep freed memory for reuse (as the
+environment variables MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ would): the difference
+between the two rows is what the fresh pages cost.
 
 The column `others` is the CPU time other processes used while a case was timed, in CPUs. This
 machine has 2 cores: any other busy process stalls the two-thread OpenBLAS matmuls, so a run with
@@ -89,7 +96,7 @@ SIDE_BY_SIDE = [  # (hidden activation, n) on [2, 16, 1]
     ("sigmoid", 200), ("sigmoid", 2000), ("relu", 200), ("relu", 2000),
 ]
 SIDE_SIZES = [2, 16, 1]
-SIDE_BUDGET_S = 2.0  # seconds per side-by-side case
+SIDE_BUDGET_S = 1.6  # seconds per side-by-side case
 
 CASES = [  # (layer sizes, batch size n): small, medium, large
     ([2, 16, 1], 200),
@@ -98,8 +105,8 @@ CASES = [  # (layer sizes, batch size n): small, medium, large
 ]
 ACTIVATION = "relu"
 LR = 0.01  # small, so that thousands of steps on random labels stay finite; it does not affect the time
-FLOOR_BUDGET_S = 2.0  # seconds per floor case
-MIN_REPEATS = 3
+FLOOR_BUDGET_S = 1.5  # seconds per floor case
+MIN_REPEATS = 5
 BLOCK_S = 0.02  # each timed block (E epochs) lasts about this long, E >= 1
 
 
@@ -315,7 +322,10 @@ def matmul_rate(size=2048, repeats=5):
 def openblas_kernel():
     """The kernel OpenBLAS chose (or was told to use), from the library NumPy loaded; '?' if unknown."""
     for path in glob.glob(os.path.join(os.path.dirname(np.__file__) + ".libs", "*openblas*")):
-        lib = ctypes.CDLL(path)
+        try:
+            lib = ctypes.CDLL(path)  # the library NumPy already loaded: the same handle
+        except OSError:
+            continue
         for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
                        "openblas_get_corename64_", "openblas_get_corename"):
             if hasattr(lib, symbol):

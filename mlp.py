@@ -180,14 +180,15 @@ def cross_entropy(zL, y):
     """L = -(1/n) sum_i sum_k y_ik log(y_hat_ik), from the logits zL (n, K).
 
     K = 1 (the spec's BCE): log(sigma(z)) = -softplus(-z) and
-    log(1 - sigma(z)) = -softplus(z). log(y_hat) itself fails: sigma(z)
-    rounds to 1.0 for z > 36.7, and log(1 - 1.0) = -inf. K >= 2 (softmax):
-    log(y_hat_k) = z_k - logsumexp(z), and each row of y sums to 1. Either
-    way L is exact, about |z| for a confident mistake (finite while the
-    logits of a row differ by less than the largest float, 1.8e308).
+    log(1 - sigma(z)) = -softplus(z), one of them per example as its label
+    is 1 or 0. log(y_hat) itself fails: sigma(z) rounds to 1.0 for
+    z > 36.7, and log(1 - 1.0) = -inf. K >= 2 (softmax): log(y_hat_k) =
+    z_k - logsumexp(z), and each row of y sums to 1. Either way L is
+    exact, about |z| for a confident mistake (finite while the logits of a
+    row differ by less than the largest float, 1.8e308).
     """
-    if zL.shape[1] == 1:
-        losses = y * softplus(-zL) + (1 - y) * softplus(zL)  # (n, 1)
+    if zL.shape[1] == 1:  # y softplus(-z) + (1 - y) softplus(z), y = 0 or 1:
+        losses = softplus((1 - 2 * y) * zL)  # the logit against its label
     else:
         losses = logsumexp(zL) - (y * zL).sum(axis=1, keepdims=True)  # (n, 1)
     # The mean: ln K while every zL ~ 0 (a small init). Each term is divided
@@ -358,7 +359,9 @@ def gd_step(params, X, y, activation, lr):
 def train_epoch(params, X, y, activation, lr, batch_size, rng):
     """One pass over (X, y) in batches, shuffled unless one batch: mean L."""
     n = len(X)
-    order = rng.permutation(n) if batch_size < n else np.arange(n)
+    if batch_size >= n:  # one full batch: no shuffle, no copy of X and y
+        return gd_step(params, X, y, activation, lr)
+    order = rng.permutation(n)
     loss_sum = 0.0
     for start in range(0, n, batch_size):
         batch = order[start:start + batch_size]  # row indices

@@ -57,15 +57,6 @@ def build_site(project: Path, site_dir: Path) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def built_site(tmp_path_factory):
-    """The real site, built once for the tests that read its pages."""
-    site = tmp_path_factory.mktemp("built") / "site"
-    result = build_site(ROOT, site)
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
-    return site
-
-
 def copy_site_project(dest: Path) -> Path:
     """Copy mkdocs.yml, docs/ and the files pages quote into `dest`."""
     dest.mkdir()
@@ -353,8 +344,14 @@ def serve(directory: Path):
 # Layout: at 1280 px the longest line of mlp.py (79 characters, a bound test_mlp.py enforces) must fit
 # every code column beside the maths.
 MIN_CODE_COLUMN_CHARS = 79
+# How many pages load at once (each in its own renderer process: the machine has two cores).
+PAGES_AT_ONCE = 2
 
-PAGE_REPORT_JS = r"""() => {
+PAGE_REPORT_JS = r"""async () => {
+  // Measure the settled layout: two frames after a change of the window's width (the theme's scripts
+  // react to it on the next frame), and with every font that the page now shows loaded.
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  await document.fonts.ready;
   const rect = (el) => { const r = el.getBoundingClientRect();
                          return {left: r.left, right: r.right, top: r.top, bottom: r.bottom,
                                  width: r.width, height: r.height}; };
@@ -400,6 +397,7 @@ PAGE_REPORT_JS = r"""() => {
   const sidebar = document.querySelector(".md-sidebar--primary");
   const drawerButton = document.querySelector('label.md-header__button[for="__drawer"]');
   return {
+    width: innerWidth,
     maths: [...document.querySelectorAll(".arithmatex")].map((el) => ({
       tex: el.querySelector("annotation")?.textContent ?? el.textContent.slice(0, 80),
       typeset: el.querySelector(".katex") !== null,
@@ -425,17 +423,29 @@ PAGE_REPORT_JS = r"""() => {
              ? [...sidebar.querySelectorAll(".md-nav--primary a.md-nav__link[href]")].filter(shown).length
              : 0,
     drawerButton: drawerButton !== null && shown(drawerButton),
+    // the folded blocks (pymdownx.details: ??? is a closed <details>): is each open, and is anything
+    // but its summary drawn?
+    details: [...document.querySelectorAll("article details")].map((d) => ({
+      open: d.open, summary: d.querySelector("summary")?.textContent.trim(),
+      shown: [...d.children].some((c) => c.tagName !== "SUMMARY" && c.checkVisibility()),
+    })),
   };
+}"""
+# The links of the navigation, as the browser resolves them.
+NAV_JS = """() => [...document.querySelectorAll(".md-nav--primary a.md-nav__link[href]")]
+                 .map((a) => a.href)"""
+# A reader opens every folded block: lay the page out again, then wait for the fonts and images that
+# the opened blocks show.
+UNFOLD_JS = """async () => {
+  document.querySelectorAll("details").forEach((d) => { d.open = true; });
+  document.body.getBoundingClientRect();
+  await document.fonts.ready;
+  await Promise.all([...document.images].map((img) => img.decode().catch(() => null)));
 }"""
 
 
-def site_pages(browser, base_url: str) -> list[str]:
-    """The URLs of the pages in the site's navigation, read from the built home page."""
-    page = browser.new_page()
-    page.goto(base_url, wait_until="domcontentloaded")
-    hrefs = page.eval_on_selector_all(".md-nav--primary a.md-nav__link[href]",
-                                      "links => links.map((a) => a.href)")
-    page.close()
+def nav_urls(hrefs: list[str], base_url: str) -> list[str]:
+    """The URLs of the pages in the site's navigation, from the hrefs of its links."""
     urls = []
     for href in hrefs:
         url = urljoin(base_url, urlsplit(href)._replace(fragment="").geturl())
@@ -446,9 +456,9 @@ def site_pages(browser, base_url: str) -> list[str]:
     return urls
 
 
-def open_page(context, url: str, problems: list[str]):
-    """A page of `context` at `url`, loaded and typeset, with every console error and every request off
-    the local host recorded in `problems`."""
+def start_page(context, url: str, problems: list[str]):
+    """A page of `context` on its way to `url`, with every console error, every failed load and every
+    request off the local host recorded in `problems`. It loads while other pages are checked."""
     page = context.new_page()
     page.on("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}"))
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
@@ -461,18 +471,17 @@ def open_page(context, url: str, problems: list[str]):
             route.abort()
 
     page.route("**/*", local_only)
-    page.goto(url, wait_until="load")
-    page.evaluate("document.fonts.ready.then(() => true)")
+    response = page.goto(url, wait_until="commit")
+    if not response.ok:
+        problems.append(f"HTTP status {response.status}")
     return page
 
 
-def check_page(context, url: str, layout: str, n_pages: int) -> tuple[list[str], dict]:
-    """Load `url`; return what is wrong with it, and its report (for the measurements)."""
+def layout_problems(report: dict, layout: str, n_pages: int) -> list[str]:
+    """What is wrong with a page, from its report (PAGE_REPORT_JS) at one layout."""
     problems = []
-    page = open_page(context, url, problems)
-    report = page.evaluate(PAGE_REPORT_JS)
-    page.close()
-
+    if report["width"] != VIEWPORTS[layout]["width"]:
+        problems.append(f"measured at a width of {report['width']} px, not {VIEWPORTS[layout]['width']}")
     for maths in report["maths"]:
         if not maths["typeset"] or maths["error"] or maths["raw"]:
             problems.append(f"maths not typeset (typeset={maths['typeset']}, katex-error={maths['error']}, "
@@ -518,13 +527,11 @@ def check_page(context, url: str, layout: str, n_pages: int) -> tuple[list[str],
             stacked = code["top"] >= maths["bottom"] - 1 and abs(code["left"] - maths["left"]) <= 1
             if not stacked:
                 problems.append(f"maths and code are not stacked: {maths} / {code}")
-    return [f"{url} ({layout}): {p}" for p in problems], report
+    return problems
 
 
-def check_phone_menu(context, url: str) -> list[str]:
+def phone_menu_problems(page) -> list[str]:
     """On a phone, the menu button opens the navigation drawer: its page links come into view."""
-    problems = []
-    page = open_page(context, url, problems)
     page.click('label.md-header__button[for="__drawer"]')
     try:  # the drawer slides in (a CSS transition): wait until its links are inside the window
         page.wait_for_function("""() => {
@@ -534,13 +541,72 @@ def check_phone_menu(context, url: str) -> list[str]:
                                      return r.width > 0 && r.left >= 0 && r.right <= innerWidth; });
         }""", timeout=5000)
     except Exception as err:  # playwright's TimeoutError
-        problems.append(f"the menu button does not bring the navigation into view: {err}")
-    page.close()
-    return [f"{url} (phone menu): {p}" for p in problems]
+        return [f"the menu button does not bring the navigation into view: {err}"]
+    return []
+
+
+MENU_PAGE = "backprop.html"  # where the phone's menu button is tried
+
+
+def visit_site(site: Path) -> dict:
+    """Serve the built site and open every page of its navigation in headless Chromium, with the network
+    cut off; measure each page on a laptop (1280 x 900) and on a phone (390 x 844), and, on a page with
+    folded blocks, measure it again at both widths with every block opened; try the phone's menu button.
+
+    Each page is loaded once, at the laptop's width, and then narrowed to the phone's: the theme lays
+    the page out by CSS media queries (and its scripts follow the window's width), so the measurements
+    of the narrowed page are those of a page loaded on a phone (as a full check of every page once
+    showed: the reports were equal). Pages load two at a time.
+
+    Returns {"base_url", "urls" (the navigation's pages, home first), "problems" ({url: what is wrong
+    with it, each naming the layout and whether its blocks were folded}), "reports" ({(url, layout,
+    "folded" | "unfolded"): the page's PAGE_REPORT_JS report})}."""
+    sync_playwright = require_browser()
+    problems, reports, pages = {}, {}, {}
+    with serve(site) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=VIEWPORTS["desktop"])
+            home = base_url + "index.html"
+            problems[home] = []
+            pages[home] = start_page(context, home, problems[home])
+            pages[home].wait_for_load_state("load")
+            urls = nav_urls(pages[home].evaluate(NAV_JS), base_url)
+            if home not in urls:
+                return {"base_url": base_url, "urls": urls, "problems": {}, "reports": {}}
+            for i, url in enumerate(urls):
+                for ahead in urls[i:i + PAGES_AT_ONCE]:
+                    if ahead not in pages:
+                        problems[ahead] = []
+                        pages[ahead] = start_page(context, ahead, problems[ahead])
+                page = pages.pop(url)
+                page.wait_for_load_state("load")
+                found = problems[url]
+                for layout in ("desktop", "phone"):
+                    page.set_viewport_size(VIEWPORTS[layout])
+                    reports[url, layout, "folded"] = page.evaluate(PAGE_REPORT_JS)
+                    found += [f"({layout}) {p}" for p in layout_problems(
+                        reports[url, layout, "folded"], layout, len(urls))]
+                if reports[url, "phone", "folded"]["details"]:
+                    page.evaluate(UNFOLD_JS)
+                    for layout in ("phone", "desktop"):
+                        page.set_viewport_size(VIEWPORTS[layout])
+                        reports[url, layout, "unfolded"] = page.evaluate(PAGE_REPORT_JS)
+                        found += [f"({layout}, every folded block opened) {p}" for p in layout_problems(
+                            reports[url, layout, "unfolded"], layout, len(urls))]
+                if url == base_url + MENU_PAGE:
+                    page.set_viewport_size(VIEWPORTS["phone"])
+                    found += [f"(phone menu) {p}" for p in phone_menu_problems(page)]
+                page.close()
+        finally:
+            browser.close()
+    return {"base_url": base_url, "urls": urls,
+            "problems": {url: [f"{url} {p}" for p in found] for url, found in problems.items()},
+            "reports": reports}
 
 
 @pytest.mark.browser
-def test_site_in_browser(built_site):
+def test_site_in_browser(site_visit):
     """Every page, on a laptop (1280 x 900) and a phone (390 x 844), in headless Chromium with the network
     cut off: no console error, no request off the local host, every formula typeset by the vendored KaTeX
     and no display equation wider than its box, every image loaded, the maths/code pairs side by side on
@@ -548,34 +614,20 @@ def test_site_in_browser(built_site):
     sideways, every code column beside the maths holds 79 characters, and the sidebar shows every page.
     On the phone, where 79 characters cannot fit at a legible size, a wide code block scrolls inside its
     own box (never cut off, never widening the page); the menu button opens the navigation; and every
-    figure is a link to its own file, so that it can be opened at full size. Catches, for instance, a
-    `hide: navigation` page, CSS that narrows the code column, a code line or equation too long for it,
-    and a figure shown without its link."""
-    sync_playwright = require_browser()
-    site = built_site
-
-    problems = []
-    with serve(site) as base_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            urls = site_pages(browser, base_url)
-            assert base_url + "index.html" in urls and len(urls) > 1, f"navigation not found: {urls}"
-            for layout, viewport in VIEWPORTS.items():
-                context = browser.new_context(viewport=viewport)
-                reports = []
-                for url in urls:
-                    page_problems, report = check_page(context, url, layout, len(urls))
-                    problems += page_problems
-                    reports.append(report)
-                if layout == "phone":
-                    problems += check_phone_menu(context, base_url + "backprop.html")
-                context.close()
-                if not any(report["grids"] for report in reports):
-                    problems.append(f"no page has a .maths-code grid to check ({layout})")
-                if not any(block["inGrid"] for report in reports for block in report["code"]):
-                    problems.append(f"no code block beside the maths to measure ({layout})")
-                if not any(report["figures"] for report in reports):
-                    problems.append(f"no page shows a figure ({layout})")
-        finally:
-            browser.close()
+    figure is a link to its own file, so that it can be opened at full size. A page with folded blocks
+    passes all this again with every block opened. Catches, for instance, a `hide: navigation` page, CSS
+    that narrows the code column, a code line or equation too long for it, and a figure shown without
+    its link. (The pages are visited once for this test and test_practice.py's: visit_site, conftest.py.)"""
+    urls, reports = site_visit["urls"], site_visit["reports"]
+    assert site_visit["base_url"] + "index.html" in urls and len(urls) > 1, f"navigation not found: {urls}"
+    assert site_visit["base_url"] + MENU_PAGE in urls, f"no {MENU_PAGE} to try the phone's menu on: {urls}"
+    problems = [p for url in site_visit["problems"] for p in site_visit["problems"][url]]
+    for layout in VIEWPORTS:
+        measured = [reports[url, layout, "folded"] for url in urls]
+        if not any(report["grids"] for report in measured):
+            problems.append(f"no page has a .maths-code grid to check ({layout})")
+        if not any(block["inGrid"] for report in measured for block in report["code"]):
+            problems.append(f"no code block beside the maths to measure ({layout})")
+        if not any(report["figures"] for report in measured):
+            problems.append(f"no page shows a figure ({layout})")
     assert not problems, "\n".join(problems)
