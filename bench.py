@@ -14,12 +14,12 @@ How mlp.py's step is timed, fairly. Its checks run once per public call, at the 
 train computes the loss once before the first epoch and once after the last: those two are
 subtracted, timed as two public compute_loss calls. What is left of train's fixed cost (its own door
 and the copy of the parameters, less the two compute_loss doors subtracted with them) is below 1 us
-an epoch at the E used here. Every epoch, train still records the loss, passes each nested call
-through the open door and copies X[order], y[order]: those stay in, since train pays them. The
+an epoch at the E used here. Every epoch, train still records the loss and passes each nested call
+through the open door: those stay in, since train pays them. The
 textbook runs the same E epochs in a plain Python loop. A third column times E public mlp.gd_step
 calls in a loop, each of which pays the door once: the difference is the door's cost.
 
-Each repetition times the three (and the X[order] copy alone) one after the other, in alternating
+Each repetition times the three one after the other, in alternating
 order, from the same starting parameters; the table shows medians over the repetitions, and ratio =
 median of the per-repetition ratios mlp / textbook (so a neighbour's burst slows both sides alike).
 
@@ -201,13 +201,6 @@ def public_steps(params, X, y, activation, epochs):
         mlp.gd_step(params, X, y, activation, LR)
 
 
-def full_batch_copies(X, y, epochs):
-    """What train_epoch does with a full batch, E times: rows np.arange(n) of X and y, copied."""
-    for _ in range(epochs):
-        order = np.arange(len(X))
-        X[order], y[order]  # noqa: B018 (the copy is what is timed)
-
-
 def repeat(budget_s, run):
     """Call run(rep) for rep = 0, 1, ... until budget_s has passed (at least MIN_REPEATS times).
 
@@ -227,7 +220,7 @@ def repeat(budget_s, run):
 
 
 def side_by_side(activation, n):
-    """({name: median seconds} for textbook, mlp, gd_step, copy, and the median ratio mlp / textbook,
+    """({name: median seconds} for textbook, mlp, gd_step, and the median ratio mlp / textbook,
     epochs per block, repetitions, CPUs used by others, max |parameter difference| after one step)."""
     X, y, params = problem(SIDE_SIZES, n, activation)
     theirs, mine = copy_of(params), copy_of(params)
@@ -246,7 +239,6 @@ def side_by_side(activation, n):
              / epochs),
             ("mlp", lambda: mlp_epoch_seconds(X, y, SIDE_SIZES, activation, params, epochs)),
             ("gd_step", lambda: timed(lambda: public_steps(mine, X, y, activation, epochs)) / epochs),
-            ("copy", lambda: timed(lambda: full_batch_copies(X, y, epochs)) / epochs),
         ]
         for name, seconds in runs[::-1] if rep % 2 else runs:  # alternate the order
             t.add(name, seconds())
@@ -513,7 +505,7 @@ def main():
     print(f"\n1. One step on {SIDE_SIZES}: mlp.py against the textbook step "
           "(naive sigmoid, no checks, loss from a clipped y_hat)")
     header = [("hidden", -9), ("n", 5), ("textbook", 11), ("mlp.train", 11), ("ratio", 7),
-              ("X[order]", 10), ("mlp.gd_step", 13), ("door", 10), ("faults", 9), ("E", 5), ("reps", 6),
+              ("mlp.gd_step", 13), ("door", 10), ("faults", 9), ("E", 5), ("reps", 6),
               ("others", 8)]
     rows, same = [], 0.0
     for activation, n in SIDE_BY_SIDE:
@@ -521,18 +513,15 @@ def main():
         busiest, same = max(busiest, others), max(same, difference)
         faults = [step_faults(step, SIDE_SIZES, n, activation) for step in (textbook_step, mlp.gd_step)]
         rows.append((activation, n, fmt_time(t["textbook"]), fmt_time(t["mlp"]), f"{t['ratio']:.2f}",
-                     fmt_time(t["copy"]), fmt_time(t["gd_step"]),
-                     fmt_time(t["gd_step"] - (t["mlp"] - t["copy"])), "/".join(map(str, faults)), epochs,
-                     repeats, f"{others:.2f}"))
+                     fmt_time(t["gd_step"]), fmt_time(t["gd_step"] - t["mlp"]), "/".join(map(str, faults)),
+                     epochs, repeats, f"{others:.2f}"))
     table(header, rows)
     print(f"""\
 textbook     its plain loop of E steps, / E
 mlp.train    (mlp.train(..., epochs=E) - its 2 extra losses) / E: the step as train runs it
 ratio        median of the per-repetition ratios mlp.train / textbook (below 1: mlp.py is faster)
-X[order]     part of mlp.train: the copy X[order], y[order] (order = np.arange(n)) that train_epoch
-             makes of a full batch every epoch
 mlp.gd_step  a loop of E public calls, / E: each call pays the door once
-door         mlp.gd_step - (mlp.train - X[order]): the checks, paid once per public call
+door         mlp.gd_step - mlp.train: the checks, paid once per public call
 faults       minor page faults in one step, textbook / mlp.py: fresh pages that the kernel zeroes
              because glibc returned the last step's freed temporaries (at n = 2000 they are 256 kB)
 Times are medians over `reps` repetitions. The same maths: after one step from the same start, the

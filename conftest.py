@@ -1,12 +1,18 @@
-"""Session fixtures shared by test_site.py and test_practice.py.
+"""Session fixtures and test order, shared by the test files.
 
-The site is built once (a strict build takes seconds) and its pages are visited once, in one headless
-Chromium (a visit takes many seconds), and both files' tests read what was found.
+- The site is built once (a strict build takes seconds) and its pages are visited once, in one headless
+  Chromium (a visit takes many seconds); test_site.py and test_practice.py read what was found.
+- The lab's two quick runs (`python mlp.py --quick`, test_lab.two_quick_runs) start in the background
+  before the first test, and the tests that read them run last: the other tests run meanwhile, on the
+  machine's second core, instead of waiting for them.
 """
 
 import pytest
 
+import test_lab
 import test_site
+
+QUICK_RUNS = "two_quick_runs"  # test_lab.py's fixture
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +28,20 @@ def built_site(tmp_path_factory):
 def site_visit(built_site):
     """Every page of the built site, measured in headless Chromium (test_site.visit_site)."""
     return test_site.visit_site(built_site)
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that read the quick runs go last (the others keep their order)."""
+    items.sort(key=lambda item: QUICK_RUNS in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_runs(request, tmp_path_factory):
+    """The two quick runs (test_lab.QuickRuns), started before the first test if a selected test reads
+    them (else None); ended with the session if they are still going."""
+    if not any(QUICK_RUNS in getattr(item, "fixturenames", ()) for item in request.session.items):
+        yield None
+        return
+    runs = test_lab.QuickRuns(tmp_path_factory.mktemp("quick"))
+    yield runs
+    runs.stop()

@@ -230,7 +230,7 @@ def plot_field(ax, params, activation, train_set, test_set=None, title=""):
 def experiment_nonlinear(figdir, quick=False):
     """[2, 16, 1] with train's defaults on two moons and XOR: loss curves, decision boundaries."""
     plt = pyplot()
-    epochs = 100 if quick else 1000
+    epochs = 30 if quick else 1000
     runs, rows = {}, []
     for task in ("moons", "xor"):
         train_set, test_set = TASKS[task]
@@ -262,7 +262,7 @@ def experiment_nonlinear(figdir, quick=False):
     fig.suptitle("Training and held-out loss: relu descends at once, sigmoid first sits on a plateau")
     save(fig, figdir, "loss_curve.png")
 
-    snapshots = [0, 10, 30, 100, 300, 1000] if not quick else [0, 10, 100]
+    snapshots = [0, 10, 30, 100, 300, 1000] if not quick else [0, 10, 30]
     fig = plt.figure(figsize=(12, 8.3), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[2.2, 1])
     axes = top.subplots(1, 2)
@@ -459,8 +459,8 @@ def experiment_depth(figdir, quick=False):
     same step.
     """
     plt = pyplot()
-    seeds = range(2 if quick else 5)
-    epochs = 100 if quick else 1000
+    seeds = range(1 if quick else 5)
+    epochs = 30 if quick else 1000
     acc, models = {}, {}
     for task, (train_set, test_set) in TASKS.items():
         for name, sizes in DEPTHS.items():
@@ -508,7 +508,7 @@ def experiment_vanishing(figdir, quick=False):
     for deep networks, and in the first and last layer over early training."""
     plt = pyplot()
     X, y = TASKS["moons"][0]
-    seeds = range(2 if quick else 5)
+    seeds = range(1 if quick else 5)
 
     def mean_rms(act, k):  # geometric mean over seeds of each layer's RMS gradient
         logs = [np.log(grad_rms(mlp.init_params([2] + [32] * k + [1], act, s), X, y, act)) for s in seeds]
@@ -525,7 +525,7 @@ def experiment_vanishing(figdir, quick=False):
               + ", ".join(f"{factor[act]:.1f} ({act})" for act in mlp.ACTIVATIONS)
               + " per layer, on average.")
 
-    epochs = 20 if quick else 100
+    epochs = 10 if quick else 100
     sizes = [2] + [32] * deepest + [1]
     during = {}
     for act in mlp.ACTIVATIONS:
@@ -578,7 +578,7 @@ def experiment_init(figdir, quick=False):
     """Dead relu units at init and after training for each init; zero init's symmetry (sigmoid net)."""
     plt = pyplot()
     (X, y), (Xt, yt) = TASKS["moons"]
-    sizes, seeds, epochs = [2, 32, 32, 1], range(2 if quick else 3), (100 if quick else 1000)
+    sizes, seeds, epochs = [2, 32, 32, 1], range(1 if quick else 3), (30 if quick else 1000)
     stats = {}
     for init in INITS:
         for seed in seeds:
@@ -657,7 +657,7 @@ def experiment_digits(figdir, quick=False):
     plt = pyplot()
     (X, y), (Xt, yt) = datasets.split_digits(seed=0)
     Xs, Xts = standardise(X, Xt)
-    seeds, epochs = range(2 if quick else 5), 10 if quick else 60
+    seeds, epochs = range(1 if quick else 5), 3 if quick else 60
     runs = {(name, seed): mlp.train(Xs if std else X, y, sizes, "relu", lr=0.5, epochs=epochs, batch_size=32,
                                     seed=seed, X_val=Xts if std else Xt, y_val=yt)
             for name, (sizes, std) in DIGIT_NETS.items() for seed in seeds}

@@ -8,8 +8,10 @@ handwritten digit), the data file's published sha256, and the committed files.
 import hashlib
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -300,19 +302,57 @@ def test_write_tables_never_leaves_a_truncated_log(tmp_path, monkeypatch):
 # author's prose in experiments_log.md
 # ----------------------------------------------------------------------------------------------------
 
+class QuickRuns:
+    """`python mlp.py --quick --out folder/runN` for N = 1, 2: the command itself, run twice, one run
+    after the other (as far apart in time as the original runs in one process were), in a thread in
+    the background. Each writes a progress line per experiment and a summary to folder/runN.out, and
+    its errors to folder/runN.err. PYTHONWARNINGS=error makes a warning in the command or in the worker
+    processes it starts an error, as -W error does in the tests. conftest.py starts the runs before the
+    first test, so that the other tests run meanwhile."""
+
+    def __init__(self, folder):
+        self.outs = [folder / f"run{i}" for i in (1, 2)]
+        self.process, self.status, self.stopped, self.lock = None, {}, False, threading.Lock()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        for out in self.outs:
+            with self.lock:
+                if self.stopped:
+                    return
+                with open(out.with_suffix(".out"), "w") as stdout, open(out.with_suffix(".err"), "w") as err:
+                    self.process = subprocess.Popen(
+                        [sys.executable, str(HERE / "mlp.py"), "--quick", "--out", str(out)], cwd=out.parent,
+                        stdout=stdout, stderr=err, env={**os.environ, "PYTHONWARNINGS": "error"},
+                        start_new_session=True)  # its own process group: stop() ends its workers too
+            self.status[out] = self.process.wait()
+
+    def result(self):
+        """Wait for both runs; ([folder of run 1, of run 2], their progress lines), after checking that
+        each command exited with status 0."""
+        self.thread.join(timeout=600)
+        lines = []
+        for out in self.outs:
+            assert self.status.get(out) == 0, (f"python mlp.py --quick --out {out} exited with status "
+                                               f"{self.status.get(out)}:\n{out.with_suffix('.err').read_text()}")
+            lines += out.with_suffix(".out").read_text().splitlines()
+        return self.outs, lines
+
+    def stop(self):
+        """End a run that is still going (the session stopped before a test read them), workers too."""
+        with self.lock:
+            self.stopped = True
+            if self.process is not None and self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.thread.join()
+
+
 @pytest.fixture(scope="module")
-def two_quick_runs(tmp_path_factory):
-    """python mlp.py --quick, twice, each into a fresh folder (a few seconds each)."""
-    outs = [tmp_path_factory.mktemp(f"run{i}") for i in (1, 2)]
-    lines = []
-    # -W error does not reach the worker processes that run the experiments: this does.
-    saved, os.environ["PYTHONWARNINGS"] = os.environ.get("PYTHONWARNINGS"), "error"
-    try:
-        for out in outs:
-            experiments.run_all(out, quick=True, log=lines.append)
-    finally:
-        os.environ.pop("PYTHONWARNINGS") if saved is None else os.environ.update(PYTHONWARNINGS=saved)
-    return outs, lines
+def two_quick_runs(quick_runs):
+    """python mlp.py --quick, twice, each into a fresh folder (started by conftest.py, which runs the
+    tests that use them last)."""
+    return quick_runs.result()
 
 
 def test_a_run_writes_every_figure_and_table(two_quick_runs):

@@ -15,18 +15,7 @@ import pytest
 import experiments
 import mlp
 import practice
-from test_site import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
-    VIEWPORTS,
-    build_site,
-    check_page,
-    examples,
-    require_browser,
-    serve,
-    site_pages,
-)
+from test_site import ROOT, VIEWPORTS, examples
 
 PAGE = ROOT / "docs" / "practice.md"
 LOG = ROOT / "experiments_log.md"
@@ -403,22 +392,8 @@ def test_dead_units_claims():
 
 
 # --- the page in a browser ------------------------------------------------------------------------
-
-DETAILS_JS = r"""() => [...document.querySelectorAll("article details")].map((d) => ({
-  open: d.open, summary: d.querySelector("summary")?.textContent.trim(),
-  shown: [...d.children].some((c) => c.tagName !== "SUMMARY" && c.checkVisibility()),
-}))"""
-OPEN_ALL_JS = """document.addEventListener("DOMContentLoaded",
-  () => document.querySelectorAll("details").forEach((d) => { d.open = true; }));"""
-
-
-@pytest.fixture(scope="module")
-def built_site(tmp_path_factory):
-    site = tmp_path_factory.mktemp("built") / "site"
-    result = build_site(ROOT, site)
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
-    return site
-
+# The built site (built_site) and its visit in a browser (site_visit) are conftest.py's, shared with
+# test_site.py: one build and one browser visit of every page for both files.
 
 def test_page_is_built_with_its_tables_and_code(built_site):
     """The built page carries a folded solution per exercise, the diffs and the quoted practice.py
@@ -431,37 +406,23 @@ def test_page_is_built_with_its_tables_and_code(built_site):
 
 
 @pytest.mark.browser
-def test_practice_page_in_browser(built_site):
+def test_practice_page_in_browser(site_visit):
     """On a desktop and a phone, with its solutions closed and again with all of them open, the page
-    passes the site's checks (test_site.check_page: no console error or off-site request, every
+    passes the site's checks (test_site.layout_problems: no console error or off-site request, every
     formula typeset, every image loaded and linked, no sideways scroll of the page or, on a desktop,
-    of a code block); and at first every solution is a closed "Solution" whose content is hidden."""
-    sync_playwright = require_browser()
-    problems = []
-    with serve(built_site) as base_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            urls = site_pages(browser, base_url)
-            url = base_url + "practice.html"
-            assert url in urls, f"the Practice page is not in the navigation: {urls}"
-            for layout, viewport in VIEWPORTS.items():
-                context = browser.new_context(viewport=viewport)
-                problems += check_page(context, url, layout, len(urls))[0]
-                page = context.new_page()
-                page.goto(url, wait_until="load")
-                solutions = page.evaluate(DETAILS_JS)
-                page.close()
-                context.close()
-                if len(solutions) < 12:
-                    problems.append(f"{layout}: only {len(solutions)} solutions")
-                problems += [f"{layout}: solution {i + 1} is not a closed, hidden 'Solution': {d}"
-                             for i, d in enumerate(solutions)
-                             if d["open"] or d["shown"] or d["summary"] != "Solution"]
-                context = browser.new_context(viewport=viewport)
-                context.add_init_script(OPEN_ALL_JS)  # every solution opened as the page loads
-                opened = check_page(context, url, layout, len(urls))[0]
-                problems += [f"(solutions open) {p}" for p in opened]
-                context.close()
-        finally:
-            browser.close()
+    of a code block); at first every solution is a closed "Solution" whose content is hidden, and
+    opened, every one shows its content (else the open pass would have measured nothing new)."""
+    url = site_visit["base_url"] + "practice.html"
+    assert url in site_visit["urls"], f"the Practice page is not in the navigation: {site_visit['urls']}"
+    problems = list(site_visit["problems"][url])
+    for layout in VIEWPORTS:
+        solutions = site_visit["reports"][url, layout, "folded"]["details"]
+        if len(solutions) < 12:
+            problems.append(f"{layout}: only {len(solutions)} solutions")
+        problems += [f"{layout}: solution {i + 1} is not a closed, hidden 'Solution': {d}"
+                     for i, d in enumerate(solutions)
+                     if d["open"] or d["shown"] or d["summary"] != "Solution"]
+        opened = site_visit["reports"].get((url, layout, "unfolded"), {"details": []})["details"]
+        if len(opened) != len(solutions) or not all(d["open"] and d["shown"] for d in opened):
+            problems.append(f"{layout}: the solutions were not all opened and shown: {opened}")
     assert not problems, "\n".join(problems)

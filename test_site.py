@@ -57,11 +57,21 @@ def build_site(project: Path, site_dir: Path) -> subprocess.CompletedProcess:
     )
 
 
-def copy_site_project(dest: Path) -> Path:
-    """Copy mkdocs.yml, docs/ and the files pages quote into `dest`."""
+def one_page_project(dest: Path, page: str, text: str) -> Path:
+    """The site's project copied into `dest` with one page: mkdocs.yml with its nav cut to `page`,
+    docs/hooks.py and docs/assets/, the files that pages quote or show (SITE_INPUTS), and docs/`page`
+    holding only `text`. It has the site's configuration and hooks, and builds in a fraction of the
+    time of all the pages; test_figures_are_published shows that it builds cleanly, so a build of it
+    that fails, fails for what a test plants."""
     dest.mkdir()
-    shutil.copy2(ROOT / "mkdocs.yml", dest)
-    shutil.copytree(DOCS, dest / "docs", ignore=shutil.ignore_patterns("__pycache__"))
+    config, cuts = re.subn(r"(?m)^nav:\n(?:[ \t]+- .*\n)+", f"nav:\n  - Probe: {page}\n",
+                           (ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert cuts == 1, "mkdocs.yml has no `nav:` list of pages to cut"
+    (dest / "mkdocs.yml").write_text(config, encoding="utf-8")
+    (dest / "docs").mkdir()
+    shutil.copy2(DOCS / "hooks.py", dest / "docs")
+    shutil.copytree(DOCS / "assets", dest / "docs" / "assets")
+    (dest / "docs" / page).write_text(f"# Probe\n\n{text}\n", encoding="utf-8")
     for pattern in SITE_INPUTS:
         for source in ROOT.glob(pattern):
             if source.is_dir():
@@ -69,10 +79,6 @@ def copy_site_project(dest: Path) -> Path:
             elif source.is_file():
                 shutil.copy2(source, dest)
     return dest
-
-
-def append_to(path: Path, text: str) -> None:
-    path.write_text(path.read_text(encoding="utf-8") + "\n" + text + "\n", encoding="utf-8")
 
 
 def assert_build_fails(project: Path, site_dir: Path, *expected: str) -> None:
@@ -146,38 +152,36 @@ def test_quoted_regions_exist():
 def test_missing_snippet_section_fails_build(tmp_path):
     """check_paths: true in mkdocs.yml: without it, a quoted region that does not exist renders as
     nothing and the strict build passes; the page would silently lose its code."""
-    project = copy_site_project(tmp_path / "project")
-    append_to(project / "docs" / "index.md", '```python\n--8<-- "mlp.py:no_such_region"\n```')
+    project = one_page_project(tmp_path / "project", "index.md",
+                               '```python\n--8<-- "mlp.py:no_such_region"\n```')
     assert_build_fails(project, tmp_path / "site", "no_such_region", "index.md")
 
 
 def test_missing_figure_fails_build(tmp_path):
     """A figure the page shows but visualizations/ lacks (renamed, not generated) fails the build."""
-    project = copy_site_project(tmp_path / "project")
-    append_to(project / "docs" / "index.md", "![Missing](visualizations/no_such_figure.png)")
+    project = one_page_project(tmp_path / "project", "index.md",
+                               "![Missing](visualizations/no_such_figure.png)")
     assert_build_fails(project, tmp_path / "site", "visualizations/no_such_figure.png")
 
 
 def test_figures_are_published(tmp_path):
-    """The hook copies visualizations/ into the site: the pages show the generated files, not copies."""
-    project = copy_site_project(tmp_path / "project")
+    """The hook copies visualizations/ into the site: the pages show the generated files, not copies.
+    (This is also the clean build of a one-page project that the failing builds here start from.)"""
+    project = one_page_project(tmp_path / "project", "forward.md",
+                               "![Probe](visualizations/probe_figure.png)")
     (project / "visualizations").mkdir(exist_ok=True)
     (project / "visualizations" / "probe_figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    append_to(project / "docs" / "forward.md", "![Probe](visualizations/probe_figure.png)")
     result = build_site(project, tmp_path / "site")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "site" / "visualizations" / "probe_figure.png").is_file()
 
 
 def test_api_reference_names_missing_function(tmp_path):
     """A name in __all__ that mlp.py does not define fails the build, naming it."""
-    project = copy_site_project(tmp_path / "project")
+    project = one_page_project(tmp_path / "project", "api.md", "{{ api_reference }}")
     mlp = project / "mlp.py"
     mlp.write_text(re.sub(r"(?m)^__all__ = \[", '__all__ = ["no_such_function", ',
                           mlp.read_text(encoding="utf-8"), count=1), encoding="utf-8")
-    api = project / "docs" / "api.md"
-    if "{{ api_reference }}" not in api.read_text(encoding="utf-8"):
-        append_to(api, "{{ api_reference }}")
     assert_build_fails(project, tmp_path / "site", "no_such_function", "__all__")
 
 
@@ -226,16 +230,13 @@ def test_backprop_step_blocks_quote_their_tagged_lines(built_site):
 def test_step_missing_from_backward_fails_build(tmp_path):
     """A {{ step:5 }} whose tag (5) is gone from backward_two_layer's comments stops the build, naming
     step 5 (rather than quoting nothing, or a line of another function)."""
-    project = copy_site_project(tmp_path / "project")
+    project = one_page_project(tmp_path / "project", "backprop.md", "{{ step:5 }}")
     mlp = project / "mlp.py"
     text = mlp.read_text(encoding="utf-8")
     start = text.index("# --8<-- [start:backward_two_layer]")
     end = text.index("# --8<-- [end:backward_two_layer]")
     assert "(5)" in text[start:end], "mlp.py's backward_two_layer has no (5) tag to remove"
     mlp.write_text(text[:start] + text[start:end].replace("(5)", "(five)") + text[end:], encoding="utf-8")
-    backprop = project / "docs" / "backprop.md"
-    if "{{ step:5 }}" not in backprop.read_text(encoding="utf-8"):
-        append_to(backprop, "{{ step:5 }}")
     assert_build_fails(project, tmp_path / "site", "step 5", "(5)", "backward_two_layer", "backprop.md")
 
 
@@ -349,8 +350,14 @@ PAGES_AT_ONCE = 2
 
 PAGE_REPORT_JS = r"""async () => {
   // Measure the settled layout: two frames after a change of the window's width (the theme's scripts
-  // react to it on the next frame), and with every font that the page now shows loaded.
-  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  // react to it on the next frame), with the CSS transitions that it started (the sidebar sliding to
+  // its new place, ...) taken to their end, which a reader sees a moment later, and with every font
+  // that the page now shows loaded.
+  const frame = () => new Promise((done) => requestAnimationFrame(done));
+  await frame(); await frame();
+  document.getAnimations().filter((a) => a.effect?.getComputedTiming().endTime !== Infinity)
+                          .forEach((a) => a.finish());
+  await frame();
   await document.fonts.ready;
   const rect = (el) => { const r = el.getBoundingClientRect();
                          return {left: r.left, right: r.right, top: r.top, bottom: r.bottom,
@@ -456,10 +463,12 @@ def nav_urls(hrefs: list[str], base_url: str) -> list[str]:
     return urls
 
 
-def start_page(context, url: str, problems: list[str]):
-    """A page of `context` on its way to `url`, with every console error, every failed load and every
-    request off the local host recorded in `problems`. It loads while other pages are checked."""
+def start_page(context, url: str, layout: str, problems: list[str]):
+    """A page of `context` on its way to `url` in a window of the `layout`'s size, with every console
+    error, every failed load and every request off the local host recorded in `problems`. It loads while
+    other pages are checked."""
     page = context.new_page()
+    page.set_viewport_size(VIEWPORTS[layout])
     page.on("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}"))
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
 
@@ -532,8 +541,8 @@ def layout_problems(report: dict, layout: str, n_pages: int) -> list[str]:
 
 def phone_menu_problems(page) -> list[str]:
     """On a phone, the menu button opens the navigation drawer: its page links come into view."""
-    page.click('label.md-header__button[for="__drawer"]')
     try:  # the drawer slides in (a CSS transition): wait until its links are inside the window
+        page.click('label.md-header__button[for="__drawer"]', timeout=5000)
         page.wait_for_function("""() => {
           const nav = document.querySelector(".md-sidebar--primary .md-nav--primary");
           const links = [...nav.querySelectorAll("a.md-nav__link")];
@@ -553,10 +562,11 @@ def visit_site(site: Path) -> dict:
     cut off; measure each page on a laptop (1280 x 900) and on a phone (390 x 844), and, on a page with
     folded blocks, measure it again at both widths with every block opened; try the phone's menu button.
 
-    Each page is loaded once, at the laptop's width, and then narrowed to the phone's: the theme lays
-    the page out by CSS media queries (and its scripts follow the window's width), so the measurements
-    of the narrowed page are those of a page loaded on a phone (as a full check of every page once
-    showed: the reports were equal). Pages load two at a time.
+    Each page is loaded once, at one width, and then resized to the other: the theme lays a page out
+    by CSS media queries, and its scripts follow the window's width, so a resized page measures as a
+    page loaded at that width (when this was written, the reports of every page, resized and loaded
+    afresh, were equal). Every other page is loaded at the phone's width first, so the theme is also
+    seen as it loads on each. Pages load PAGES_AT_ONCE at a time.
 
     Returns {"base_url", "urls" (the navigation's pages, home first), "problems" ({url: what is wrong
     with it, each naming the layout and whether its blocks were folded}), "reports" ({(url, layout,
@@ -569,27 +579,30 @@ def visit_site(site: Path) -> dict:
             context = browser.new_context(viewport=VIEWPORTS["desktop"])
             home = base_url + "index.html"
             problems[home] = []
-            pages[home] = start_page(context, home, problems[home])
+            pages[home] = start_page(context, home, "desktop", problems[home])
             pages[home].wait_for_load_state("load")
             urls = nav_urls(pages[home].evaluate(NAV_JS), base_url)
             if home not in urls:
                 return {"base_url": base_url, "urls": urls, "problems": {}, "reports": {}}
+            first = {url: ("desktop", "phone")[i % 2] for i, url in enumerate(urls)}  # the load's width
+            first[home] = "desktop"  # already loading
             for i, url in enumerate(urls):
                 for ahead in urls[i:i + PAGES_AT_ONCE]:
                     if ahead not in pages:
                         problems[ahead] = []
-                        pages[ahead] = start_page(context, ahead, problems[ahead])
+                        pages[ahead] = start_page(context, ahead, first[ahead], problems[ahead])
                 page = pages.pop(url)
                 page.wait_for_load_state("load")
                 found = problems[url]
-                for layout in ("desktop", "phone"):
+                layouts = sorted(VIEWPORTS, key=lambda layout: layout != first[url])  # the load's first
+                for layout in layouts:
                     page.set_viewport_size(VIEWPORTS[layout])
                     reports[url, layout, "folded"] = page.evaluate(PAGE_REPORT_JS)
                     found += [f"({layout}) {p}" for p in layout_problems(
                         reports[url, layout, "folded"], layout, len(urls))]
-                if reports[url, "phone", "folded"]["details"]:
+                if reports[url, layouts[-1], "folded"]["details"]:
                     page.evaluate(UNFOLD_JS)
-                    for layout in ("phone", "desktop"):
+                    for layout in reversed(layouts):
                         page.set_viewport_size(VIEWPORTS[layout])
                         reports[url, layout, "unfolded"] = page.evaluate(PAGE_REPORT_JS)
                         found += [f"({layout}, every folded block opened) {p}" for p in layout_problems(
