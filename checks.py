@@ -14,7 +14,9 @@ maker) carries `@checked`, which, at the outermost call,
 
 Bad input raises ValueError naming the function, the argument, what was
 expected and what it got. Delete the `@checked` lines from mlp.py and the
-maths runs exactly as before, on input you trust.
+maths runs exactly as before, on input you trust: X (n, d) floats, and y
+as targets, the (n, 1) column of 0/1 labels or (n, K) one-hot rows. A y of
+shape (n,) would broadcast against y_hat (n, 1) to (n, n) without a word.
 """
 
 import functools
