@@ -302,7 +302,8 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
     Checks dW_l, db_l and the intermediates dz_l, da_l (as n dL/dz_l: they
     are per example), so a wrong backward shows the first step that goes
     wrong. analytic: your own backward's output, to check instead. Returns
-    {"dW1": {"analytic", "numeric", "rel_error", "error", "verdict"}, ...}:
+    {"dW1": {"analytic", "numeric", "rel_error", "error", "noise",
+    "verdict"}, ...}:
     rel_error is cs231n's; "error" raises its tiny to the round-off of the
     two losses, noise = 10 eps_m |L| / eps (eps_m = 2.2e-16, float64's
     machine epsilon): an entry with
@@ -329,9 +330,9 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
         scale = 1 if key[1:] in theta else len(X)  # per example: n dL/dz
         noise = scale * 10 * np.finfo(X.dtype).eps * abs(L) / eps
         err = float(relative_error(a, g, max(1e-8, noise / 1e-7)).max())
-        report[key] = {"analytic": a, "numeric": g, "error": err,
+        report[key] = {"analytic": a, "numeric": g,
                        "rel_error": float(relative_error(a, g).max()),
-                       "verdict": verdict(err)}
+                       "error": err, "noise": noise, "verdict": verdict(err)}
     return report
 
 
