@@ -26,13 +26,32 @@
    at build time: one python block (class "backward-step") per run of consecutive
    lines, dedented, numbered with their line numbers in mlp.py and titled
    "mlp.py — step (N)". A step that no comment of the region tags fails the build.
+6. Live code (docs/assets/live/): the blocks that the reader can edit and run in the page get a
+   `data-live` attribute, which docs/assets/live/live-code.js reads:
+   - "define" on a block that quotes a region of mlp.py or datasets.py (LIVE_SOURCES): Run
+     defines its functions in that module of the page's Python session (data-file, and data-line,
+     the region's first line, so that a traceback names the file's own line numbers);
+   - "step" on each `{{ step:N }}` block: Run redefines the whole region (data-region) with the
+     step's line(s) (data-line, data-lines) replaced by the edited text;
+   - "example" on every runnable example (a python fence that quotes nothing and is not marked
+     `.notest`, as test_site.examples finds them): Run runs it in the page's namespace.
+   `{{ planted:SLUG }}` alone on a line is replaced by backward_two_layer with the bug zoo's bug
+   SLUG planted (zoo.buggy_source, or experiments.BUGS until zoo.py exists), a "define" block of
+   mlp.py: fix the line, Run, and the check below it runs the learner's version.
+   Every build also checks the vendored Pyodide (tools/live_files.check_vendored: a changed file
+   fails the build) and copies the repository's Python files that the page runs into the site
+   (tools/live_files.copy_live_files). Both are plain functions, runnable without MkDocs.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import io
+import json
 import re
+import subprocess
+import sys
 import textwrap
 import tokenize
 from pathlib import Path
@@ -54,6 +73,14 @@ SIGNATURE_WIDTH = 88
 STEP_REGION = "backward_two_layer"  # the region of mlp.py whose comments tag the steps (1) .. (7)
 STEPS = range(1, 8)
 STEP_CLASS = "backward-step"  # on each step block, for docs/assets/stylesheets/extra.css
+LIVE_SOURCES = ("mlp.py", "datasets.py")  # a block quoting a region of these can be run in the page
+PYODIDE_DIR = "docs/assets/pyodide"
+# `{{ planted:SLUG }}` alone on its line: backward_two_layer with the zoo's bug SLUG planted.
+PLANTED_TOKEN = re.compile(r'^(?P<indent>[ \t]*)\{\{[ \t]*planted:[ \t]*(?P<slug>[-a-z0-9]+)[ \t]*\}\}[ \t]*$',
+                           re.MULTILINE)
+# Any fenced block, possibly indented (the same pattern as test_site.FENCE).
+FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)\n"
+                   r"(?P<body>.*?)\n(?P=indent)(?P=fence)[ \t]*$", re.MULTILINE | re.DOTALL)
 
 # A fenced block whose only line quotes one named region: --8<-- "path:name".
 QUOTED_REGION = re.compile(
@@ -77,6 +104,10 @@ def _root(config: MkDocsConfig) -> Path:
 # --- 1. snippets resolve from the repository root ----------------------------------------
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    try:
+        _live_files(config).check_vendored(_root(config) / PYODIDE_DIR)
+    except ValueError as err:
+        raise PluginError(str(err)) from None
     snippets = config.mdx_configs.get("pymdownx.snippets")
     if snippets is not None:
         bases = snippets.get("base_path", ["."])
@@ -100,6 +131,19 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     return files
 
 
+def on_post_build(config: MkDocsConfig) -> None:
+    _live_files(config).copy_live_files(_root(config), Path(config.site_dir))
+
+
+def _live_files(config: MkDocsConfig):
+    """tools/live_files.py, loaded from its path (it is no package, and needs no MkDocs)."""
+    path = _root(config) / "tools" / "live_files.py"
+    spec = importlib.util.spec_from_file_location("live_files", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def on_serve(server, config: MkDocsConfig, builder):
     for name in WATCHED:
         path = _root(config) / name
@@ -116,6 +160,12 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     markdown = STEP_TOKEN.sub(lambda m: _step_blocks(m, root / API_SOURCE, page), markdown)
     if re.search(r"\{\{[ \t]*step:", markdown):
         raise PluginError(f"{page.file.src_uri}: a {{{{ step:N }}}} must stand alone on its line")
+    if PLANTED_TOKEN.search(markdown):
+        sources = planted_sources(root)
+        markdown = PLANTED_TOKEN.sub(lambda m: _planted_block(m, sources, root / API_SOURCE, page), markdown)
+    if re.search(r"\{\{[ \t]*planted:", markdown):
+        raise PluginError(f"{page.file.src_uri}: a {{{{ planted:SLUG }}}} must stand alone on its line")
+    markdown = FENCE.sub(_mark_example, markdown)
     return API_TOKENS.sub(lambda m: api_reference(root / (m["path"] or API_SOURCE)), markdown)
 
 
@@ -128,6 +178,8 @@ def _number_quoted_region(match: re.Match, root: Path) -> str:
         info += f' linenums="{first}"'
     if "title=" not in info:
         info += f' title="{match["path"]}"'
+    if match["path"] in LIVE_SOURCES and first is not None:
+        info = _with_attributes(info, f'data-live="define" data-file="{match["path"]}" data-line="{first}"')
     start, end = (i - match.start() for i in match.span("info"))
     return match[0][:start] + info + match[0][end:]
 
@@ -168,9 +220,73 @@ def _step_blocks(match: re.Match, source: Path, page: Page) -> str:
     for run in runs:
         code = textwrap.dedent("\n".join(text[number - 1] for number in run))
         blocks.append(f'{indent}```{{.python .{STEP_CLASS} linenums="{run[0]}" '
-                      f'title="{source.name} — step ({match["n"]})"}}\n'
+                      f'title="{source.name} — step ({match["n"]})" data-live="step" '
+                      f'data-file="{source.name}" data-region="{STEP_REGION}" data-line="{run[0]}" '
+                      f'data-lines="{len(run)}"}}\n'
                       + textwrap.indent(code, indent) + f"\n{indent}```")
     return "\n\n".join(blocks)
+
+
+def _with_attributes(info: str, attributes: str) -> str:
+    """A fence's info string with `attributes` added: `python linenums="3"` becomes
+    `{.python linenums="3" ATTRIBUTES}`, and `{.python ...}` gets them before its brace."""
+    info = info.strip()
+    if info.startswith("{"):
+        return info[:info.rindex("}")].rstrip() + f" {attributes}}}"
+    language, _, rest = info.partition(" ")
+    return f"{{.{language} {rest.strip()} {attributes}}}".replace("  ", " ")
+
+
+def _mark_example(match: re.Match) -> str:
+    """A runnable example (python, quoting nothing, not `.notest`, not marked yet) gets data-live."""
+    info, body = match["info"].strip(), match["body"]
+    language = re.match(r"\{?\s*\.?([\w-]*)", info)[1]
+    if language not in ("python", "py") or "--8<--" in body or ".notest" in info or "data-live" in info:
+        return match[0]
+    start, end = (i - match.start() for i in match.span("info"))
+    return match[0][:start] + _with_attributes(info, 'data-live="example"') + match[0][end:]
+
+
+def planted_sources(root: Path) -> dict[str, str]:
+    """{slug: backward_two_layer's source with that bug of the zoo planted, no decorator}, computed by
+    the repository's own code (zoo.buggy_source; experiments.BUGS until zoo.py exists), in a fresh
+    Python so that `mkdocs serve` always sees the files as they are now."""
+    script = textwrap.dedent("""
+        import inspect, json, re, textwrap
+        try:
+            import zoo
+            bugs, source = zoo.BUGS, zoo.buggy_source
+        except ImportError:  # before zoo.py: the zoo in experiments.py, planted as buggy_backward does
+            import experiments, mlp
+            bugs = experiments.BUGS
+            def source(bug):
+                text = textwrap.dedent(inspect.getsource(mlp.backward_two_layer.__wrapped__))
+                text = text[text.index("def "):]
+                for old, new in bugs[bug][2].items():
+                    text = text.replace(old, new)
+                return text
+        slug = lambda name: re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        print(json.dumps({slug(bug): source(bug) for bug in bugs}))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
+                            timeout=120)
+    if result.returncode != 0:
+        raise PluginError(f"{{{{ planted:SLUG }}}}: the bug zoo could not be read:\n{result.stderr}")
+    return json.loads(result.stdout)
+
+
+def _planted_block(match: re.Match, sources: dict[str, str], source: Path, page: Page) -> str:
+    slug, indent = match["slug"], match["indent"]
+    if slug not in sources:
+        raise PluginError(f"{page.file.src_uri}: {{{{ planted:{slug} }}}}: the bug zoo has no bug {slug!r} "
+                          f"(it has: {', '.join(sources)})")
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    first = next(node.lineno for node in tree.body
+                 if isinstance(node, ast.FunctionDef) and node.name == STEP_REGION)  # the def line
+    code = sources[slug].rstrip("\n")
+    return (f'{indent}```{{.python linenums="{first}" title="{source.name} — {STEP_REGION}, '
+            f'with a planted bug" data-live="define" data-file="{source.name}" data-line="{first}"}}\n'
+            + textwrap.indent(code, indent) + f"\n{indent}```")
 
 
 def _tagged_lines(source: Path, region: str, tag: str) -> list[int]:

@@ -1,0 +1,65 @@
+// The page's Python: Pyodide in a module Web Worker (started by live-code.js), so that a long run
+// never freezes the page, and Stop can end any run by terminating the worker.
+//
+// Everything comes from the site itself: Pyodide and numpy from ../pyodide/ (vendored, see
+// VENDORED.txt there), the repository's own Python files from py/ (copied there at every build by
+// tools/live_files.py; py/files.json lists them), and live_runner.py beside this file.
+//
+// Messages in:  {id, kind, code, file, line, region, lines}   (live_runner.run's arguments)
+// Messages out: {type: "ready", seconds}  once Python, numpy and the files are loaded
+//               {type: "fatal", message}  if that failed
+//               {id, type: "out" | "err", text}   what the run prints, as it prints it
+//               {id, type: "done", status}        the run's one-line status ("error" after a traceback)
+import { loadPyodide } from "../pyodide/pyodide.mjs";
+
+const here = new URL(".", import.meta.url);
+const HOME = "/home/pyodide";
+let current = null; // the id of the run in progress, for the output it prints
+
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+const ready = (async () => {
+  const started = performance.now();
+  const pyodide = await loadPyodide({ indexURL: new URL("../pyodide/", here).href });
+  await pyodide.loadPackage("numpy", { messageCallback: () => {} });
+  const names = await (await fetch(new URL("py/files.json", here))).json();
+  const files = await Promise.all([
+    ...names.map(async (name) => [name, await fetchBytes(new URL(`py/${name}`, here))]),
+    fetchBytes(new URL("live_runner.py", here)).then((bytes) => ["live_runner.py", bytes]),
+  ]);
+  for (const [name, bytes] of files) {
+    const path = `${HOME}/${name}`;
+    pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    pyodide.FS.writeFile(path, bytes);
+  }
+  const decoder = new TextDecoder();
+  const stream = (type) => ({
+    write: (buffer) => {
+      postMessage({ id: current, type, text: decoder.decode(buffer) });
+      return buffer.length;
+    },
+  });
+  pyodide.setStdout(stream("out"));
+  pyodide.setStderr(stream("err"));
+  pyodide.runPython(`
+import os, sys
+os.chdir("${HOME}")
+sys.path.insert(0, "${HOME}")
+import numpy, mlp, live_runner
+`);
+  postMessage({ type: "ready", seconds: (performance.now() - started) / 1000 });
+  return pyodide.pyimport("live_runner");
+})();
+ready.catch((err) => postMessage({ type: "fatal", message: String(err) }));
+
+onmessage = async ({ data }) => {
+  const runner = await ready;
+  current = data.id;
+  const { kind, code, file = null, line = 1, region = null, lines = 1 } = data;
+  const status = runner.run.callKwargs({ kind, code, file, line, region, lines });
+  postMessage({ id: data.id, type: "done", status });
+};
