@@ -1,0 +1,351 @@
+"""Tests of the live code blocks: the site's code, editable and running in the page (Pyodide).
+
+- In Chromium (marked `browser`): the built site, served from 127.0.0.1 with every other request
+  blocked and recorded, runs its blocks: Run prints what the page says; an edited step (5) of the
+  backprop page makes the check under it report dz1 wrong; a traceback points at the learner's line;
+  Stop ends `while True: pass`; a planted bug of the practice page, fixed in the page, checks
+  correct; no request leaves the host; over file:// each block says how to serve the site.
+- Under Node (marked `pyodide`): the lesson's tests run inside the vendored Pyodide.
+- The vendored files: the build checks their hashes, and copies the repository's own Python files.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+import test_site
+from tools import live_files
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "docs" / "assets" / "live"))
+import live_runner  # noqa: E402  (docs/assets/live/live_runner.py: what Run does, inside Pyodide)
+
+PYODIDE = ROOT / "docs" / "assets" / "pyodide"
+FIRST_OUTPUT_BUDGET = 10.0  # seconds from a cold load of the page to the first output (the issue's)
+STEP5_BUG = "dz1 = da1 * f_grad(a1, sigmoid(a1))"  # the slope at the wrong point: practice's bug 1
+
+
+# --- the vendored runtime and the files the page runs -------------------------------------------------
+
+def test_vendored_files_match_their_hashes():
+    """docs/assets/pyodide/ holds exactly the files tools/live_files.VENDORED lists, byte for byte
+    (sha256 and size), within the 20 MB budget, with both licences; the numpy wheel is the one Pyodide
+    0.27.7's lock file names, with the hash that lock file gives. Catches a file replaced or
+    re-downloaded from elsewhere without the manifest knowing."""
+    live_files.check_vendored(PYODIDE)
+    assert sum(size for size, _ in live_files.VENDORED.values()) <= live_files.MAX_RUNTIME_BYTES
+    lock = json.loads((PYODIDE / "pyodide-lock.json").read_text(encoding="utf-8"))
+    assert lock["info"]["version"] == live_files.PYODIDE_VERSION and list(lock["packages"]) == ["numpy"]
+    numpy = lock["packages"]["numpy"]
+    assert numpy["file_name"] == live_files.NUMPY_WHEEL
+    assert live_files.sha256(PYODIDE / live_files.NUMPY_WHEEL) == numpy["sha256"]
+    assert "Mozilla Public License Version 2.0" in (PYODIDE / "LICENSE-pyodide").read_text(encoding="utf-8")
+    assert "NumPy Developers" in (PYODIDE / "LICENSE-numpy").read_text(encoding="utf-8")
+
+
+def test_changed_vendored_file_fails_check_and_build(tmp_path):
+    """One byte changed in a vendored file (or a file added) fails check_vendored, naming the file, and
+    so fails `mkdocs build`; the untouched copy passes (both sides of the guard)."""
+    copy = tmp_path / "pyodide"
+    shutil.copytree(PYODIDE, copy)
+    live_files.check_vendored(copy)  # quiet on the right files
+    lock = copy / "pyodide-lock.json"
+    lock.write_bytes(lock.read_bytes().replace(b'"numpy"', b'"numpx"', 1))
+    with pytest.raises(ValueError, match="pyodide-lock.json has"):
+        live_files.check_vendored(copy)
+    project = test_site.one_page_project(tmp_path / "project", "index.md", "Probe.")
+    (project / "docs/assets/pyodide/stray.js").write_text("// not vendored\n", encoding="utf-8")
+    test_site.assert_build_fails(project, tmp_path / "site", "stray.js", "tools/vendor_pyodide.py")
+
+
+def test_site_runs_the_repositorys_own_files(built_site):
+    """The build copies each file of LIVE_FILES that exists into the site, byte for byte, and lists
+    them in files.json for the worker: the page runs the repository's files, never a copy kept by hand
+    (an edit of mlp.py reaches the page at the next build)."""
+    folder = built_site / live_files.LIVE_DIR
+    listed = json.loads((folder / live_files.LIVE_LIST).read_text(encoding="utf-8"))
+    expected = [name for name in live_files.LIVE_FILES if (ROOT / name).is_file()]
+    assert listed == expected and {"mlp.py", "checks.py", "datasets.py"} <= set(listed), listed
+    for name in listed:
+        assert (folder / name).read_bytes() == (ROOT / name).read_bytes(), name
+
+
+# --- what Run does (live_runner, here in CPython; the browser test runs it in Pyodide) ---------------
+
+def test_runner_step_replaces_one_line_and_keeps_the_door(capsys, monkeypatch):
+    """A step run rebuilds the function from its region with the edited line, at the file's line
+    numbers, with its @checked door (a wrong-shaped y is still refused at the door); an error in the
+    edited line shows a traceback naming that line number and the learner's text, without the runner's
+    own frames. Afterwards the lesson's function is put back (the session in the page is the worker's)."""
+    import experiments
+    import mlp
+    monkeypatch.chdir(ROOT)
+    original = mlp.backward_two_layer
+    monkeypatch.setattr(mlp, "backward_two_layer", original)  # restored after the test
+    lines = (ROOT / "mlp.py").read_text(encoding="utf-8").splitlines()
+    five = next(i for i, text in enumerate(lines, start=1) if "# (5)" in text)
+    status = live_runner.run("step", "dz1 = da1 * no_such_name", "mlp.py", five, "backward_two_layer", 1)
+    assert status == f"mlp.backward_two_layer now runs your edit of line {five}", status
+    assert mlp.backward_two_layer is not original and hasattr(mlp.backward_two_layer, "__wrapped__")
+    params, X, y = experiments.gradcheck_problem(experiments.ZOO_SIZES, "sigmoid")
+    _, cache = mlp.forward(params, X, "sigmoid")
+    with pytest.raises(ValueError, match="y"):
+        mlp.backward_two_layer(params, cache, y[:-1], "sigmoid")  # the door is still there
+    capsys.readouterr()
+    monkeypatch.setattr(live_runner, "PAGE", {"__name__": "__main__", "params": params, "cache": cache, "y": y})
+    assert live_runner.run("example", "import mlp\nmlp.backward_two_layer(params, cache, y, 'sigmoid')") \
+        == "error"
+    err = capsys.readouterr().err
+    assert f"line {five}, in backward_two_layer" in err and "dz1 = da1 * no_such_name" in err, err
+    assert "NameError" in err and "live_runner" not in err, err
+
+
+# --- the site in Chromium ----------------------------------------------------------------------------
+
+STATUS_DONE = """(block) => { const s = block.querySelector('.live-status').textContent;
+                                return !block.querySelector('.live-run').disabled && s !== ''; }"""
+
+
+def live_block(page, text: str):
+    """The .live-code element whose code contains `text` (exactly one), found by its place on the page,
+    so that it stays the same element when its code is edited."""
+    places = page.evaluate("""(text) => [...document.querySelectorAll('.live-code')]
+        .map((b, i) => b.querySelector('pre > code').textContent.includes(text) ? i : -1)
+        .filter((i) => i >= 0)""", text)
+    assert len(places) == 1, f"{len(places)} live blocks hold {text!r}"
+    return page.locator(".live-code").nth(places[0])
+
+
+def run_block(page, block, timeout=30000) -> tuple[str, str, float]:
+    """Click Run, wait for the run's end; (status, output, seconds from the click)."""
+    start = time.monotonic()
+    block.locator("button.live-run").click()
+    page.wait_for_function(STATUS_DONE, arg=block.element_handle(), timeout=timeout)
+    seconds = time.monotonic() - start
+    return (block.locator(".live-status").inner_text(), block.locator(".live-output").text_content(),
+            seconds)
+
+
+def replace_code(page, block, text: str) -> None:
+    """What a reader does: click into the editor, select all, type."""
+    block.locator("pre > code").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(text)
+
+
+def page_output_block(page, block) -> str:
+    """The text of the Output block that the page shows under `block`'s example."""
+    return block.evaluate("""(b) => { let el = b.nextElementSibling;
+        while (el && !el.querySelector?.('.filename')) el = el.nextElementSibling;
+        return el.querySelector('code').textContent; }""")
+
+
+def visit_live(site: Path) -> dict:
+    """Run the live blocks of the built site in Chromium, as a reader would, recording every request
+    (the pages' and the worker's); return what was seen and measured."""
+    sync_playwright = test_site.require_browser()
+    seen = {"requests": [], "off_site": [], "errors": []}
+    with test_site.serve(site) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=test_site.CHROMIUM, headless=True,
+                                             args=test_site.CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=test_site.VIEWPORTS["desktop"])
+
+            def local_only(route):
+                url = urlsplit(route.request.url)
+                if url.hostname == "127.0.0.1" or url.scheme == "file":
+                    route.continue_()
+                else:
+                    seen["off_site"].append(route.request.url)
+                    route.abort()
+
+            context.route("**/*", local_only)
+            context.on("request", lambda request: seen["requests"].append(request.url))
+            page = context.new_page()
+            page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
+            page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+
+            # Cold: a fresh browser, the check block under step (5) run at once.
+            start = time.monotonic()
+            page.goto(base + "backprop.html")
+            seen["blocks"] = {"backprop.html": page.locator(".live-code").count(),
+                              "backprop.html data-live": page.locator("[data-live]").count()}
+            check = live_block(page, "analytic=mine")
+            seen["check"] = run_block(page, check)
+            seen["cold"] = time.monotonic() - start
+            seen["ready"] = page.evaluate("window.liveCodeReadySeconds")
+            seen["check_page_output"] = page_output_block(page, check)
+
+            # Step (5) edited and run: the check reports dz1 wrong.
+            step5 = page.locator(".live-code").nth(page.evaluate("""() =>
+                [...document.querySelectorAll('.live-code')].findIndex(
+                    (b) => b.querySelector('.filename')?.textContent.endsWith('step (5)'))"""))
+            replace_code(page, step5, STEP5_BUG)
+            seen["step5"] = run_block(page, step5)
+            seen["check_after_edit"] = run_block(page, check)
+            page.screenshot(path=str(site.parent / "backprop-edited.png"))
+
+            # A traceback points at the learner's line.
+            replace_code(page, step5, "dz1 = da1 * no_such_name")
+            run_block(page, step5)
+            seen["traceback"] = run_block(page, check)
+
+            # Stop ends a runaway loop; the fresh Python has forgotten the edits.
+            example = live_block(page, "mlp.gradient_check")
+            replace_code(page, check, "while True: pass")
+            check.locator("button.live-run").click()
+            page.wait_for_function("(b) => b.querySelector('.live-status').textContent === 'Running…'",
+                                   arg=check.element_handle(), timeout=30000)
+            page.wait_for_timeout(500)
+            seen["running_after_500ms"] = check.locator(".live-status").inner_text()
+            check.locator("button.live-stop").click()
+            seen["stopped"] = check.locator(".live-status").inner_text()
+            check.locator("button.live-reset").click()
+            seen["after_stop"] = run_block(page, example)
+
+            # Warm: the same page again, files in the browser's cache.
+            page.close()
+            page = context.new_page()
+            start = time.monotonic()
+            page.goto(base + "backprop.html")
+            run_block(page, live_block(page, "analytic=mine"))
+            seen["warm"] = time.monotonic() - start
+
+            # Practice: the planted bug 1, run as planted, then fixed in the page.
+            page.goto(base + "practice.html")
+            page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+            planted = live_block(page, "f_grad(a1, sigmoid(a1))")
+            practice_check = live_block(page, "gradcheck_problem(ZOO_SIZES")
+            run_block(page, planted)
+            seen["practice_planted"] = run_block(page, practice_check)
+            fixed = planted.locator("pre > code").text_content().rstrip("\n").replace(
+                "f_grad(a1, sigmoid(a1))", "f_grad(z1, a1)")
+            replace_code(page, planted, fixed)
+            seen["practice_fixed_define"] = run_block(page, planted)
+            seen["practice_fixed"] = run_block(page, practice_check)
+            seen["practice_page_output"] = page_output_block(page, practice_check)
+            practice_check.scroll_into_view_if_needed()
+            page.screenshot(path=str(site.parent / "practice-fixed.png"))
+
+            # Every page: a live element for each marked block.
+            for html_page in sorted(site.glob("*.html")):
+                page.goto(base + html_page.name)
+                seen["blocks"][html_page.name] = page.locator(".live-code").count()
+            page.close()
+
+            # Opened as a file: no Python, and each block says how to serve the site.
+            page = context.new_page()
+            page.goto((site / "backprop.html").as_uri())
+            seen["file"] = {"live": page.locator(".live-code").count(),
+                            "notes": page.locator(".live-unavailable").all_inner_texts()}
+        finally:
+            browser.close()
+    return seen
+
+
+@pytest.fixture(scope="session")
+def live_visit(built_site):
+    start = time.monotonic()
+    seen = visit_live(built_site)
+    print(f"live visit: {time.monotonic() - start:.1f} s; cold {seen['cold']:.1f} s (Python ready in "
+          f"{seen['ready']:.1f} s), warm {seen['warm']:.1f} s; blocks per page {seen['blocks']}")
+    return seen
+
+
+def verdicts(output: str) -> dict[str, str]:
+    return {line.split()[0]: line.split()[1] for line in output.strip().splitlines()}
+
+
+@pytest.mark.browser
+def test_run_prints_what_the_page_shows(live_visit):
+    """Run on the check block of the backprop page, in a cold browser, prints exactly the Output the
+    page shows under it (and test_site checks that Output against CPython), within the budget of 10 s
+    from the page's load to the first output."""
+    status, output, _ = live_visit["check"]
+    assert status.startswith("Done"), (status, output)
+    assert output == live_visit["check_page_output"], output
+    assert live_visit["cold"] <= FIRST_OUTPUT_BUDGET, f"first output {live_visit['cold']:.1f} s after load"
+
+
+@pytest.mark.browser
+def test_edited_step_is_diagnosed(live_visit):
+    """Step (5) edited in the page (the slope at the wrong point) and run: the check under it reports
+    dz2 .. da1 correct and dz1 the first wrong tensor (with its diagnosis when gradient_check gives
+    one), dW1 and db1 inheriting its error. Catches a step run that does not reach mlp's function."""
+    status, _, _ = live_visit["step5"]
+    assert "mlp.backward_two_layer now runs your edit of line" in status, status
+    _, output, _ = live_visit["check_after_edit"]
+    found = verdicts(output)
+    assert [k for k, v in found.items() if v == "correct"] == ["dz2", "dW2", "db2", "da1"], output
+    assert found["dz1"] == "wrong" and found["dW1"] != "correct" and found["db1"] != "correct", output
+    import mlp
+    if "diagnosis" in next(iter(mlp.gradient_check(*example_problem()).values())):
+        dz1 = next(line for line in output.splitlines() if line.split()[0] == "dz1")
+        assert len(dz1.split()) > 2, f"no diagnosis on dz1's line: {dz1!r}"
+
+
+def example_problem():
+    import mlp
+    return mlp.init_params([2, 2, 1], "sigmoid", 0), [[0.0, 1.0]], [[1.0]], "sigmoid"
+
+
+@pytest.mark.browser
+def test_traceback_points_at_the_learners_line(live_visit):
+    """An error in an edited step shows under the check block as a traceback that names the step's line
+    of mlp.py and shows the learner's text (not the worker's frames)."""
+    status, output, _ = live_visit["traceback"]
+    assert status.startswith("Error"), status
+    assert re.search(r"line \d+, in backward_two_layer", output) and "no_such_name" in output, output
+    assert "NameError" in output and "live_runner" not in output and "pyodide" not in output, output
+
+
+@pytest.mark.browser
+def test_stop_ends_a_runaway_loop(live_visit):
+    """`while True: pass` still runs after half a second; Stop ends it at once and starts a fresh Python,
+    which runs the next block, and has forgotten the edited step (every tensor correct again)."""
+    assert live_visit["running_after_500ms"] == "Running…"
+    assert live_visit["stopped"].startswith("Stopped"), live_visit["stopped"]
+    status, output, _ = live_visit["after_stop"]
+    assert status.startswith("Done") and "correct" in output and "wrong" not in output, (status, output)
+
+
+@pytest.mark.browser
+def test_planted_bug_fixed_in_the_page(live_visit):
+    """Practice, bug 1: the planted backward run as is makes the check report dz1 wrong; fixed in the
+    page (the one line) and run, every tensor is correct, as the page's Output shows."""
+    found = verdicts(live_visit["practice_planted"][1])
+    assert found["dz1"] == "wrong" and found["da1"] == "correct", found
+    assert "now runs this code" in live_visit["practice_fixed_define"][0]
+    assert live_visit["practice_fixed"][1] == live_visit["practice_page_output"]
+    assert set(verdicts(live_visit["practice_fixed"][1]).values()) == {"correct"}
+
+
+@pytest.mark.browser
+def test_no_request_leaves_the_host_and_blocks_are_live(live_visit):
+    """Every request, the worker's included (Pyodide, numpy's wheel, the repository's files), went to
+    127.0.0.1, and none failed or logged an error; every block the build marked became a live block."""
+    assert not live_visit["off_site"], live_visit["off_site"]
+    assert not live_visit["errors"], live_visit["errors"]
+    fetched = {Path(urlsplit(url).path).name for url in live_visit["requests"]}
+    assert {"pyodide.asm.wasm", live_files.NUMPY_WHEEL, "mlp.py", "live_runner.py"} <= fetched, fetched
+    blocks = live_visit["blocks"]
+    assert blocks["backprop.html"] == blocks["backprop.html data-live"] >= 10, blocks
+    assert blocks["practice.html"] >= 3 and blocks["forward.html"] >= 1, blocks
+
+
+@pytest.mark.browser
+def test_file_url_says_how_to_serve(live_visit):
+    """Opened from a folder (file://), where the browser cannot start the worker, no block pretends to
+    run: each says how to serve the site instead."""
+    assert live_visit["file"]["live"] == 0
+    notes = live_visit["file"]["notes"]
+    assert len(notes) == live_visit["blocks"]["backprop.html"], notes
+    assert all("mkdocs serve" in n and "python -m http.server -d site" in n for n in notes), notes[:1]
