@@ -4,15 +4,19 @@
   Chromium (a visit takes many seconds); test_site.py and test_practice.py read what was found.
 - The lab's two quick runs (`python mlp.py --quick`, test_lab.two_quick_runs) start in the background
   before the first test, and the tests that read them run last: the other tests run meanwhile, on the
-  machine's second core, instead of waiting for them.
+  machine's second core, instead of waiting for them. So does the run of the lesson's tests inside
+  Pyodide under Node (test_live.pyodide_tests).
 """
 
 import pytest
 
 import test_lab
+import test_live
 import test_site
 
 QUICK_RUNS = "two_quick_runs"  # test_lab.py's fixture
+PYODIDE_TESTS = "pyodide_tests"  # test_live.py's fixture
+BACKGROUND = (QUICK_RUNS, PYODIDE_TESTS)  # what runs in the background; the tests that read it go last
 
 
 @pytest.fixture(scope="session")
@@ -31,8 +35,8 @@ def site_visit(built_site):
 
 
 def pytest_collection_modifyitems(items):
-    """The tests that read the quick runs go last (the others keep their order)."""
-    items.sort(key=lambda item: QUICK_RUNS in getattr(item, "fixturenames", ()))
+    """The tests that read the background runs go last (the others keep their order)."""
+    items.sort(key=lambda item: any(name in getattr(item, "fixturenames", ()) for name in BACKGROUND))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,3 +49,15 @@ def quick_runs(request, tmp_path_factory):
     runs = test_lab.QuickRuns(tmp_path_factory.mktemp("quick"))
     yield runs
     runs.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pyodide_run(request, tmp_path_factory):
+    """The lesson's tests inside Pyodide (test_live.PyodideTests), started before the first test if a
+    selected test reads them (else None); ended with the session if still going."""
+    if not any(PYODIDE_TESTS in getattr(item, "fixturenames", ()) for item in request.session.items):
+        yield None
+        return
+    run = test_live.PyodideTests(tmp_path_factory.mktemp("pyodide"))
+    yield run
+    run.stop()

@@ -76,8 +76,8 @@ STEP_CLASS = "backward-step"  # on each step block, for docs/assets/stylesheets/
 LIVE_SOURCES = ("mlp.py", "datasets.py")  # a block quoting a region of these can be run in the page
 PYODIDE_DIR = "docs/assets/pyodide"
 # `{{ planted:SLUG }}` alone on its line: backward_two_layer with the zoo's bug SLUG planted.
-PLANTED_TOKEN = re.compile(r'^(?P<indent>[ \t]*)\{\{[ \t]*planted:[ \t]*(?P<slug>[-a-z0-9]+)[ \t]*\}\}[ \t]*$',
-                           re.MULTILINE)
+PLANTED_TOKEN = re.compile(
+    r'^(?P<indent>[ \t]*)\{\{[ \t]*planted:[ \t]*(?P<slug>[-a-z0-9]+)[ \t]*\}\}[ \t]*$', re.MULTILINE)
 # Any fenced block, possibly indented (the same pattern as test_site.FENCE).
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)\n"
                    r"(?P<body>.*?)\n(?P=indent)(?P=fence)[ \t]*$", re.MULTILINE | re.DOTALL)

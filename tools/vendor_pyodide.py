@@ -20,7 +20,6 @@ too: a mismatch stops here, and stops `mkdocs build`.
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import tarfile

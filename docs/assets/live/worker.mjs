@@ -6,7 +6,8 @@
 // tools/live_files.py; py/files.json lists them), and live_runner.py beside this file.
 //
 // Messages in:  {id, kind, code, file, line, region, lines}   (live_runner.run's arguments)
-// Messages out: {type: "ready", seconds}  once Python, numpy and the files are loaded
+// Messages out: {type: "ready", seconds, steps}  once Python, numpy and the files are loaded
+//               (steps: the seconds at which Python, numpy, and the imports were ready)
 //               {type: "fatal", message}  if that failed
 //               {id, type: "out" | "err", text}   what the run prints, as it prints it
 //               {id, type: "done", status}        the run's one-line status ("error" after a traceback)
@@ -24,8 +25,12 @@ async function fetchBytes(url) {
 
 const ready = (async () => {
   const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  const steps = {};
   const pyodide = await loadPyodide({ indexURL: new URL("../pyodide/", here).href });
+  steps.python = seconds();
   await pyodide.loadPackage("numpy", { messageCallback: () => {} });
+  steps.numpy = seconds();
   const names = await (await fetch(new URL("py/files.json", here))).json();
   const files = await Promise.all([
     ...names.map(async (name) => [name, await fetchBytes(new URL(`py/${name}`, here))]),
@@ -51,7 +56,8 @@ os.chdir("${HOME}")
 sys.path.insert(0, "${HOME}")
 import numpy, mlp, live_runner
 `);
-  postMessage({ type: "ready", seconds: (performance.now() - started) / 1000 });
+  steps.imported = seconds();
+  postMessage({ type: "ready", seconds: steps.imported, steps });
   return pyodide.pyimport("live_runner");
 })();
 ready.catch((err) => postMessage({ type: "fatal", message: String(err) }));
