@@ -187,7 +187,7 @@ def test_api_reference_names_missing_function(tmp_path):
 
 # --- the steps of backward, quoted on the backpropagation page ({{ step:N }}, docs/hooks.py) ----
 
-STEP_BLOCK = re.compile(r'<div class="language-python backward-step highlight">(?P<block>.*?)</table>',
+STEP_BLOCK = re.compile(r'<div class="language-python backward-step highlight"[^>]*>(?P<block>.*?)</table>',
                         re.DOTALL)
 
 
