@@ -196,7 +196,8 @@
       code.innerHTML = originalHTML;
       status.textContent = "Reset to the file's text (Run to use it)";
     });
-    // Python starts loading as soon as a reader shows an interest in running something.
+    // Python starts loading at the first Run, or as soon as a reader starts editing: a reader who only
+    // reads never loads it.
     code.addEventListener("focus", () => session.start(), { once: true });
   }
 

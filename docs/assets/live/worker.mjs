@@ -23,20 +23,26 @@ async function fetchBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
+// The repository's files, fetched while Python starts.
+async function fetchFiles() {
+  const names = await (await fetch(new URL("py/files.json", here))).json();
+  return Promise.all([
+    ...names.map(async (name) => [name, await fetchBytes(new URL(`py/${name}`, here))]),
+    fetchBytes(new URL("live_runner.py", here)).then((bytes) => ["live_runner.py", bytes]),
+  ]);
+}
+
 const ready = (async () => {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   const steps = {};
+  const fetching = fetchFiles();
+  fetching.catch(() => {}); // reported when awaited below
   const pyodide = await loadPyodide({ indexURL: new URL("../pyodide/", here).href });
   steps.python = seconds();
   await pyodide.loadPackage("numpy", { messageCallback: () => {} });
   steps.numpy = seconds();
-  const names = await (await fetch(new URL("py/files.json", here))).json();
-  const files = await Promise.all([
-    ...names.map(async (name) => [name, await fetchBytes(new URL(`py/${name}`, here))]),
-    fetchBytes(new URL("live_runner.py", here)).then((bytes) => ["live_runner.py", bytes]),
-  ]);
-  for (const [name, bytes] of files) {
+  for (const [name, bytes] of await fetching) {
     const path = `${HOME}/${name}`;
     pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
     pyodide.FS.writeFile(path, bytes);
