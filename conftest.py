@@ -5,7 +5,8 @@
 - The lab's two quick runs (`python mlp.py --quick`, test_lab.two_quick_runs) start in the background
   before the first test, and the tests that read them run last: the other tests run meanwhile, on the
   machine's second core, instead of waiting for them. So does the run of the lesson's tests inside
-  Pyodide under Node (test_live.pyodide_tests).
+  Pyodide under Node (test_live.pyodide_tests). The live blocks' browser visit (test_live.live_visit)
+  goes last, after them: it measures how long the page takes to run its first block.
 """
 
 import pytest
@@ -34,9 +35,17 @@ def site_visit(built_site):
     return test_site.visit_site(built_site)
 
 
+LIVE_VISIT = "live_visit"  # test_live.py's browser visit, which measures the time to a first output
+
+
 def pytest_collection_modifyitems(items):
-    """The tests that read the background runs go last (the others keep their order)."""
-    items.sort(key=lambda item: any(name in getattr(item, "fixturenames", ()) for name in BACKGROUND))
+    """The tests that read the background runs go after the others (which keep their order), and the
+    live blocks' browser visit goes last, when the background runs are over: it measures load times."""
+    def order(item):
+        names = getattr(item, "fixturenames", ())
+        return 2 if LIVE_VISIT in names else int(any(name in names for name in BACKGROUND))
+
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -123,6 +123,29 @@
       }
     });
 
+    // Select all, then type or paste: the new text replaces the block's whole highlighted content as
+    // plain text (otherwise the browser would put it inside the first coloured token, in its colour).
+    code.addEventListener("beforeinput", (event) => {
+      const selection = getSelection();
+      if (!selection.rangeCount || selection.isCollapsed) return;
+      if (selection.getRangeAt(0).toString().replace(/\n$/, "") !== codeText(code)) return;
+      let text;
+      if (event.inputType === "insertText" || event.inputType === "insertReplacementText") {
+        text = event.data ?? event.dataTransfer?.getData("text/plain") ?? "";
+      } else if (event.inputType === "insertFromPaste" || event.inputType === "insertFromDrop") {
+        text = event.dataTransfer?.getData("text/plain") ?? "";
+      } else if (event.inputType === "insertParagraph" || event.inputType === "insertLineBreak") {
+        text = "\n";
+      } else if (event.inputType.startsWith("delete")) {
+        text = "";
+      } else {
+        return;
+      }
+      event.preventDefault();
+      code.textContent = text;
+      selection.collapse(code.firstChild ?? code, code.firstChild ? text.length : 0);
+    });
+
     const bar = document.createElement("div");
     bar.className = "live-bar";
     const button = (label, title) => {
@@ -184,7 +207,7 @@
           const seconds = ((performance.now() - started) / 1000).toFixed(1);
           finish(result === "error" ? `Error (${seconds} s)` : result === "done"
             ? `Done (${seconds} s)` : `${result} (${seconds} s)`);
-          if (result !== "error" && !output.textContent) print(result === "done" ? "(nothing printed)\n" : "");
+          if (result === "done" && !output.textContent) print("(nothing printed)\n");
         },
         stopped: () => finish("Stopped: Python restarted, earlier runs on this page are forgotten"),
         failed: (message) => { print(`${message}\n`, true); finish("Error"); },
