@@ -88,7 +88,7 @@ class Case:
         self.cache, self.y = cache, y
         self.activation, self.activations = activation
         self.n, self.n_layers = len(y), len(params) // 2
-        self.kinks = self.near_kinks(eps) if activation == "relu" else ""
+        self.kinks = self.near_kinks(eps) if self.activation == "relu" else ""
 
     def step(self, key):
         """The derivation's step number of a tensor: (1) .. (7)."""
@@ -214,8 +214,9 @@ class Case:
                 candidates.append((da * grad_o(z, f_o(z)),
                                    f"the slope is {other}'s, not {act}'s, at "
                                    "step (5)"))
-        for h, sentence in candidates:
-            if fits(a, h, noise):
+        right = self.upstream(key)[1]  # the step done right, from your da
+        for h, sentence in candidates:  # (for relu, f'(a) is f'(z): right)
+            if fits(a, h, noise) and not fits(h, right, noise):
                 return sentence
         return None
 
