@@ -23,6 +23,8 @@ first, the likely cause after; nothing is guessed beyond what they show.
 NumPy only, and nothing of the project's, so that mlp.py can import it.
 """
 
+import textwrap
+
 import numpy as np
 
 FIT = 1e-6  # a pattern fits where |a - h| <= noise + FIT (|a| + |h|)
@@ -56,8 +58,9 @@ def report_lines(report):
         line = f"{key:>4}  {r['verdict']:<13}  error {r['error']:.1e}"
         lines.append(line + ("   <- the first wrong step" if key == first
                              else ""))
-        if r["diagnosis"]:
-            lines.append(f"      {r['diagnosis']}")
+        if r["diagnosis"]:  # wrapped to 79 columns, under its tensor
+            lines += textwrap.wrap(r["diagnosis"], 79, initial_indent=" " * 6,
+                                   subsequent_indent=" " * 6)
     return lines
 
 

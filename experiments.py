@@ -293,11 +293,15 @@ def max_rel_error(report):
 
 
 def eps_sweep(params, X, y, activation, dtype, eps_values):
-    """Max relative error of the centred difference at each eps, the loss computed in `dtype`, against
-    the float64 analytical gradient: truncation error falls as eps^2, round-off grows as 1/eps."""
+    """Max relative error of the centred difference at each eps, over the parameters' gradients, with
+    the loss computed in `dtype`, against the float64 analytical gradient: truncation error falls as
+    eps^2, round-off grows as 1/eps. (gradient_check itself always differences the loss in float64.)"""
     _, exact = mlp.loss_and_grads(params, X, y, activation)
     low = {k: v.astype(dtype) for k, v in params.items()}
-    return [max_rel_error(mlp.gradient_check(low, X.astype(dtype), y.astype(dtype), activation, eps, exact))
+    X, y = X.astype(dtype), y.astype(dtype)
+    return [max(float(mlp.relative_error(exact["d" + key], mlp.numerical_gradient(
+                lambda t: mlp.compute_loss(low, X, y, activation), low[key], dtype(eps))).max())
+                for key in low)
             for eps in eps_values]
 
 
@@ -343,10 +347,12 @@ def deep_check_table():
     noise = report["dW1"]["noise"]  # the same for every parameter tensor
     table = markdown_table(["tensor", "largest gradient entry", "largest abs. difference",
                             "cs231n rel. error", "its reading", "error (round-off aware)", "verdict"], rows)
-    return table + (f"\n\nThe round-off of the two losses, noise = 10 u |L| / eps, is {noise:.1e} here "
-                    "(L = loss, eps = 1e-5): a gradient entry below it cannot be resolved by any float64 "
-                    "centred difference, so for such entries the verdict only says that backward's value "
-                    "is as small as the check can see.")
+    return table + (f"\n\nThe check's round-off noise for the weights, 10 u S / eps with S the size of the "
+                    f"losses, is {noise:.1e} here (eps = 1e-5): the error subtracts it from |a - g| before "
+                    "dividing by |a| + |g|. An entry whose gradient is below it cannot be resolved by any "
+                    "float64 centred difference, so for such entries the verdict only says that backward's "
+                    "value is as small as the check can see; anything larger is judged relative to its own "
+                    "size, however small.")
 
 
 def experiment_gradient_check(figdir, quick=False):

@@ -1047,7 +1047,9 @@ def test_report_lines_mark_the_first_wrong_step_and_show_its_diagnosis():
     assert keys == STEPS
     marked = [line for line in lines if "<- the first wrong step" in line]
     assert len(marked) == 1 and marked[0].split()[:2] == ["dz1", "wrong"]
-    assert lines[lines.index(marked[0]) + 1].strip() == report["dz1"]["diagnosis"]
+    below = lines[lines.index(marked[0]) + 1:lines.index(marked[0]) + 3]  # wrapped to 79 columns
+    assert " ".join(line.strip() for line in below) == report["dz1"]["diagnosis"]
+    assert max(map(len, lines)) <= 79
 
 
 # ----------------------------------------------------------------------------------------------------
