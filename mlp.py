@@ -374,8 +374,9 @@ def train_epoch(params, X, y, activation, lr, batch_size, seed):
 
 
 class Diverged(FloatingPointError):
-    """train stopped a run. Nothing is lost: .params and .history are the run
-    up to the start of epoch .epoch, the one stopped (finite, to go on from).
+    """train stopped a run in epoch .epoch. Nothing is lost: .params are the
+    last finite ones (where it stopped, or, if that epoch made a value not
+    finite, from its start), .history the epochs they went through.
     An exception, not a warning: a warning scrolls by unseen in a loop, and
     under -W error it is raised anyway, losing the params."""
 
@@ -433,12 +434,12 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
                        for v in [*params.values(), *new, *losses, L1]):
                 raise Diverged("a loss or a parameter is not finite", lr,
                                kept, history, epoch)
-            if worst > limit:
-                raise Diverged(f"the loss went from {L1:.3g} to {worst:.3g}, "
-                               f"over 100 max(L1, ln K) = {limit:.3g}", lr,
-                               kept, history, epoch)
             for key, value in zip(keys, new, strict=True):
                 history[key].append(float(value))
+            if worst > limit:
+                raise Diverged(f"the loss went from {L1:.3g} to {worst:.3g}, "
+                               f"over 100 max(first loss, ln K) = {limit:.3g}",
+                               lr, params, history, epoch)
     return params, history
 # --8<-- [end:train]
 
