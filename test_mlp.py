@@ -1238,18 +1238,6 @@ def test_going_on_does_not_change_the_callers_history():
     assert history == saved and longer["loss"][:2] == saved["loss"] and len(longer["loss"]) == 5
 
 
-def test_the_training_page_loop():
-    """The loop the training page shows (docs/training.md quotes it): it runs, and gives one
-    run's bits."""
-    X, y = datasets.make_moons(200, 0.2, seed=0)
-    params, history = None, None
-    for _ in range(20):  # one epoch per call: draw or print between them
-        params, history = mlp.train(X, y, [2, 16, 1], "sigmoid", epochs=1,
-                                    params=params, history=history)
-    once = mlp.train(X, y, [2, 16, 1], "sigmoid", epochs=20)
-    assert same_run((params, history), once) and len(history["loss"]) == 20
-
-
 # ----------------------------------------------------------------------------------------------------
 # The divergence rule, first side: normal training is never stopped
 # ----------------------------------------------------------------------------------------------------
