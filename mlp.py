@@ -405,8 +405,8 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
     The rule: the run stops, raising Diverged, when a loss or a parameter is
     not finite, or a loss exceeds 100 max(L1, ln K): L1 is the run's first
     loss, history["loss"][0] (in epoch 1, the starting params' loss), and
-    ln K (K >= 2) the loss of knowing nothing. The losses judged: each
-    epoch's, and the one after the call's last step.
+    ln K (K = 2 for one unit) the loss of knowing nothing. The losses judged:
+    each epoch's, and the one after the call's last step.
     """
     if params is None:
         params = init_params(sizes, activation, seed, init)
@@ -416,10 +416,10 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
     batch_size = min(batch_size or len(X), len(X))
     ln_K = np.log(max(sizes[-1], 2))  # L when y_hat = 1/K: knowing nothing
     done = len(history["loss"])  # epochs before this call: numbering goes on
-    with np.errstate(over="ignore", invalid="ignore"):  # we look instead:
+    with np.errstate(over="ignore", invalid="ignore"):  # wasm has no flags
         L0 = None if done else compute_loss(params, X, y, activation)
         for epoch in range(done + 1, done + epochs + 1):
-            kept = {key: v.copy() for key, v in params.items()}  # to undo
+            kept = {key: v.copy() for key, v in params.items()}  # undo point
             new = [train_epoch(params, X, y, activation, lr, batch_size,
                                (seed, epoch))]  # shuffled by (seed, epoch)
             if X_val is not None:
