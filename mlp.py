@@ -430,8 +430,8 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
                 losses.append(compute_loss(params, X, y, activation))
             L1 = (history["loss"] or [L0])[0]  # the run's first loss
             limit, worst = 100 * max(L1, ln_K), max(losses)
-            if not all(np.isfinite(v).all()
-                       for v in [*params.values(), *new, *losses, L1]):
+            if not (np.isfinite([*new, *losses, L1]).all() and all(
+                    np.isfinite(v).all() for v in params.values())):
                 raise Diverged("a loss or a parameter is not finite", lr,
                                kept, history, epoch)
             for key, value in zip(keys, new, strict=True):
