@@ -38,7 +38,7 @@ __all__ = [
     "sigmoid", "relu", "tanh", "softplus", "softmax", "logsumexp",
     "init_params", "forward", "cross_entropy", "backward_two_layer",
     "backward", "loss_and_grads", "compute_loss", "relative_error",
-    "gradient_check", "gd_step", "train", "Diverged", "predict_proba",
+    "gradient_check", "gd_step", "Diverged", "train", "predict_proba",
     "predict", "accuracy",
 ]
 
