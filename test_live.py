@@ -394,14 +394,6 @@ NODE = shutil.which("node")
 PYODIDE_TEST_FILES = ("test_mlp.py", "test_checks.py")  # the lesson's tests and the door's
 # The tests that cannot pass in the browser's Python, not run there, each with its reason.
 NOT_IN_PYODIDE = {
-    "test_mlp.py::test_huge_learning_rate_raises_with_advice":
-        "train names the epoch of an overflow that np.errstate(over='raise') reports; WebAssembly has no "
-        "floating-point exception flags, so the message there is the loss rule's",
-    "test_mlp.py::test_divergence_in_the_last_epoch_is_caught_too":
-        "the overflow in the last forward pass is found by np.errstate(over='raise') alone; WebAssembly "
-        "has no floating-point exception flags",
-    "test_checks.py::TestDivergence::test_an_overflow_raises":
-        "expects the message of an overflow reported by floating-point flags, which WebAssembly lacks",
     "test_checks.py::TestNetwork::test_rejected[gd_step-params1]":
         "the message names the array's dtype, int64 from np.array of Python ints; numpy's default "
         "integer in Pyodide is int32 (32-bit WebAssembly)",
