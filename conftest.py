@@ -48,25 +48,24 @@ def pytest_collection_modifyitems(items):
     items.sort(key=order)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def quick_runs(request, tmp_path_factory):
-    """The two quick runs (test_lab.QuickRuns), started before the first test if a selected test reads
-    them (else None); ended with the session if they are still going."""
-    if not any(QUICK_RUNS in getattr(item, "fixturenames", ()) for item in request.session.items):
+def in_background(request, tmp_path_factory, reader, start):
+    """start(a fresh folder), begun before the first test if a selected test uses the fixture `reader`
+    (else None); stopped with the session if it is still going."""
+    if not any(reader in getattr(item, "fixturenames", ()) for item in request.session.items):
         yield None
         return
-    runs = test_lab.QuickRuns(tmp_path_factory.mktemp("quick"))
-    yield runs
-    runs.stop()
+    run = start(tmp_path_factory.mktemp(reader))
+    yield run
+    run.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_runs(request, tmp_path_factory):
+    """The two quick runs (test_lab.QuickRuns), in the background."""
+    yield from in_background(request, tmp_path_factory, QUICK_RUNS, test_lab.QuickRuns)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def pyodide_run(request, tmp_path_factory):
-    """The lesson's tests inside Pyodide (test_live.PyodideTests), started before the first test if a
-    selected test reads them (else None); ended with the session if still going."""
-    if not any(PYODIDE_TESTS in getattr(item, "fixturenames", ()) for item in request.session.items):
-        yield None
-        return
-    run = test_live.PyodideTests(tmp_path_factory.mktemp("pyodide"))
-    yield run
-    run.stop()
+    """The lesson's tests inside Pyodide (test_live.PyodideTests), in the background."""
+    yield from in_background(request, tmp_path_factory, PYODIDE_TESTS, test_live.PyodideTests)
