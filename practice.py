@@ -6,7 +6,7 @@ number a solution states is generated. The page quotes the named regions of this
 (test_practice.py) run them and check what the page claims.
 
 Three kinds of exercise:
-- find the bug: each mistake of the bug zoo (experiments.BUGS) as a diff against mlp.py, and the
+- find the bug: each mistake of the bug zoo (zoo.BUGS) as a diff against mlp.py, and the
   gradient check's answer; and two bugs in a gradient check itself (CHECK_BUGS);
 - derive it: a formula, checked against the centred differences of the loss;
 - predict, then run: a number, and the run that gives it.
@@ -21,9 +21,10 @@ import textwrap
 
 import numpy as np
 
+import common
 import datasets
-import experiments
 import mlp
+import zoo
 
 # ----------------------------------------------------------------------------------------------------
 # Planting changes in the lesson's own source: the diffs the page shows and the code that runs them
@@ -97,7 +98,7 @@ def report_table(report, steps):
     rows = [["error"] + [f"{r['error']:.1e}" for r in report.values()],
             ["verdict"] + [r["verdict"] for r in report.values()]]
     first = next((key for key, r in report.items() if r["verdict"] != "correct"), None)
-    return experiments.markdown_table(header, rows) + (
+    return common.markdown_table(header, rows) + (
         "\n\nEvery tensor is correct." if first is None else
         f"\n\nThe first tensor that is not correct: `{first}`, step ({steps[first]}).")
 
@@ -110,11 +111,11 @@ def report_table(report, steps):
 def bug_check(bug, seed=0):
     """gradient_check's report on backward_two_layer with the zoo's `bug`
     planted: what you see if that is your backward."""
-    activation = experiments.BUGS[bug][0]
-    params, X, y = experiments.gradcheck_problem(
-        experiments.ZOO_SIZES, activation, seed=seed)  # a small network
+    activation = zoo.BUGS[bug][0]
+    params, X, y = zoo.gradcheck_problem(
+        zoo.ZOO_SIZES, activation, seed=seed)  # a small network
     _, cache = mlp.forward(params, X, activation)
-    backward = experiments.buggy_backward(bug)  # compiled from mlp.py
+    backward = zoo.buggy_backward(bug)  # compiled from mlp.py
     mine = backward(params, cache, y, activation)
     return mlp.gradient_check(params, X, y, activation, analytic=mine)
 # --8<-- [end:bug_check]
@@ -122,11 +123,11 @@ def bug_check(bug, seed=0):
 
 def bug_tables(bug):
     """{practice-diff-SLUG: the bug as a diff, practice-check-SLUG: what the check says}."""
-    _, description, lines = experiments.BUGS[bug]
+    _, description, lines = zoo.BUGS[bug]
     try:
         check = report_table(bug_check(bug), steps_of_backward_two_layer())
     except ValueError as err:  # the shape rule at gradient_check's door
-        check = (experiments.markdown_table(["caught by", "compared"], [["the shape rule", "nothing"]])
+        check = (common.markdown_table(["caught by", "compared"], [["the shape rule", "nothing"]])
                  + f"\n\n`gradient_check`'s door raises:\n\n```text linenums='0'\nValueError: {err}\n```")
     return {f"practice-diff-{slug(bug)}": diff({"backward_two_layer": lines}),
             f"practice-check-{slug(bug)}": f"{check}\n\nThis is the zoo's *{bug}*: {description}."}
@@ -147,8 +148,8 @@ def check_bug_check(bug, seed=0):
     correct, backward: a check must pass a backward you trust."""
     changes = {"gradient_check": {}, **CHECK_BUGS[bug][1]}  # all recompiled
     buggy_check = planted(changes)["gradient_check"]
-    params, X, y = experiments.gradcheck_problem(
-        experiments.ZOO_SIZES, "sigmoid", seed=seed)
+    params, X, y = zoo.gradcheck_problem(
+        zoo.ZOO_SIZES, "sigmoid", seed=seed)
     return buggy_check(params, X, y, "sigmoid")
 # --8<-- [end:check_bugs]
 
@@ -189,7 +190,7 @@ def worst(report):
 # --8<-- [start:derive_tanh]
 def derive_tanh(seed=0):
     """tanh'(z1) in step (5), dz1 = da1 tanh'(z1): dz1 checked alone."""
-    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    params, X, y = zoo.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, cache = mlp.forward(params, X, "tanh")
     da1 = mlp.backward(params, cache, y, "tanh")["da1"]  # checked: correct
     z1 = cache["z1"]
@@ -203,7 +204,7 @@ def derive_tanh(seed=0):
 # --8<-- [start:derive_bias]
 def derive_bias(seed=0):
     """db1 and db2 from backward's dz1 and dz2, three ways, checked."""
-    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    params, X, y = zoo.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, cache = mlp.forward(params, X, "tanh")
     g, n = mlp.backward(params, cache, y, "tanh"), len(X)
     dz = {1: g["dz1"], 2: g["dz2"]}  # per example, (n, h) and (n, 1)
@@ -223,7 +224,7 @@ def derive_bias(seed=0):
 # --8<-- [start:derive_softmax]
 def derive_softmax(seed=0):
     """Step (1) of a softmax output over K = 3 classes: dz2 checked alone."""
-    params, X, y = experiments.gradcheck_problem([2, 4, 3], "tanh", seed=seed)
+    params, X, y = zoo.gradcheck_problem([2, 4, 3], "tanh", seed=seed)
     y_hat, _ = mlp.forward(params, X, "tanh")  # (n, 3); y: labels 0, 1, 2
     Y = np.eye(3)[y.ravel()]  # the one-hot rows (n, 3) of the labels
     candidates = {"y_hat - Y": y_hat - Y, "Y (y_hat - 1)": Y * (y_hat - 1)}
@@ -252,7 +253,7 @@ mse_backward = planted(MSE_STEP_1, mse_step_1=mse_step_1)["backward"]
 
 def derive_mse(seed=0):
     """mse_backward, and backward (the cross-entropy's), against the MSE."""
-    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    params, X, y = zoo.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, cache = mlp.forward(params, X, "tanh")
 
     def loss(p):  # the MSE as a function of the parameters alone
@@ -273,7 +274,7 @@ def l2_loss(params, X, y, activation, lam):
 
 def derive_l2(seed=0, lam=0.1):
     """dW_l + c W_l for two factors c, against the penalised loss."""
-    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    params, X, y = zoo.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, grads = mlp.loss_and_grads(params, X, y, "tanh")
 
     def loss(p):
@@ -302,7 +303,7 @@ def derivation_table(function, against):
     for formula, report in function().items():
         err, verdict = worst(report)
         rows.append([f"`{formula}`", ", ".join(f"`{k}`" for k in report), f"{err:.1e}", verdict])
-    return (experiments.markdown_table(["formula", "tensors checked", "max error", "verdict"], rows)
+    return (common.markdown_table(["formula", "tensors checked", "max error", "verdict"], rows)
             + f"\n\nChecked against {against}.")
 
 
@@ -336,7 +337,7 @@ NEURON_LOSSES = {"cross-entropy": (mlp.backward, lambda p: -np.log1p(-p)),  # y 
 
 def experiment_neuron(figdir, epochs=300):
     """The unit's belief and loss over the epochs, for both losses and both starts: table and figure."""
-    plt = experiments.pyplot()
+    plt = common.pyplot()
     runs = {(loss, start): train_neuron(NEURON_LOSSES[loss][0], NEURON_STARTS[start], epochs=epochs)
             for loss in NEURON_LOSSES for start in NEURON_STARTS}
     rows = []
@@ -344,7 +345,7 @@ def experiment_neuron(figdir, epochs=300):
         fixed = np.flatnonzero(beliefs < 0.5)
         rows.append([loss, start, f"{beliefs[0]:.3f}", fixed[0] if fixed.size else f"not in {epochs}",
                      f"{beliefs[-1]:.3f}"])
-    table = experiments.markdown_table(["loss", "start", "y_hat at the start (the label is 0)",
+    table = common.markdown_table(["loss", "start", "y_hat at the start (the label is 0)",
                                         "gradient steps until y_hat < 0.5", f"y_hat after {epochs} steps"],
                                        rows)
 
@@ -373,7 +374,7 @@ def experiment_neuron(figdir, epochs=300):
                 ylabel="step (1): $dz$", title="Step (1): the push on the logit")
     axes[2].legend(loc="upper left")
     fig.suptitle("One sigmoid unit taught that x = 1 is class 0, by gradient descent with lr 0.15")
-    experiments.save(fig, figdir, "practice_mse.png")
+    common.save(fig, figdir, "practice_mse.png")
     return table
 
 
@@ -384,8 +385,8 @@ def experiment_neuron(figdir, epochs=300):
 # --8<-- [start:initial_loss]
 def initial_loss():
     """[(task, sizes, L before any training at init="small", ln K)]."""
-    tasks = {"moons": (experiments.TASKS["moons"][0], [2, 16, 1]),
-             "xor": (experiments.TASKS["xor"][0], [2, 16, 1]),
+    tasks = {"moons": (common.TASKS["moons"][0], [2, 16, 1]),
+             "xor": (common.TASKS["xor"][0], [2, 16, 1]),
              "digits": (datasets.load_digits(), [64, 32, 10])}
     rows = []
     for task, ((X, y), sizes) in tasks.items():
@@ -400,7 +401,7 @@ def initial_loss():
 def zero_init(epochs=300):
     """[(classes, activation, distinct hidden units, max |W1|, training
     loss, held-out accuracy)] for [2, 16, 1] from init="zeros", moons."""
-    (X, y), (Xt, yt) = experiments.TASKS["moons"]
+    (X, y), (Xt, yt) = common.TASKS["moons"]
     two_to_one = (y[:, 0] == 0) | (np.arange(len(y)) % 4 == 1)  # half of 1s
     rows = []
     for classes, keep in (("balanced", slice(None)), ("2:1", two_to_one)):
@@ -445,7 +446,7 @@ BIG_STEPS = [([2, 16, 1], 4.0), ([2, 16, 1], 8.0), ([2, 16, 1], 16.0),
 def big_steps():
     """[(sizes, lr, the losses or the FloatingPointError, held-out accuracy,
     dead units)]: relu networks on the moons, train's defaults but lr."""
-    (X, y), (Xt, yt) = experiments.TASKS["moons"]
+    (X, y), (Xt, yt) = common.TASKS["moons"]
     rows = []
     for sizes, lr in BIG_STEPS:
         try:
@@ -454,7 +455,7 @@ def big_steps():
             rows.append((sizes, lr, err, None, None))
             continue
         rows.append((sizes, lr, history["loss"], mlp.accuracy(params, Xt, yt),
-                     experiments.dead_fraction(params, X)))
+                     common.dead_fraction(params, X)))
     return rows
 # --8<-- [end:big_steps]
 
@@ -464,10 +465,10 @@ def dead_units(bias=-1.0, seeds=range(10)):
     """Mean and std over seeds of the fraction of each hidden layer of relu
     [2, 32, 32, 1] that no moons training point switches on, at init: He
     weights, every hidden bias `bias`."""
-    X, _ = experiments.TASKS["moons"][0]
+    X, _ = common.TASKS["moons"][0]
     dead = []
     for seed in seeds:
-        params = experiments.negative_bias_init([2, 32, 32, 1], seed, bias)
+        params = common.negative_bias_init([2, 32, 32, 1], seed, bias)
         _, cache = mlp.forward(params, X)
         dead.append([np.mean((cache[f"z{l}"] <= 0).all(axis=0))  # off always
                      for l in (1, 2)])
@@ -477,15 +478,15 @@ def dead_units(bias=-1.0, seeds=range(10)):
 
 def predict_tables(quick=False):
     """The tables of the predict-then-run exercises."""
-    pct = experiments.pct
+    pct = common.pct
     rows = [[task, sizes, f"{L:.4f}", f"{lnK:.4f}", f"{L - lnK:+.1e}"]
             for task, sizes, L, lnK in initial_loss()]
-    tables = {"practice-initial-loss": experiments.markdown_table(
+    tables = {"practice-initial-loss": common.markdown_table(
         ["task", "network", "loss at init", "ln K (K classes)", "difference"], rows)}
 
     rows = [[c, act, d, f"{w:.2g}", f"{L:.3f}", pct(acc)]
             for c, act, d, w, L, acc in zero_init(100 if quick else 300)]
-    tables["practice-zero-init"] = experiments.markdown_table(
+    tables["practice-zero-init"] = common.markdown_table(
         ["classes", "hidden activation", "distinct hidden units (of 16)", "max abs(W1)", "training loss",
          "held-out accuracy"], rows)
 
@@ -494,7 +495,7 @@ def predict_tables(quick=False):
     corner = ["(-1, -1)", "(-1, 1)", "(1, -1)", "(1, 1)"]
     rows = [[seed, " ".join(f"{p:.2f}" for p in y_hat), f"{L:.3f}",
              ", ".join(corner[i] for i in off) or "none"] for seed, y_hat, L, off in xor]
-    tables["practice-xor"] = experiments.markdown_table(
+    tables["practice-xor"] = common.markdown_table(
         ["seed", "y_hat at the corners (labels 0 1 1 0)", "final loss", "corners where both units are off"],
         rows) + (
         f"\n\n{solved} of {len(xor)} seeds classify all four corners. The losses of the stuck runs: "
@@ -510,7 +511,7 @@ def predict_tables(quick=False):
             L = np.array(losses)
             rows.append([sizes, lr, f"returns; the largest loss: {L.max():.3g}, in epoch {L.argmax() + 1}",
                          f"{L[-1]:.3f}", pct(acc), pct(dead)])
-    tables["practice-lr"] = experiments.markdown_table(
+    tables["practice-lr"] = common.markdown_table(
         ["network (relu)", "lr", "train", "final training loss", "held-out accuracy", "dead hidden units"],
         rows)
 
@@ -518,7 +519,7 @@ def predict_tables(quick=False):
     for bias in (0.0, -1.0):
         mean, std = dead_units(bias, range(3) if quick else range(10))
         rows.append([f"{bias:g}"] + [f"{pct(m)} ± {100 * s:.1f}" for m, s in zip(mean, std, strict=True)])
-    tables["practice-dead"] = experiments.markdown_table(
+    tables["practice-dead"] = common.markdown_table(
         ["hidden biases", "dead in hidden layer 1 (mean ± std over seeds)", "dead in hidden layer 2"], rows)
     return tables
 
@@ -530,7 +531,7 @@ def predict_tables(quick=False):
 def experiment(figdir, quick=False):
     """Every practice table (tables of experiments_log.md's practice-... sections) and the figure."""
     tables = {}
-    for bug in experiments.BUGS:
+    for bug in zoo.BUGS:
         tables.update(bug_tables(bug))
     for bug in CHECK_BUGS:
         tables.update(check_bug_tables(bug))
@@ -539,5 +540,5 @@ def experiment(figdir, quick=False):
     tables["practice-diff-mse"] = diff(MSE_STEP_1, "with the MSE's step (1)")
     tables["practice-mse"] = experiment_neuron(figdir, 100 if quick else 300)
     tables.update(predict_tables(quick))
-    exercises = len(experiments.BUGS) + len(CHECK_BUGS) + len(DERIVATIONS) + 5
+    exercises = len(zoo.BUGS) + len(CHECK_BUGS) + len(DERIVATIONS) + 5
     return tables, f"{exercises} exercises, {len(tables)} tables"
