@@ -89,12 +89,15 @@ def gradcheck_problem(sizes=(2, 3, 3, 1), activation="sigmoid", n=8, seed=0):
     return params, X, y
 
 
-def shape_sentence(err):
-    """The diagnosis of a gradient of the wrong shape, from the ValueError of gradient_check's door."""
-    pattern = r"analytic\['(\w+)'\]'s shape must be (\(.*?\)), got (\(.*?\))"
-    key, want, got = re.search(pattern, str(err)).groups()
+def shape_sentence(key, got, want):
+    """The diagnosis of a gradient of the wrong shape: what the grader prints, and the zoo's table."""
     return (f"{key} has the shape {got}, but {key[1:]} has the shape {want}: a gradient has the shape of "
             "what it is the gradient of")
+
+
+def shape_error(err):
+    """(key, the shape it must have, the shape it has) from the ValueError of gradient_check's door."""
+    return re.search(r"analytic\['(\w+)'\]'s shape must be (\(.*?\)), got (\(.*?\))", str(err)).groups()
 
 
 def bug_zoo(seed=0):
@@ -113,8 +116,9 @@ def bug_zoo(seed=0):
         try:
             report = mlp.gradient_check(params, X, y, activation, analytic=analytic)
         except ValueError as err:
-            rows.append((bug, activation, np.inf, re.search(r"analytic\['(\w+)'\]", str(err))[1],
-                         "the shape rule", "wrong", shape_sentence(err)))
+            key, want, got = shape_error(err)
+            said = shape_sentence(key, got, want)
+            rows.append((bug, activation, np.inf, key, "the shape rule", "wrong", said))
             continue
         first = next((k for k in report if report[k]["verdict"] != "correct"), None)  # in step order
         worst = max(report, key=lambda k: report[k]["error"])
