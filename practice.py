@@ -56,17 +56,8 @@ def _edited_lines(name, edits):
         if len(where) != 1:
             raise ValueError(f"{old!r} is in {len(where)} lines of mlp.{name}, not exactly one")
         i = where[0]
-        new[i] = None if replacement is None else _replace(lines[i], old, replacement)
+        new[i] = None if replacement is None else zoo.replace(lines[i], old, replacement)
     return first, lines, [line for line in new if line is not None]
-
-
-def _replace(line, old, new):
-    """line with old replaced by new, its end-of-line comment kept in its column where it fits."""
-    code, hash_, comment = line.partition("  # ")
-    if old not in code or not hash_:
-        return line.replace(old, new)
-    edited = code.rstrip().replace(old, new)
-    return edited.ljust(len(code)) + hash_ + comment
 
 
 def planted(changes, **extra):
