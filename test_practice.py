@@ -480,12 +480,23 @@ def test_grader_on_the_unfilled_starter_says_which_step_is_not_written(tmp_path)
     assert "practice.py" not in text and "Traceback" not in text
 
 
-def test_grader_says_the_next_step_once_one_is_written(tmp_path):
-    """With step (1) written, the grader asks for step (2): the TODOs are met one at a time."""
-    one = STARTER.replace('raise NotImplementedError("step (1): dz2 = ...")', LESSON_LINES["1"].strip())
-    assert one != STARTER
-    passed, text = graded(tmp_path, one)
-    assert not passed and text.startswith("step (2) is not written yet"), text
+def test_grader_grades_the_steps_written_so_far(tmp_path):
+    """The TODOs are met one at a time: with step (1) written, the grader asks for step (2) and says
+    that step (1) is correct; with steps (1) and (2) written and (2) wrong (no 1/n), it names dW2 as
+    the first wrong step and asks to fix it and to write step (3)."""
+    def written(text, step, line):
+        todo = re.search(rf'raise NotImplementedError\("step \({step}\): .*"\)', text)[0]
+        return text.replace(todo, line)
+
+    one = written(STARTER, 1, LESSON_LINES["1"].strip())
+    passed, said = graded(tmp_path, one)
+    assert not passed and said.startswith("step (2) is not written yet"), said
+    assert re.search(r"The steps written so far, on \[3, 3, 1\], sigmoid .*\n  \(1\)  dz2\s+correct", said)
+    assert said.endswith("Not passed: write step (2) and run the check again.")
+    passed, said = graded(tmp_path, written(one, 2, "dW2 = a1.T @ dz2"))
+    assert not passed and said.startswith("step (3) is not written yet"), said
+    assert re.search(r"\(2\)  dW2\s+wrong", said) and "the first wrong step: dW2, step (2): " in said, said
+    assert said.endswith("Not passed: fix dW2, step (2), write step (3), and run the check again.")
 
 
 def test_grader_reports_a_shape_error_in_their_code_at_their_line(tmp_path):
