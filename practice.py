@@ -10,6 +10,12 @@ Three kinds of exercise:
   gradient check's answer; and two bugs in a gradient check itself (CHECK_BUGS);
 - derive it: a formula, checked against the centred differences of the loss;
 - predict, then run: a number, and the run that gives it.
+
+And a command line, for learners and teachers (NumPy only, as the rest):
+    python practice.py starter DIR   writes the starter (backward_two_layer, its seven steps to
+                                     write) and one file per bug of the zoo into DIR
+    python practice.py check FILE    grades FILE's backward_two_layer (or backward): exit status 0
+                                     only when every step is correct on every network
 """
 
 import argparse

@@ -392,7 +392,7 @@ def test_a_run_writes_every_figure_and_table(two_quick_runs):
     text = (out / "experiments_log.md").read_text()
     tables = sections(text)
     assert set(tables) == {name for _, name in MARKER.findall(LOG.read_text())}
-    assert all(table.startswith(("| ", "```diff")) for table in tables.values())
+    assert all(table.startswith(("| ", "```diff", "```python", "```text")) for table in tables.values())
     assert prose(text) == prose(LOG.read_text())
     n = len(experiments.EXPERIMENTS)
     assert len(lines) == 2 * (n + 1) and lines[n].startswith("done in")
