@@ -510,6 +510,14 @@ def test_grader_reports_a_shape_error_in_their_code_at_their_line(tmp_path):
     assert "ValueError: matmul" in said and "practice.py" not in said and "numpy" not in said
 
 
+def test_grader_reports_a_key_their_code_misspells_at_their_line(tmp_path):
+    """A KeyError in their code (cache["y_hat"]: forward's cache calls it "a2") is theirs, at their line."""
+    text = fill(STARTER).replace('cache["a2"]', 'cache["y_hat"]')
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if 'cache["y_hat"]' in x)
+    passed, said = graded(tmp_path, text)
+    assert not passed and f"line {line}, in backward_two_layer" in said and "KeyError: 'y_hat'" in said, said
+
+
 def test_grader_reports_a_syntax_error_in_their_file(tmp_path):
     """A file that does not parse: its SyntaxError, with the file and line, as the learner's."""
     text = fill(STARTER).replace("dW2 = a1.T @ dz2 / n", "dW2 = a1.T @ dz2 /")
