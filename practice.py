@@ -152,7 +152,7 @@ CHECK_BUGS = {  # name -> (what is wrong, {function of mlp.py: {line: new}})
         "gradient_check": {"theta[name], eps)": "theta[name].copy(), eps)"}}),
     "never restores": ("each entry is left at t - eps", {
         "numerical_gradient": {
-            "t.flat[i] = t_i  # restore before the next entry": None}}),
+            "t[s] = t_s  # restore before the next": None}}),
 }  # None: the line is deleted
 
 
