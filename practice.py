@@ -36,13 +36,9 @@ import numpy as np
 
 import common
 import datasets
+import diagnosis
 import mlp
 import zoo
-
-try:  # issue 14's diagnosis.py: until it lands, report_lines below prints the same facts
-    import diagnosis
-except ImportError:
-    diagnosis = None
 
 # ----------------------------------------------------------------------------------------------------
 # Planting changes in the lesson's own source: the diffs the page shows and the code that runs them
@@ -691,14 +687,6 @@ def their_tensors(name, grads, params, n, keys=None):
     return ok, problems
 
 
-def report_lines(report):
-    """One line per tensor: diagnosis.report_lines (issue 14), or, before it lands, the same facts."""
-    if diagnosis is not None:
-        return diagnosis.report_lines(report)
-    return [f"{key:>4}  {r['verdict']:<13}  error {r['error']:.1e}"
-            + (f"  {r['diagnosis']}" if r.get("diagnosis") else "") for key, r in report.items()]
-
-
 def grade_network(function, path, sizes, activation):
     """(every step correct?, the lines to print) for the learner's function on one network. Where it
     stops at a step not yet written, the TheirError it raises also grades the steps written so far."""
@@ -722,23 +710,25 @@ def grade_network(function, path, sizes, activation):
 
 
 def step_lines(name, grads, params, X, y, activation, keys=None):
-    """(the first step not correct, "dz1, step (5)", or None; a line per step and one for the first): the
-    learner's gradients (those named in keys, or all) checked on one network."""
+    """(the first step not correct, "dz1, step (5)", or None; the lines to print): the learner's
+    gradients (those named in keys, or all) checked on one network, printed by diagnosis.report_lines
+    with each tensor's step number before it, and a last line for the first wrong step."""
     ok, problems = their_tensors(name, grads, params, len(X), keys)
     report = mlp.gradient_check(params, X, y, activation, analytic=ok) if ok else {}
     n_layers = len(params) // 2
-    lines, first, said = [], None, "every step is correct"
-    for key in [k for k in step_keys(n_layers) if keys is None or k in keys]:
-        step = f"({step_of(key, n_layers)})"
-        if key in problems:
-            lines.append(f"{step}  {key:<4} {'wrong':<13}  {problems[key]}")
-        else:
-            lines.append(f"{step}  {report_lines({key: report[key]})[0].strip()}")
-        if first is None and (key in problems or report[key]["verdict"] != "correct"):
-            first = f"{key}, step {step}"
-            r = report.get(key, {})
-            said = f"the first wrong step: {first}: {problems.get(key) or r.get('diagnosis') or r['verdict']}"
-    return first, lines + [said]
+    entries = {key: report.get(key) or {"verdict": "wrong", "error": np.inf, "diagnosis": problems[key]}
+               for key in step_keys(n_layers) if keys is None or key in keys}  # a problem: not compared
+    lines = []
+    for line in diagnosis.report_lines(entries):
+        key = line.split()[0]
+        numbered = key in entries and line.startswith(f"{key:>4}")  # a tensor's line, not a diagnosis
+        line = line.replace(f"error {np.inf:.1e}", "not compared") if key in problems else line
+        lines.append(f"({step_of(key, n_layers)}) {line}" if numbered else f"    {line}")
+    first = diagnosis.first_wrong(entries)
+    if first is None:
+        return None, lines + ["every step is correct"]
+    step, r = f"{first}, step ({step_of(first, n_layers)})", entries[first]
+    return step, lines + [f"the first wrong step: {step}: {r['diagnosis'] or r['verdict']}"]
 
 
 def grade(path):
