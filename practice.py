@@ -107,7 +107,7 @@ def report_table(report, steps):
     return common.markdown_table(header, rows) + (
         "\n\nEvery tensor is correct." if first is None else
         f"\n\nThe first tensor that is not correct: `{first}`, step ({steps[first]})."
-        + (f" The check's diagnosis: \"{said}\"" if said else ""))
+        + (f" The check's diagnosis: \"{said}\"." if said else ""))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -712,7 +712,8 @@ def grade_network(function, path, sizes, activation):
 def step_lines(name, grads, params, X, y, activation, keys=None):
     """(the first step not correct, "dz1, step (5)", or None; the lines to print): the learner's
     gradients (those named in keys, or all) checked on one network, printed by diagnosis.report_lines
-    with each tensor's step number before it, and a last line for the first wrong step."""
+    (a line per tensor, the diagnosis under one that is not correct) with each tensor's step number
+    before it, and a last line naming the first wrong step."""
     ok, problems = their_tensors(name, grads, params, len(X), keys)
     report = mlp.gradient_check(params, X, y, activation, analytic=ok) if ok else {}
     n_layers = len(params) // 2
@@ -727,8 +728,8 @@ def step_lines(name, grads, params, X, y, activation, keys=None):
     first = diagnosis.first_wrong(entries)
     if first is None:
         return None, lines + ["every step is correct"]
-    step, r = f"{first}, step ({step_of(first, n_layers)})", entries[first]
-    return step, lines + [f"the first wrong step: {step}: {r['diagnosis'] or r['verdict']}"]
+    step = f"{first}, step ({step_of(first, n_layers)})"
+    return step, lines + [f"the first wrong step: {step}"]  # its diagnosis is printed under it
 
 
 def grade(path):
