@@ -566,6 +566,7 @@ GRADED = {  # the function a file may define -> the networks it is graded on: (s
                  for act in mlp.ACTIVATIONS],
 }
 GRADE_N = 8  # examples per network
+GRADE_WIDTH = 100  # characters per printed line: a diagnosis is wrapped to fit
 KINK_MARGIN = 1e-3  # a relu input this close to 0 would sit within eps = 1e-5 of the kink: redrawn
 
 
@@ -724,7 +725,12 @@ def step_lines(name, grads, params, X, y, activation, keys=None):
         key = line.split()[0]
         numbered = key in entries and line.startswith(f"{key:>4}")  # a tensor's line, not a diagnosis
         line = line.replace(f"error {np.inf:.1e}", "not compared") if key in problems else line
-        lines.append(f"({step_of(key, n_layers)}) {line}" if numbered else f"    {line}")
+        if numbered:
+            lines.append(f"({step_of(key, n_layers)}) {line}")
+        else:  # a diagnosis: wrapped, so that it reads in a terminal (and on the page) without scrolling
+            indent = " " * (4 + len(line) - len(line.lstrip()))
+            lines += textwrap.wrap(line.strip(), GRADE_WIDTH - 2, initial_indent=indent,
+                                   subsequent_indent=indent, break_on_hyphens=False)
     first = diagnosis.first_wrong(entries)
     if first is None:
         return None, lines + ["every step is correct"]
