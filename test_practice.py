@@ -459,7 +459,7 @@ def said_under(block, key):
     i = next(i for i, line in enumerate(lines) if re.match(rf"\s*\(\d\)\s+{key}\s", line))
     under = []
     for line in lines[i + 1:]:
-        if not line.strip() or re.match(r"\s*(\(\d\)|the first wrong step)", line):
+        if not line.strip() or re.match(r"\s*(\(\d\)\s+d[zaWb]\d+\s|the first wrong step)", line):
             break
         under.append(line.strip())
     return " ".join(under)
