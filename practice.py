@@ -96,14 +96,15 @@ def steps_of_backward_two_layer():
     return {name: int(step) for name, step in re.findall(r"^\s*(\w+) = .*# \((\d)\)", source, re.M)}
 
 
-def report_table(report, steps):
+def report_table(report, steps, diagnosed=True):
     """gradient_check's report as a Markdown table, a column per tensor in its step order, and the
-    first tensor that is not correct."""
+    first tensor that is not correct, with its diagnosis if diagnosed (not for a broken check: the
+    diagnosis reads backward against the numerical gradient, which is then what is wrong)."""
     header = ["tensor"] + [f"`{key}` ({steps[key]})" for key in report]
     rows = [["error"] + [f"{r['error']:.1e}" for r in report.values()],
             ["verdict"] + [r["verdict"] for r in report.values()]]
     first = next((key for key, r in report.items() if r["verdict"] != "correct"), None)
-    said = report[first].get("diagnosis") if first else None
+    said = report[first].get("diagnosis") if first and diagnosed else None
     return common.markdown_table(header, rows) + (
         "\n\nEvery tensor is correct." if first is None else
         f"\n\nThe first tensor that is not correct: `{first}`, step ({steps[first]})."
@@ -165,7 +166,7 @@ def check_bug_check(bug, seed=0):
 
 def check_bug_tables(bug):
     description, changes = CHECK_BUGS[bug]
-    check = report_table(check_bug_check(bug), steps_of_backward_two_layer())
+    check = report_table(check_bug_check(bug), steps_of_backward_two_layer(), diagnosed=False)
     return {f"practice-diff-{slug(bug)}": diff(changes),
             f"practice-check-{slug(bug)}": f"{check}\n\nThe check's bug, *{bug}*: {description}."}
 

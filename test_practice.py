@@ -167,6 +167,24 @@ def test_zoo_bug_is_caught_at_its_first_edited_step(bug):
     assert rows[bug][3] == first, "the zoo's table and the exercise disagree"
 
 
+def test_each_find_the_bug_solution_gives_the_diagnosis_of_its_first_wrong_step():
+    """The solution of every zoo bug quotes the diagnosis of its first wrong step (the check's, or the
+    shape sentence for a bug the door stops); the two bugs in the check itself show none, since the
+    diagnosis would read a right backward against a broken numerical gradient."""
+    for bug in zoo.BUGS:
+        table = practice.bug_tables(bug)[f"practice-check-{practice.slug(bug)}"]
+        try:
+            report = practice.bug_check(bug)
+        except ValueError as err:
+            key, want, got = zoo.shape_error(err)
+            assert f'The grader\'s diagnosis: "{zoo.shape_sentence(key, got, want)}".' in table, bug
+            continue
+        first = next(k for k, r in report.items() if r["verdict"] != "correct")
+        assert f'The check\'s diagnosis: "{report[first]["diagnosis"]}".' in table, bug
+    for bug in practice.CHECK_BUGS:
+        assert "diagnosis" not in practice.check_bug_tables(bug)[f"practice-check-{practice.slug(bug)}"], bug
+
+
 def zoo_errors(bug):
     return {k: r["error"] for k, r in practice.bug_check(bug).items()}
 
