@@ -786,8 +786,9 @@ def test_practice_page_in_browser(site_visit):
 
 def test_a_check_whose_numerical_gradient_is_all_zero_is_diagnosed_in_words():
     """The "perturbs a copy" check bug makes every numerical entry of the parameters' gradients 0. The
-    diagnosis of each such tensor then says so, in words, instead of dividing by the largest |g| = 0 (which printed a percentage of 300
-    digits). Catches a "no simple pattern" sentence that divides by zero."""
+    diagnosis of each such tensor then says so, in words, instead of dividing by the largest |g| = 0
+    (which printed a percentage of 300 digits).
+    Catches a "no simple pattern" sentence that divides by zero."""
     report = {k: r for k, r in practice.check_bug_check("perturbs a copy").items() if k[1] in "Wb"}
     assert len(report) == 4 and all(not r["numeric"].any() for r in report.values())
     for r in report.values():  # db2 is one entry, and says just that: "one entry is off"
