@@ -246,11 +246,12 @@ class Case:
     def size(self, key, a, g, noise):
         gap = np.abs(a - g)
         i = np.unravel_index(gap.argmax(), gap.shape)
+        largest = np.abs(g).max()
+        share = (f"{gap[i] / largest:.1%} of the largest |g|" if largest else
+                 "and every numerical entry is 0")  # the loss never moved
         return (f"no simple pattern: the largest gap |a - g| is {gap[i]:.1e} at "
-                f"{list(map(int, i))} (a = {a[i]:.4g}, g = {g[i]:.4g}), "
-                f"{gap[i] / max(np.abs(g).max(), 1e-300):.1%} of the largest "
-                f"|g| and {gap[i] / noise if noise else np.inf:.2g} times the "
-                "round-off noise")
+                f"{list(map(int, i))} (a = {a[i]:.4g}, g = {g[i]:.4g}), {share}"
+                f", {gap[i] / noise:.2g} times the round-off noise")
 
     def near_kinks(self, eps):
         """A note if some hidden relu input lies within eps of 0."""

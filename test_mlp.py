@@ -31,7 +31,7 @@ import pytest
 import datasets
 import mlp
 from diagnosis import first_wrong, report_lines
-from experiments import gradcheck_problem
+from zoo import gradcheck_problem
 
 ACTS = ["sigmoid", "tanh", "relu"]
 LN2 = math.log(2)
