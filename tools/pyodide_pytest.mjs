@@ -29,16 +29,13 @@ pyodide.setStdout({ batched: (line) => console.log(line) });
 pyodide.setStderr({ batched: (line) => console.error(line) });
 pyodide.globals.set("ARGS", pyodide.toPy(args));
 const code = await pyodide.runPythonAsync(`
-import json, os, sys, types
+import json, os, sys
 sys.dont_write_bytecode = True
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 os.chdir("/repo")
 sys.path.insert(0, "/repo")
 sys.path.append("/venv")
-# experiments.py (which test_mlp.py imports gradcheck_problem from) imports concurrent.futures'
-# ProcessPoolExecutor for the lab's parallel runs; Pyodide has no _multiprocessing, so an empty
-# module stands in for it, only so that the import succeeds. No test run here starts a process.
-sys.modules.setdefault("_multiprocessing", types.ModuleType("_multiprocessing"))
+
 import numpy, pytest
 
 outcomes = {}
