@@ -145,7 +145,7 @@ def _live_files(config: MkDocsConfig):
 
 
 def on_serve(server, config: MkDocsConfig, builder):
-    for name in WATCHED:
+    for name in (*WATCHED, *_live_files(config).LIVE_FILES, "tools"):  # the page runs LIVE_FILES
         path = _root(config) / name
         if path.exists():
             server.watch(str(path))
