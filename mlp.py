@@ -22,7 +22,7 @@ Notation. Rows are examples, so a layer is z = a @ W + b, as in the maths:
     L              mean cross-entropy (binary if K = 1)           scalar
     dW2, db2, ...  dL/dW2, ...: the gradients, shaped like W2, ...
     dz2, da1, dz1  per example: row i of dz2 is dl_i/dz2_i, where L is the
-                   mean of the l_i; so dz2 = n dL/dz2 (the spec's steps),
+                   mean of the l_i; so dz2 = n dL/dz2 (docs/problem.md),
                    and the 1/n is applied in dW and db.
 
 A deeper network repeats the hidden layer: W_l, b_l, z_l, a_l for
@@ -180,7 +180,7 @@ def forward(params, X, activation="relu"):
 def cross_entropy(zL, y):
     """L = -(1/n) sum_i sum_k y_ik log(y_hat_ik), from the logits zL (n, K).
 
-    K = 1 (the spec's BCE): log(sigma(z)) = -softplus(-z) and
+    K = 1 (docs/problem.md's BCE): log(sigma(z)) = -softplus(-z) and
     log(1 - sigma(z)) = -softplus(z), one of them per example as its label
     is 1 or 0. log(y_hat) itself fails: sigma(z) rounds to 1.0 for
     z > 37, and log(1 - 1.0) = -inf. K >= 2 (softmax): log(y_hat_k) =
