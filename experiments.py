@@ -194,7 +194,44 @@ def save(fig, figdir, name):
     pyplot().close(fig)
 
 
+SLIDES = "slides"  # visualizations/slides/: every panel of a multi-panel figure, alone
+# 8 x 4.5 inches at 200 dpi: 1600 x 900 px, a 16:9 slide; 11 pt type is then 30 px tall.
+SLIDE_STYLE = {"figure.figsize": (8, 4.5), "savefig.dpi": 200, "font.size": 11, "axes.titlesize": 12,
+               "legend.fontsize": 10}
+
+
+def legend_outside(fig, ax, where="right", **kwargs):
+    """ax's legend beside its axes (where="right") or under them ("below"), never over the data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        loc = "outside right upper" if where == "right" else "outside lower center"
+        fig.legend(handles, labels, loc=loc, **kwargs)
+
+
+def slide(figdir, name, draw, legend="right", **kwargs):
+    """One panel alone for a slide, written to visualizations/slides/NAME at 1600 x 900 px: draw(ax)
+    is the function that draws the same panel in its multi-panel figure. legend: "right", "below"
+    (legend_outside, with kwargs such as ncol) or None."""
+    plt = pyplot()
+    with plt.rc_context(SLIDE_STYLE):
+        fig, ax = plt.subplots(layout="constrained")
+        draw(ax)
+        if legend:
+            legend_outside(fig, ax, legend, **kwargs)
+        save(fig, figdir, f"{SLIDES}/{name}")
+
+
 ACTIVATION_COLORS = {"sigmoid": "tab:blue", "tanh": "tab:green", "relu": "tab:orange"}
+
+
+PROBABILITY = "$\\hat y = P(y = 1 \\mid x)$"  # the colour scale of plot_field
+
+
+def with_colorbar(draw):
+    """draw(ax), then the colour scale of the field it returns beside the axes: for a slide."""
+    def draw_both(ax):
+        ax.figure.colorbar(draw(ax), ax=ax, label=PROBABILITY)
+    return draw_both
 
 
 def plot_field(ax, params, activation, train_set, test_set=None, title=""):
@@ -219,6 +256,8 @@ def plot_field(ax, params, activation, train_set, test_set=None, title=""):
 
 # --- 1. a task no line can solve -------------------------------------------------------------------
 
+SNAPSHOTS, SNAPSHOTS_QUICK = [0, 10, 30, 100, 300, 1000], [0, 3, 6, 10, 20, 30]  # epochs drawn
+
 def experiment_nonlinear(figdir, quick=False):
     """[2, 16, 1] with train's defaults on two moons and XOR: loss curves, decision boundaries."""
     plt = pyplot()
@@ -238,42 +277,68 @@ def experiment_nonlinear(figdir, quick=False):
     line = {task: mlp.train(*TASKS[task][0], [2, 1], epochs=epochs)[1]["loss"][-1]
             for task in ("moons", "xor")}
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
-    for ax, task in zip(axes, ("moons", "xor"), strict=True):
-        for act in ("sigmoid", "relu"):
-            hist = runs[task, act][1]
+    def draw_loss(task):
+        def draw(ax):
             e = np.arange(1, epochs + 1)
-            ax.plot(e, hist["loss"], color=ACTIVATION_COLORS[act], label=f"{act}: training")
-            ax.plot(e, hist["val_loss"], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: held-out")
-        ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
-        ax.axhline(line[task], color="k", lw=0.8, ls="-.", label="best straight line (logistic regr.)")
-        ax.set(title=f"{task}: network [2, 16, 1], full-batch gradient descent, lr 4",
-               xlabel="epoch (one gradient step each)", ylabel="mean binary cross-entropy (nats)",
-               yscale="log")
-        ax.legend(ncol=2)
+            for act in ("sigmoid", "relu"):
+                hist = runs[task, act][1]
+                ax.plot(e, hist["loss"], color=ACTIVATION_COLORS[act], label=f"{act}: training")
+                ax.plot(e, hist["val_loss"], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: held-out")
+            ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
+            ax.axhline(line[task], color="k", lw=0.8, ls="-.", label="best straight line (logistic regr.)")
+            ax.set(title=f"{task}: network [2, 16, 1], full-batch gradient descent, lr 4",
+                   xlabel="epoch (one gradient step each)", ylabel="mean binary cross-entropy (nats)",
+                   yscale="log")
+        return draw
+
+    panels = {f"loss_curve_{task}.png": draw_loss(task) for task in ("moons", "xor")}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.9), layout="constrained")
+    for ax, draw in zip(axes, panels.values(), strict=True):
+        draw(ax)
+    legend_outside(fig, axes[0], "below", ncol=3)
     fig.suptitle("Training and held-out loss: relu descends at once, sigmoid first sits on a plateau")
     save(fig, figdir, "loss_curve.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw, "below", ncol=3)
 
-    snapshots = [0, 10, 30, 100, 300, 1000] if not quick else [0, 10, 30]
-    fig = plt.figure(figsize=(12, 8.3), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[2.2, 1])
-    axes = top.subplots(1, 2)
-    for ax, task in zip(axes, ("moons", "xor"), strict=True):
-        params, hist = runs[task, "relu"]
-        field = plot_field(ax, params, "relu", *TASKS[task],
-                           title=f"{task}, relu [2, 16, 1]: held-out accuracy {pct(hist['val_acc'][-1])}")
-        ax.legend(loc="lower left", fontsize=8)
-    top.colorbar(field, ax=axes, label="$\\hat y = P(y = 1 \\mid x)$", shrink=0.8)
-    top.suptitle("The learned probability field: blue class 0, red class 1, black line $\\hat y = 0.5$")
-    params = mlp.init_params([2, 16, 1], "relu")
-    for ax, (j, epoch) in zip(bottom.subplots(1, len(snapshots)), enumerate(snapshots), strict=True):
+    def draw_field(task):
+        def draw(ax):
+            params, hist = runs[task, "relu"]
+            return plot_field(ax, params, "relu", *TASKS[task],
+                              title=f"{task}, relu [2, 16, 1]: held-out accuracy {pct(hist['val_acc'][-1])}")
+        return draw
+
+    def draw_snapshot(params, epoch):
+        def draw(ax):
+            field = plot_field(ax, params, "relu", TASKS["moons"][0],
+                               title=f"moons, relu [2, 16, 1], after {epoch} epochs")
+            ax.set(xlabel="", ylabel="", xticks=[], yticks=[], aspect="equal")
+            return field
+        return draw
+
+    fields = {f"decision_boundary_{task}.png": draw_field(task) for task in ("moons", "xor")}
+    snapshots = SNAPSHOTS_QUICK if quick else SNAPSHOTS
+    forming, params = {}, mlp.init_params([2, 16, 1], "relu")
+    for j, epoch in enumerate(snapshots):
         if epoch:
             params, _ = mlp.train(*TASKS["moons"][0], [2, 16, 1], "relu", epochs=epoch - snapshots[j - 1],
-                              params=params)
-        plot_field(ax, params, "relu", TASKS["moons"][0], title=f"after {epoch} epochs")
-        ax.set(xlabel="", ylabel="", xticks=[], yticks=[], aspect="equal")
+                                  params=params)
+        forming[f"decision_boundary_forming_{j + 1}.png"] = draw_snapshot(params, epoch)
+    fig = plt.figure(figsize=(12, 8.6), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[2.2, 1])
+    axes = top.subplots(1, 2)
+    for ax, draw in zip(axes, fields.values(), strict=True):
+        field = draw(ax)
+    legend_outside(top, axes[0], "below", ncol=2)
+    top.colorbar(field, ax=axes, label=PROBABILITY, shrink=0.8)
+    top.suptitle("The learned probability field: blue class 0, red class 1, black line $\\hat y = 0.5$")
+    for ax, draw in zip(bottom.subplots(1, len(snapshots)), forming.values(), strict=True):
+        draw(ax)
+        ax.set_title(ax.get_title().split(", ")[-1])  # "after N epochs": the row's title says the rest
     bottom.suptitle("How the moons boundary forms during training (relu [2, 16, 1], lr 4)")
     save(fig, figdir, "decision_boundary.png")
+    for name, draw in {**fields, **forming}.items():
+        slide(figdir, name, with_colorbar(draw))
 
     table = markdown_table(["task", "hidden activation", "training loss", "held-out loss",
                             "held-out accuracy", "first epoch at >= 95 % held-out"], rows)
@@ -374,57 +439,70 @@ def experiment_gradient_check(figdir, quick=False):
     zoo_table = markdown_table(["planted mistake", "hidden activation", "what the code does",
                                 "max error", "first wrong step", "caught by", "verdict"], zoo_rows)
 
-    fig, axes = plt.subplots(2, 2, figsize=(12, 9), layout="constrained")
-    ax = axes[0, 0]
     reports = {act: mlp.gradient_check(*gradcheck_problem([2, 5, 4, 1], act), act) for act in mlp.ACTIVATIONS}
-    for act, report in reports.items():
-        a = np.concatenate([r["analytic"].ravel() for r in report.values()])
-        num = np.concatenate([r["numeric"].ravel() for r in report.values()])
-        ax.scatter(a, num, s=16, color=ACTIVATION_COLORS[act], label=f"{act} ({a.size} entries)", alpha=0.7)
-    lim = max(abs(r["analytic"]).max() for rep in reports.values() for r in rep.values()) * 1.2
-    ax.plot([-lim, lim], [-lim, lim], color="k", lw=0.8, label="numerical = analytical")
-    ax.set(xscale="symlog", yscale="symlog", xlabel="analytical gradient (backward)",
-           ylabel="numerical gradient (centred difference, eps 1e-5)",
-           title="Every parameter of three [2, 5, 4, 1] networks lies on the diagonal")
-    ax.set_xscale("symlog", linthresh=1e-4)
-    ax.set_yscale("symlog", linthresh=1e-4)
-    ax.legend()
 
-    ax = axes[0, 1]
-    keys = list(reports["relu"])
-    for i, (act, report) in enumerate(reports.items()):
-        ax.plot(np.arange(len(keys)) + (i - 1) * 0.15, [report[k]["rel_error"] for k in keys], "o", ms=8,
-                color=ACTIVATION_COLORS[act], label=act)
-    draw_thresholds(ax, len(keys) - 0.5)
-    ax.set(yscale="log", ylim=(1e-13, 1), xticks=range(len(keys)), xticklabels=keys,
-           xlabel="parameter tensor", ylabel="max relative error |a − g| / (|a| + |g|)",
-           title="Relative error per tensor, with cs231n's thresholds")
-    ax.legend(loc="upper left")
+    def draw_scatter(ax):
+        for act, report in reports.items():
+            a = np.concatenate([r["analytic"].ravel() for r in report.values()])
+            num = np.concatenate([r["numeric"].ravel() for r in report.values()])
+            ax.scatter(a, num, s=16, color=ACTIVATION_COLORS[act], label=f"{act} ({a.size} entries)",
+                       alpha=0.7)
+        lim = max(abs(r["analytic"]).max() for rep in reports.values() for r in rep.values()) * 1.2
+        ax.plot([-lim, lim], [-lim, lim], color="k", lw=0.8, label="numerical = analytical")
+        ax.set(xlabel="analytical gradient (backward)",
+               ylabel="numerical gradient (centred difference, eps 1e-5)",
+               title="Every gradient entry of three [2, 5, 4, 1] networks lies on the diagonal")
+        ax.set_xscale("symlog", linthresh=1e-4)
+        ax.set_yscale("symlog", linthresh=1e-4)
 
-    ax = axes[1, 0]
+    def draw_per_tensor(ax):
+        keys = list(reports["relu"])
+        for i, (act, report) in enumerate(reports.items()):
+            ax.plot(np.arange(len(keys)) + (i - 1) * 0.15, [report[k]["rel_error"] for k in keys], "o",
+                    ms=8, color=ACTIVATION_COLORS[act], label=act)
+        draw_thresholds(ax, len(keys) - 0.5)
+        ax.set(yscale="log", ylim=(1e-13, 1), xticks=range(len(keys)), xticklabels=keys,
+               xlabel="gradient tensor (parameters and intermediates), in backward's order",
+               ylabel="max relative error |a − g| / (|a| + |g|)",
+               title="Relative error per tensor, with cs231n's thresholds")
+
     eps_values = np.logspace(-1, -12, 12 if quick else 23)
     params, X, y = gradcheck_problem([2, 5, 4, 1], "tanh")
-    for dtype, color in [(np.float64, "tab:blue"), (np.float32, "tab:red")]:
-        errs = eps_sweep(params, X, y, "tanh", dtype, eps_values)
-        best = int(np.argmin(errs))
-        ax.plot(eps_values, errs, "o-", color=color, ms=4, label=f"loss in {np.dtype(dtype).name}")
-        ax.plot(eps_values[best], errs[best], "*", color=color, ms=16, mec="k",
-                label=f"{np.dtype(dtype).name} best: eps = {eps_values[best]:.0e}, error {errs[best]:.0e}")
-    ax.set(xscale="log", yscale="log", xlabel="eps (step of the centred difference)",
-           ylabel="max relative error",
-           title="Choosing eps: round-off error (left) against truncation error (right)")
-    ax.legend()
+    eps_errors = {dtype: eps_sweep(params, X, y, "tanh", dtype, eps_values)
+                  for dtype in (np.float64, np.float32)}
 
-    ax = axes[1, 1]
+    def draw_eps(ax):
+        for (dtype, errs), color in zip(eps_errors.items(), ["tab:blue", "tab:red"], strict=True):
+            best = int(np.argmin(errs))
+            ax.plot(eps_values, errs, "o-", color=color, ms=4, label=f"loss in {np.dtype(dtype).name}")
+            name = np.dtype(dtype).name
+            ax.plot(eps_values[best], errs[best], "*", color=color, ms=16, mec="k",
+                    label=f"{name} best: eps = {eps_values[best]:.0e}, error {errs[best]:.0e}")
+        ax.set(xscale="log", yscale="log", xlabel="eps (step of the centred difference)",
+               ylabel="max relative error", ylim=(1e-12, 3),
+               title="Choosing eps: round-off error (left) against truncation error (right)")
+
     distances = np.logspace(-10, -1, 10 if quick else 19)
-    ax.plot(distances, kink_sweep(distances), "o-", color=ACTIVATION_COLORS["relu"])
-    ax.axvline(1e-5, color="k", ls="--", lw=0.8, label="eps = 1e-5")
-    draw_thresholds(ax, 1e-1)
-    ax.set(xscale="log", yscale="log", xlabel="distance of one relu input z from the kink at 0",
-           ylabel="max relative error", title="A relu kink within eps of an input breaks the check")
-    ax.legend()
+    kink_errors = kink_sweep(distances)
+
+    def draw_kink(ax):
+        ax.plot(distances, kink_errors, "o-", color=ACTIVATION_COLORS["relu"], label="max relative error")
+        ax.axvline(1e-5, color="k", ls="--", lw=0.8, label="eps = 1e-5")
+        draw_thresholds(ax, 1e-1)
+        ax.set(xscale="log", yscale="log", xlabel="distance of one relu input z from the kink at 0",
+               ylabel="max relative error", title="A relu kink within eps of an input breaks the check")
+
+    panels = {"gradient_check_scatter.png": draw_scatter, "gradient_check_per_tensor.png": draw_per_tensor,
+              "gradient_check_eps.png": draw_eps, "gradient_check_kink.png": draw_kink}
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9), layout="constrained")
+    corners = ["upper left", "upper left", "lower left", "center right"]  # each panel's empty corner (looked)
+    for ax, draw, corner in zip(axes.flat, panels.values(), corners, strict=True):
+        draw(ax)
+        ax.legend(loc=corner)
     fig.suptitle("Gradient check: backward against centred finite differences of the same loss")
     save(fig, figdir, "gradient_check.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw)
     tables = {"gradient_check": table, "bug_zoo": zoo_table, "deep_check": deep_check_table()}
     return tables, f"worst max relative error {worst[0]:.1e}"
 
@@ -786,7 +864,7 @@ def run_all(out=HERE, quick=False, log=print):
     seeded, so the files are the same whichever process runs it."""
     out = pathlib.Path(out)
     figdir = out / "visualizations"
-    figdir.mkdir(parents=True, exist_ok=True)
+    (figdir / SLIDES).mkdir(parents=True, exist_ok=True)
     if not (out / "experiments_log.md").exists():
         shutil.copyfile(HERE / "experiments_log.md", out / "experiments_log.md")
     start, tables = time.perf_counter(), {}
