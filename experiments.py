@@ -547,23 +547,41 @@ def experiment_depth(figdir, quick=False):
               + ", ".join(map(str, seeds)) + ": " + "; ".join(at_default_lr(epochs, seed) for seed in seeds)
               + ".")
 
+    def draw_accuracy(task):
+        def draw(ax):
+            colors = ["tab:gray", "tab:purple", "tab:brown"]
+            for i, (name, color) in enumerate(zip(DEPTHS, colors, strict=True)):
+                a = summary[task, name]
+                ax.bar(i, a.mean(), yerr=a.std(), color=color, alpha=0.8, capsize=4)
+                ax.plot(np.full(a.size, i), a, "k.", ms=5)
+            ax.set(ylim=(0.4, 1.02), xticks=range(len(DEPTHS)),
+                   xticklabels=["1 layer", "2 layers", "3 layers"], ylabel="held-out accuracy",
+                   title=f"{task}: held-out accuracy by depth, {len(seeds)} seeds (dots)")
+            ax.axhline(0.5, color="gray", lw=0.8, ls=":")
+        return draw
+
+    def draw_field(task, name):
+        def draw(ax):
+            return plot_field(ax, models[task, name], "relu", *TASKS[task],
+                              title=f"{task}, {name}, seed 0: {pct(acc[task, name, 0])}")
+        return draw
+
+    fields = {f"depth_boundary_{task}_{name.split(' (')[0].replace(' ', '_')}.png": draw_field(task, name)
+              for task in TASKS for name in DEPTHS}  # e.g. depth_boundary_xor_1_layer.png
+    accuracy = {f"depth_accuracy_{task}.png": draw_accuracy(task) for task in TASKS}
     fig, axes = plt.subplots(len(TASKS), 1 + len(DEPTHS), figsize=(14, 10), layout="constrained",
                              gridspec_kw={"width_ratios": [1.1] + [1] * len(DEPTHS)})
-    colors = ["tab:gray", "tab:purple", "tab:brown"]
-    for row, task in zip(axes, TASKS, strict=True):
-        ax = row[0]
-        for i, name in enumerate(DEPTHS):
-            a = summary[task, name]
-            ax.bar(i, a.mean(), yerr=a.std(), color=colors[i], alpha=0.8, capsize=4)
-            ax.plot(np.full(a.size, i), a, "k.", ms=5)
-        ax.set(ylim=(0.4, 1.02), xticks=range(len(DEPTHS)), xticklabels=["1 layer", "2 layers", "3 layers"],
-               ylabel="held-out accuracy", title=f"{task}: {len(seeds)} seeds (dots), mean ± std")
-        ax.axhline(0.5, color="gray", lw=0.8, ls=":")
-        for ax, name in zip(row[1:], DEPTHS, strict=True):
-            plot_field(ax, models[task, name], "relu", *TASKS[task],
-                       title=f"{task}, {name}, seed 0: {pct(acc[task, name, 0])}")
+    drawn = iter(fields.values())
+    for row, draw in zip(axes, accuracy.values(), strict=True):
+        draw(row[0])
+        for ax in row[1:]:
+            next(drawn)(ax)
     fig.suptitle("Depth: a single layer can only draw a straight line; one hidden layer bends it")
     save(fig, figdir, "depth_comparison.png")
+    for name, draw in accuracy.items():
+        slide(figdir, name, draw)
+    for name, draw in fields.items():
+        slide(figdir, name, with_colorbar(draw))
     xor = summary["xor", "1 layer (logistic regression)"].mean(), summary["xor", "2 layers"].mean()
     return {"depth": table}, f"XOR held-out accuracy: 1 layer {pct(xor[0])}, 2 layers {pct(xor[1])}"
 
@@ -605,28 +623,39 @@ def experiment_vanishing(figdir, quick=False):
             params, _ = mlp.train(X, y, sizes, act, lr=0.1, epochs=1, params=params)
 
     ylabel = "RMS of the entries of $\\partial L / \\partial W_l$"
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4.8), layout="constrained")
-    for ax, act in zip(axes[:3], mlp.ACTIVATIONS, strict=True):
-        for k, color in zip(HIDDEN_LAYERS, ["#9ecae1", "#4292c6", "#2171b5", "#08306b"], strict=True):
-            ax.plot(range(1, k + 2), rms[act, k], "o-", color=color, ms=4, label=f"{k} hidden layers")
-        if act == "sigmoid":
-            last = rms[act, deepest][-1]
-            ax.plot(range(1, deepest + 2), [last * 0.25 ** (deepest + 1 - l) for l in range(1, deepest + 2)],
-                    "k:", label="slope $\\times 1/4$ per layer ($\\max \\sigma'$)")
-        ax.set(yscale="log", xlabel="layer $l$ (1 = next to the input)", ylabel=ylabel + " at init",
-               title=f"{act} ({'He' if act == 'relu' else 'Xavier'} init), mean of {len(seeds)} seeds",
+
+    def draw_depths(act):
+        def draw(ax):
+            for k, color in zip(HIDDEN_LAYERS, ["#9ecae1", "#4292c6", "#2171b5", "#08306b"], strict=True):
+                ax.plot(range(1, k + 2), rms[act, k], "o-", color=color, ms=4, label=f"{k} hidden layers")
+            if act == "sigmoid":
+                last, layers = rms[act, deepest][-1], range(1, deepest + 2)
+                ax.plot(layers, [last * 0.25 ** (deepest + 1 - l) for l in layers],
+                        "k:", label="slope $\\times 1/4$ per layer ($\\max \\sigma'$)")
+            ax.set(yscale="log", xlabel="layer $l$ (1 = next to the input)", ylabel=ylabel + " at init",
+                   title=f"{act} ({'He' if act == 'relu' else 'Xavier'} init), mean of {len(seeds)} seeds",
+                   ylim=(1e-9, 10))
+        return draw
+
+    def draw_training(ax):
+        for act in mlp.ACTIVATIONS:
+            g = np.array(during[act])  # (epochs + 1, number of layers)
+            ax.plot(g[:, 0], color=ACTIVATION_COLORS[act], label=f"{act}: layer 1")
+            ax.plot(g[:, -1], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: layer {deepest + 1}")
+        ax.set(yscale="log", xlabel="epoch (full-batch gradient descent, lr 0.1)", ylabel=ylabel,
+               title=f"Layers 1 and {deepest + 1} while training ({deepest} hidden layers)",
                ylim=(1e-9, 10))
-        ax.legend(fontsize=8, loc="lower right")
-    ax = axes[3]
-    for act in mlp.ACTIVATIONS:
-        g = np.array(during[act])  # (epochs + 1, number of layers)
-        ax.plot(g[:, 0], color=ACTIVATION_COLORS[act], label=f"{act}: layer 1")
-        ax.plot(g[:, -1], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: layer {deepest + 1}")
-    ax.set(yscale="log", xlabel="epoch (full-batch gradient descent, lr 0.1)", ylabel=ylabel,
-           title=f"Layers 1 and {deepest + 1} while training", ylim=(1e-9, 10))
-    ax.legend(fontsize=8, ncol=3, loc="lower right", title=f"{deepest} hidden layers of 32 units")
+
+    panels = {f"vanishing_{act}.png": draw_depths(act) for act in mlp.ACTIVATIONS}
+    panels["vanishing_training.png"] = draw_training
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.8), layout="constrained")
+    for ax, draw in zip(axes, panels.values(), strict=True):
+        draw(ax)
+        ax.legend(fontsize=8, loc="lower right", ncol=3 if draw is draw_training else 1)
     fig.suptitle("Vanishing gradients: with sigmoid the gradient shrinks layer by layer on its way back")
     save(fig, figdir, "vanishing_gradients.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw)
     return {"vanishing": table}, (f"{deepest} hidden layers, layer 1 / layer {deepest + 1} gradient at init: "
                                   f"sigmoid {rows[0][-1]}, relu {rows[1][-1]}")
 
