@@ -702,33 +702,43 @@ def experiment_init(figdir, quick=False):
     sym_table = markdown_table(["init ([2, 16, 1], sigmoid, 2:1 classes)", "distinct hidden units",
                                 "held-out accuracy"], [[k, v[1], pct(v[2])] for k, v in sym.items()])
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), layout="constrained")
     x = np.arange(len(INITS))
-    ax = axes[0]
-    ax.bar(x - 0.2, [100 * mean[i][0] for i in INITS], 0.4, color="tab:gray", label="at initialisation")
-    ax.bar(x + 0.2, [100 * mean[i][1] for i in INITS], 0.4, color="tab:red", label="after training")
-    ax.set(xticks=x, xticklabels=INITS, ylabel="dead relu units (%): never active on the training set",
-           title=f"Dead units, [2, 32, 32, 1] on moons, mean of {len(seeds)} seeds", ylim=(0, 105))
-    ax.legend()
-    ax = axes[1]
-    for i, init in enumerate(INITS):
-        accs = [stats[init, s][3] for s in seeds]
-        ax.bar(i, np.mean(accs), color="tab:blue", alpha=0.8)
-        ax.plot(np.full(len(accs), i), accs, "k.", ms=6)
-    ax.axhline(0.5, color="gray", lw=0.8, ls=":")
-    ax.set(xticks=x, xticklabels=INITS, ylim=(0.4, 1.0), ylabel="held-out accuracy",
-           title=f"How well each init trains ({epochs} epochs, lr 0.5); dots: seeds")
-    ax = axes[2]
-    for init, marker, color in [("xavier", "o", "tab:green"), ("zeros", "*", "tab:red")]:
-        W1 = sym[init][0]["W1"]
-        ax.scatter(W1[0], W1[1], marker=marker, s=60 if marker == "o" else 250, color=color, edgecolors="k",
-                   label=f"{init} init: {sym[init][1]} distinct of 16 units")
-    ax.set(xlabel="weight from $x_1$", ylabel="weight from $x_2$",
-           title="Symmetry: each hidden unit's weights after training\n"
-                 "(sigmoid [2, 16, 1], moons with 2:1 classes)")
-    ax.legend()
+
+    def draw_dead(ax):
+        ax.bar(x - 0.2, [100 * mean[i][0] for i in INITS], 0.4, color="tab:gray", label="at initialisation")
+        ax.bar(x + 0.2, [100 * mean[i][1] for i in INITS], 0.4, color="tab:red", label="after training")
+        ax.set(xticks=x, xticklabels=INITS, ylabel="dead relu units (%): never active on the training set",
+               title=f"Dead units, [2, 32, 32, 1] on moons, mean of {len(seeds)} seeds", ylim=(0, 105))
+
+    def draw_accuracy(ax):
+        for i, init in enumerate(INITS):
+            accs = [stats[init, s][3] for s in seeds]
+            ax.bar(i, np.mean(accs), color="tab:blue", alpha=0.8)
+            ax.plot(np.full(len(accs), i), accs, "k.", ms=6)
+        ax.axhline(0.5, color="gray", lw=0.8, ls=":")
+        ax.set(xticks=x, xticklabels=INITS, ylim=(0.4, 1.0), ylabel="held-out accuracy",
+               title=f"How well each init trains ({epochs} epochs, lr 0.5); dots: seeds")
+
+    def draw_symmetry(ax):
+        for init, marker, color in [("xavier", "o", "tab:green"), ("zeros", "*", "tab:red")]:
+            W1 = sym[init][0]["W1"]
+            ax.scatter(W1[0], W1[1], marker=marker, s=60 if marker == "o" else 250, color=color,
+                       edgecolors="k", label=f"{init} init: {sym[init][1]} distinct of 16 units")
+        ax.set(xlabel="weight from $x_1$", ylabel="weight from $x_2$",
+               title="Symmetry: each hidden unit's weights after training\n"
+                     "(sigmoid [2, 16, 1], moons with 2:1 classes)")
+
+    panels = {"init_dead_units.png": draw_dead, "init_accuracy.png": draw_accuracy,
+              "init_symmetry.png": draw_symmetry}
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), layout="constrained")
+    for ax, draw in zip(axes, panels.values(), strict=True):
+        draw(ax)
+    axes[0].legend(loc="upper left")
+    legend_outside(fig, axes[2], "below")
     fig.suptitle("Initialisation: too small, zero or biased off, units die or stay identical")
     save(fig, figdir, "dead_neurons.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw)
     he, neg = mean["he"][1], mean["he, bias -1"][1]
     return {"init": table, "symmetry": sym_table}, f"dead after training: He {pct(he)}, bias -1 {pct(neg)}"
 
@@ -783,40 +793,49 @@ def experiment_digits(figdir, quick=False):
     np.add.at(confusion, (truth, predicted), 1)
     wrong = np.flatnonzero(predicted != truth)
 
-    fig = plt.figure(figsize=(15, 5.2), layout="constrained")
-    left, middle, right = fig.subfigures(1, 3, width_ratios=[1.15, 1, 1.1])
-    ax = left.subplots()
-    for (name, color) in zip(list(DIGIT_NETS)[:2], ["tab:gray", "tab:purple"], strict=True):
-        hist = runs[name, 0][1]
-        e = np.arange(1, epochs + 1)
-        ax.plot(e, hist["loss"], color=color, label=f"{name}: training")
-        ax.plot(e, hist["val_loss"], color=color, ls="--", label=f"{name}: held-out")
-    ax.axhline(np.log(10), color="gray", lw=0.8, ls=":", label="ln 10 (a uniform guess)")
-    ax.set(yscale="log", xlabel="epoch (38 mini-batches of 32)", ylabel="mean cross-entropy (nats)",
-           title="Loss, seed 0")
-    ax.legend(fontsize=8, loc="center right")
-    ax = middle.subplots()
-    ax.imshow(confusion, cmap="Blues")
-    for i in range(10):
-        for j in range(10):
-            if confusion[i, j]:
-                ax.text(j, i, confusion[i, j], ha="center", va="center", fontsize=8,
-                        color="white" if confusion[i, j] > confusion.max() / 2 else "black")
-    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit",
-           title=f"Confusion, [64, 32, 10] seed 0: {len(wrong)} of {len(yt)} wrong")
-    ax.grid(False)
-    shown = wrong[:24]
-    axes = right.subplots(4, 6)
-    for k, ax in enumerate(axes.flat):
+    def draw_loss(ax):
+        for (name, color) in zip(list(DIGIT_NETS)[:2], ["tab:gray", "tab:purple"], strict=True):
+            hist = runs[name, 0][1]
+            e = np.arange(1, epochs + 1)
+            ax.plot(e, hist["loss"], color=color, label=f"{name}: training")
+            ax.plot(e, hist["val_loss"], color=color, ls="--", label=f"{name}: held-out")
+        ax.axhline(np.log(10), color="gray", lw=0.8, ls=":", label="ln 10 (a uniform guess)")
+        ax.set(yscale="log", xlabel="epoch (38 mini-batches of 32)", ylabel="mean cross-entropy (nats)",
+               title="Loss of the digits networks, seed 0")
+
+    def draw_confusion(ax):
+        ax.imshow(confusion, cmap="Blues")
+        for i in range(10):
+            for j in range(10):
+                if confusion[i, j]:
+                    ax.text(j, i, confusion[i, j], ha="center", va="center", fontsize="small",
+                            color="white" if confusion[i, j] > confusion.max() / 2 else "black")
+        ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit",
+               title=f"Confusion, [64, 32, 10] seed 0: {len(wrong)} of {len(yt)} wrong")
+        ax.grid(False)
+
+    def draw_misclassified(ax, rows=4, cols=6, step=12):  # each 8 x 8 image, then 4 pixels for its label
+        shown = wrong[:rows * cols]
+        mosaic = np.full((rows * step, cols * step), np.nan)  # nan: no image, the background shows
+        for k, i in enumerate(shown):
+            r, c = divmod(k, cols)
+            mosaic[r * step:r * step + 8, c * step:c * step + 8] = Xt[i].reshape(8, 8)
+            ax.text(c * step + 3.5, r * step + 8, f"{truth[i]} as {predicted[i]}", ha="center", va="top",
+                    fontsize="small")
+        ax.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1)
         ax.set_axis_off()
-        if k < len(shown):
-            i = shown[k]
-            ax.imshow(Xt[i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_title(f"{truth[i]} as {predicted[i]}", fontsize=9)
-    right.suptitle(f"Misclassified held-out digits (true as predicted), {len(shown)} of {len(wrong)}",
-                   fontsize=10)
+        ax.set_title(f"Misclassified held-out digits (true as predicted), {len(shown)} of {len(wrong)}")
+
+    panels = {"digits_loss.png": draw_loss, "digits_confusion.png": draw_confusion,
+              "digits_misclassified.png": draw_misclassified}
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5.4), layout="constrained", width_ratios=[1.2, 1, 1.1])
+    for ax, draw in zip(axes, panels.values(), strict=True):
+        draw(ax)
+    legend_outside(fig, axes[0], "below", ncol=2)
     fig.suptitle("Ten classes: softmax output and cross-entropy on 1,797 real 8 x 8 handwritten digits")
     save(fig, figdir, "digits.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw, "below", ncol=2)
     means = [np.mean([runs[name, s][1]["val_acc"][-1] for s in seeds]) for name in list(DIGIT_NETS)[:2]]
     return {"digits": table}, (f"held-out accuracy: softmax regression {pct(means[0])}, "
                                f"hidden layer {pct(means[1])}")
