@@ -38,8 +38,8 @@ __all__ = [
     "sigmoid", "relu", "tanh", "softplus", "softmax", "logsumexp",
     "init_params", "forward", "cross_entropy", "backward_two_layer",
     "backward", "loss_and_grads", "compute_loss", "relative_error",
-    "gradient_check", "gd_step", "train", "predict_proba", "predict",
-    "accuracy",
+    "gradient_check", "gd_step", "train", "Diverged", "predict_proba",
+    "predict", "accuracy",
 ]
 
 
@@ -359,12 +359,12 @@ def gd_step(params, X, y, activation, lr):
     return loss
 
 
-def train_epoch(params, X, y, activation, lr, batch_size, rng):
-    """One pass over (X, y) in batches, shuffled unless one batch: mean L."""
+def train_epoch(params, X, y, activation, lr, batch_size, seed):
+    """One pass over (X, y) in batches, shuffled by seed: the mean L."""
     n = len(X)
     if batch_size >= n:  # one full batch: no shuffle, no copy of X and y
         return gd_step(params, X, y, activation, lr)
-    order = rng.permutation(n)
+    order = np.random.default_rng(seed).permutation(n)  # this epoch's
     loss_sum = 0.0
     for start in range(0, n, batch_size):
         batch = order[start:start + batch_size]  # row indices
@@ -373,54 +373,72 @@ def train_epoch(params, X, y, activation, lr, batch_size, rng):
     return loss_sum / n  # each batch's L, measured just before its step
 
 
+class Diverged(FloatingPointError):
+    """train stopped a run. Nothing is lost: .params and .history are the run
+    up to the start of epoch .epoch, the one stopped (finite, to go on from).
+    An exception, not a warning: a warning scrolls by unseen in a loop, and
+    under -W error it is raised anyway, losing the params."""
+
+    def __init__(self, why, lr, params, history, epoch):
+        super().__init__(f"training diverged in epoch {epoch} with lr={lr}: "
+                         f"{why}: try a smaller learning rate")
+        self.params, self.history, self.epoch = params, history, epoch
+
+
 @checked
 def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
           batch_size=None, seed=0, init=None, params=None,
-          X_val=None, y_val=None):
+          X_val=None, y_val=None, history=None):
     """Train a network of the given layer sizes: (params, history).
 
-    Full-batch gradient descent by default; with batch_size, mini-batch SGD
-    on a seeded shuffle each epoch (above n: one full batch). params: start
-    from a copy of these. The defaults fit [2, 16, 1] in a fraction of a
-    second: XOR to 100 %, 400 moons to ~97 % held-out; sigmoid units need the
-    large step to leave their early plateau. history["loss"][e]: the mean
-    loss during epoch e + 1, each batch's just before its step; with X_val,
-    y_val also "val_loss" and "val_acc" after each epoch. Raises
-    FloatingPointError, naming the epoch and lr, if training diverges: a
-    loss or step overflows, or the loss ends above twice its start, or on
-    the way rises above a hundred times it.
+    Full-batch gradient descent by default; with batch_size, mini-batch SGD,
+    shuffled in epoch e by (seed, e). The defaults fit [2, 16, 1] in a
+    fraction of a second: XOR to 100 %, 400 moons to ~97 % held-out; sigmoid
+    units need the large step to leave their early plateau.
+    history["loss"][e]: the mean loss during epoch e + 1, each batch's just
+    before its step; with X_val, y_val also "val_loss" and "val_acc" after
+    each epoch. params alone: a new run from a copy of them; params and the
+    history a call returned: that run goes on (epoch numbers, shuffles, rule),
+    so N calls of epochs=1 give the bits of one call of epochs=N.
+
+    The rule: the run stops, raising Diverged, when a loss or a parameter is
+    not finite, or a loss exceeds 100 max(L1, ln K): L1 is the run's first
+    loss, history["loss"][0] (in epoch 1, the starting params' loss), and
+    ln K (K >= 2) the loss of knowing nothing. The losses judged: each
+    epoch's, and the one after the call's last step.
     """
     if params is None:
         params = init_params(sizes, activation, seed, init)
     params = {key: v.copy() for key, v in params.items()}  # updated in place
+    keys = ["loss"] + (["val_loss", "val_acc"] if X_val is not None else [])
+    history = {key: list(history[key] if history else []) for key in keys}
     batch_size = min(batch_size or len(X), len(X))
-    history = {"loss": []}
-    if X_val is not None:
-        history.update(val_loss=[], val_acc=[])
-    rng = np.random.default_rng((seed, 1))  # not init_params' stream
-    epoch = 0  # 0: the loss of the starting params overflowed
-    try:
-        with np.errstate(over="raise", invalid="raise"):
-            start = compute_loss(params, X, y, activation)
-            for epoch in range(1, epochs + 1):  # noqa: B007 (named below)
-                history["loss"].append(train_epoch(
-                    params, X, y, activation, lr, batch_size, rng))
-                if X_val is not None:
-                    history["val_loss"].append(
-                        compute_loss(params, X_val, y_val, activation))
-                    history["val_acc"].append(
-                        accuracy(params, X_val, y_val, activation))
-            end = compute_loss(params, X, y, activation)  # after the last
-    except FloatingPointError as err:
-        raise FloatingPointError(
-            f"training diverged in epoch {epoch} ({err}) with lr={lr}: "
-            "try a smaller learning rate") from None
-    peak = max(history["loss"])
-    if end > 2 * start or peak > 100 * start:  # far above its start
-        raise FloatingPointError(
-            f"training diverged with lr={lr}: the loss went from {start:.3g}"
-            f" to {peak:.3g} in epoch {history['loss'].index(peak) + 1} and "
-            f"ended at {end:.3g}: try a smaller learning rate")
+    ln_K = np.log(max(sizes[-1], 2))  # L when y_hat = 1/K: knowing nothing
+    done = len(history["loss"])  # epochs before this call: numbering goes on
+    with np.errstate(over="ignore", invalid="ignore"):  # we look instead:
+        L0 = None if done else compute_loss(params, X, y, activation)
+        for epoch in range(done + 1, done + epochs + 1):
+            kept = {key: v.copy() for key, v in params.items()}  # to undo
+            new = [train_epoch(params, X, y, activation, lr, batch_size,
+                               (seed, epoch))]  # shuffled by (seed, epoch)
+            if X_val is not None:
+                new += [compute_loss(params, X_val, y_val, activation),
+                        accuracy(params, X_val, y_val, activation)]
+            losses = new[:1]  # the epoch's loss, and after the call's last:
+            if epoch == done + epochs:
+                losses.append(compute_loss(params, X, y, activation))
+            L1 = (history["loss"] or [L0])[0]  # the run's first loss
+            limit, worst = 100 * max(L1, ln_K), max(losses)
+            if not all(np.isfinite(v).all()
+                       for v in [*params.values(), *new, *losses, L1]):
+                raise Diverged("a loss or a parameter is not finite", lr,
+                               kept, history, epoch)
+            if worst > limit:
+                raise Diverged(f"the loss went from {L1:.3g} to {worst:.3g}, "
+                               f"over 100 max(L1, ln K) = {limit:.3g}", lr,
+                               kept, history, epoch)
+            for key, value in zip(keys, new, strict=True):
+                history[key].append(float(value))
     return params, history
 # --8<-- [end:train]
 
