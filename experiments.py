@@ -1,4 +1,4 @@
-"""The lab: the experiments, their figures, the bug zoo and the command line.
+"""The lab: the experiments, their figures and the command line.
 
 mlp.py is the lesson; this file only uses it. `python experiments.py` (or
 `python mlp.py`, which hands over to it) runs every experiment, draws every
@@ -8,13 +8,11 @@ runs write the same bytes.
 """
 
 import argparse
-import inspect
 import multiprocessing
 import os
 import pathlib
 import re
 import shutil
-import textwrap
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -22,144 +20,32 @@ import numpy as np
 
 import datasets
 import mlp
+import practice
+from common import (
+    SLIDES,
+    TASKS,
+    dead_fraction,
+    legend_outside,
+    markdown_table,
+    negative_bias_init,
+    pct,
+    pyplot,
+    save,
+    slide,
+)
+from zoo import BUGS, bug_zoo, gradcheck_problem
 
 # ----------------------------------------------------------------------------------------------------
-# The bug zoo: backward_two_layer with one planted mistake, each one that learners make. Each bug is
-# a replacement of lines in the lesson's own source, so the zoo shows it as a diff against the code
-# that runs. gradient_check (or the shape rule at its door) must catch every one.
-# ----------------------------------------------------------------------------------------------------
-
-# --8<-- [start:bug_zoo]
-BUGS = {  # name -> (hidden activation, what is wrong, {line of backward_two_layer: its buggy version})
-    "sigma'(a) for sigma'(z)": ("sigmoid", "the derivative taken at a, not at z", {
-        "dz1 = da1 * f_grad(z1, a1)": "dz1 = da1 * f_grad(a1, sigmoid(a1))"}),
-    "missing 1/n": ("sigmoid", "db without the 1/n, while dW keeps it", {
-        "db2 = dz2.sum(axis=0, keepdims=True) / n": "db2 = dz2.sum(axis=0, keepdims=True)",
-        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = dz1.sum(axis=0, keepdims=True)"}),
-    "swapped transpose": ("sigmoid", "dW1 = dz1^T X is dW1^T: NumPy lets it through for a square W1", {
-        "dW1 = X.T @ dz1 / n": "dW1 = dz1.T @ X / n"}),
-    "dropped bias gradient": ("sigmoid", "db = 0: the bias is forgotten", {
-        "db2 = dz2.sum(axis=0, keepdims=True) / n": "db2 = 0 * dz2.sum(axis=0, keepdims=True)",
-        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = 0 * dz1.sum(axis=0, keepdims=True)"}),
-    "relu mask from da": ("relu", "the ReLU mask taken from the gradient, not from z", {
-        "dz1 = da1 * f_grad(z1, a1)": "dz1 = da1 * (da1 > 0)"}),
-    "sum vs mean": ("sigmoid", "no 1/n anywhere: the gradient of the summed loss, while L is the mean", {
-        "dW2 = a1.T @ dz2 / n": "dW2 = a1.T @ dz2",
-        "db2 = dz2.sum(axis=0, keepdims=True) / n": "db2 = dz2.sum(axis=0, keepdims=True)",
-        "dW1 = X.T @ dz1 / n": "dW1 = X.T @ dz1",
-        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = dz1.sum(axis=0, keepdims=True)"}),
-    "bias summed over units": ("sigmoid", "db1 summed along axis=1, over units, not over examples", {
-        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = dz1.sum(axis=1, keepdims=True) / n"}),
-    "skipped activation": ("tanh", "step (5) forgets f'(z1): the gradient skips the hidden layer", {
-        "dz1 = da1 * f_grad(z1, a1)": "dz1 = da1"}),
-    "sigma' kept in step (1)": ("sigmoid", "dz2 times sigma'(z2): the chain rule through y_hat, "
-                                "without the cancellation", {
-        "dz2 = y_hat - y": "dz2 = (y_hat - y) * y_hat * (1 - y_hat)"}),
-    "1/n carried down": ("sigmoid", "da1 divided by n: the 1/n of step (2) taken into the error sent "
-                         "down", {
-        'da1 = dz2 @ params["W2"].T': 'da1 = dz2 @ params["W2"].T / n'}),
-}
-
-
-def buggy_backward(bug):
-    """backward_two_layer with the lines of BUGS[bug] replaced: a new function, compiled from the
-    lesson's own source (so its line numbers and comments stay those of mlp.py)."""
-    source = textwrap.dedent(inspect.getsource(mlp.backward_two_layer.__wrapped__))
-    source = source[source.index("def "):]  # without the @checked line: no door, as a learner's own code
-    for old, new in BUGS[bug][2].items():
-        if source.count(old) != 1:
-            raise ValueError(f"bug {bug!r}: {old!r} is not exactly one line of backward_two_layer")
-        source = source.replace(old, new)
-    namespace = dict(vars(mlp))
-    exec(compile(source, f"<backward_two_layer with bug {bug!r}>", "exec"), namespace)
-    return namespace["backward_two_layer"]
-# --8<-- [end:bug_zoo]
-
-
-ZOO_SIZES = [3, 3, 1]  # a square W1 (3, 3), so that the swapped transpose runs at all
-
-
-def gradcheck_problem(sizes=(2, 3, 3, 1), activation="sigmoid", n=8, seed=0):
-    """A small network with random (nonzero) biases and inputs: (params, X, y) to gradient-check on.
-
-    Nonzero biases keep relu units off their kink: with zero biases, an example that switches off every
-    unit of a layer gives the next layer z = 0 exactly, where relu has no derivative. K = sizes[-1] > 1
-    gives integer class labels 0 .. K - 1.
-    """
-    params = mlp.init_params(list(sizes), activation, seed)
-    rng = np.random.default_rng(seed + 1)  # not seed: init_params drew W1 from that stream
-    for key in params:
-        if key.startswith("b"):
-            params[key] = 0.5 * rng.standard_normal(params[key].shape)
-    X = rng.standard_normal((n, sizes[0]))
-    K = sizes[-1]
-    y = (rng.random((n, 1)) < 0.5).astype(np.float64) if K == 1 else rng.integers(0, K, (n, 1))
-    return params, X, y
-
-
-def bug_zoo(seed=0):
-    """[(bug, activation, max error, the first tensor (in step order) not correct, what caught it)].
-
-    The first two rows are the real backward (bug None), on a sigmoid and on a relu network. A bug
-    whose gradients have the wrong shape is stopped by gradient_check's door before any comparison.
-    """
-    rows = []
-    for bug, activation in [(None, "sigmoid"), (None, "relu")] + [(b, v[0]) for b, v in BUGS.items()]:
-        params, X, y = gradcheck_problem(ZOO_SIZES, activation, seed=seed)
-        _, cache = mlp.forward(params, X, activation)
-        f = mlp.backward_two_layer if bug is None else buggy_backward(bug)
-        analytic = f(params, cache, y, activation)
-        try:
-            report = mlp.gradient_check(params, X, y, activation, analytic=analytic)
-        except ValueError as err:
-            rows.append((bug, activation, np.inf, re.search(r"analytic\['(\w+)'\]", str(err))[1],
-                         "the shape rule"))
-            continue
-        first = next((k for k in report if report[k]["verdict"] != "correct"), None)  # in step order
-        worst = max(report, key=lambda k: report[k]["error"])
-        rows.append((bug, activation, report[worst]["error"], first or "none", "gradient_check"))
-    return rows
-
-
 # Experiments. Each returns (tables, headline): tables maps a section name of experiments_log.md to the
 # Markdown table generated for it; headline is the one number the progress line prints. Each draws
 # its figures into `figdir`. Seeds are fixed, so every run writes the same bytes.
 # ----------------------------------------------------------------------------------------------------
-
-def split(make, n_train=400, n_test=1000, **kwargs):
-    """Train and test sets drawn independently from the same distribution (seeds 0 and 1)."""
-    return make(n_train, seed=0, **kwargs), make(n_test, seed=1, **kwargs)
-
-
-TASKS = {  # name -> (train, test); the noise levels keep each task learnable but not trivial
-    "xor": split(datasets.make_xor, noise=0.2),
-    "moons": split(datasets.make_moons, noise=0.2),
-    "circles": split(datasets.make_circles, noise=0.1),
-}
-
-
-def markdown_table(header, rows):
-    """A Markdown table; floats in rows should already be formatted as strings."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
-
-
-def pct(x):
-    return f"{100 * x:.1f} %"
-
 
 def grad_rms(params, X, y, activation):
     """For each layer l, the root-mean-square of the entries of dL/dW_l: the typical gradient of one
     weight, which compares layers of different shapes fairly (a norm would grow with the layer's size)."""
     _, grads = mlp.loss_and_grads(params, X, y, activation)
     return [float(np.sqrt(np.mean(grads[f"dW{l}"] ** 2))) for l in range(1, len(params) // 2 + 1)]
-
-
-def dead_fraction(params, X):
-    """Fraction of hidden relu units that are never active (z <= 0) on any row of X: they get no gradient."""
-    _, cache = mlp.forward(params, X, "relu")
-    dead = [~(cache[f"z{l}"] > 0).any(axis=0) for l in range(1, len(params) // 2)]  # hidden layers only
-    return float(np.concatenate(dead).mean())
 
 
 def moons_bayes_accuracy(X, y, noise):
@@ -174,52 +60,6 @@ def moons_bayes_accuracy(X, y, noise):
 
 
 # --- figures ---------------------------------------------------------------------------------------
-
-def pyplot():
-    """matplotlib, imported only when figures are drawn, set up to write the same bytes every run."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 10, "axes.titlesize": 11,
-                         "axes.grid": True, "grid.alpha": 0.3, "legend.fontsize": 9, "svg.hashsalt": "mlp"})
-    return plt
-
-
-def save(fig, figdir, name):
-    """Save without the metadata that changes between machines or versions, then close."""
-    fig.savefig(f"{figdir}/{name}", metadata={"Software": None})
-    fig.clf()
-    pyplot().close(fig)
-
-
-SLIDES = "slides"  # visualizations/slides/: every panel of a multi-panel figure, alone
-# 8 x 4.5 inches at 200 dpi: 1600 x 900 px, a 16:9 slide; 11 pt type is then 30 px tall.
-SLIDE_STYLE = {"figure.figsize": (8, 4.5), "savefig.dpi": 200, "font.size": 11, "axes.titlesize": 12,
-               "legend.fontsize": 10}
-
-
-def legend_outside(fig, ax, where="right", **kwargs):
-    """ax's legend beside its axes (where="right") or under them ("below"), never over the data."""
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        loc = "outside right upper" if where == "right" else "outside lower center"
-        fig.legend(handles, labels, loc=loc, **kwargs)
-
-
-def slide(figdir, name, draw, legend="right", **kwargs):
-    """One panel alone for a slide, written to visualizations/slides/NAME at 1600 x 900 px: draw(ax)
-    is the function that draws the same panel in its multi-panel figure. legend: "right", "below"
-    (legend_outside, with kwargs such as ncol) or None."""
-    plt = pyplot()
-    with plt.rc_context(SLIDE_STYLE):
-        fig, ax = plt.subplots(layout="constrained")
-        draw(ax)
-        if legend:
-            legend_outside(fig, ax, legend, **kwargs)
-        save(fig, figdir, f"{SLIDES}/{name}")
-
 
 ACTIVATION_COLORS = {"sigmoid": "tab:blue", "tanh": "tab:green", "relu": "tab:orange"}
 
@@ -434,10 +274,11 @@ def experiment_gradient_check(figdir, quick=False):
 
     zoo = bug_zoo()
     zoo_rows = [[bug or "none: the real backward", act, BUGS[bug][1] if bug else "",
-                 f"{err:.1e}" if np.isfinite(err) else "(wrong shape)", where, by,
-                 mlp.verdict(err)] for bug, act, err, where, by in zoo]
+                 f"{err:.1e}" if np.isfinite(err) else "(wrong shape)", where, by, verdict,
+                 (said or "").replace("|", "\\|")] for bug, act, err, where, by, verdict, said in zoo]
     zoo_table = markdown_table(["planted mistake", "hidden activation", "what the code does",
-                                "max error", "first wrong step", "caught by", "verdict"], zoo_rows)
+                                "max error", "first wrong step", "caught by", "verdict",
+                                "the check's diagnosis of that step"], zoo_rows)
 
     reports = {act: mlp.gradient_check(*gradcheck_problem([2, 5, 4, 1], act), act) for act in mlp.ACTIVATIONS}
 
@@ -662,14 +503,6 @@ def experiment_vanishing(figdir, quick=False):
 
 # --- 5. initialisation and dead neurons --------------------------------------------------------------
 
-def negative_bias_init(sizes, seed, bias=-1.0):
-    """He weights, hidden biases at `bias`: each relu unit starts with z = x w - 1, off for most inputs."""
-    params = mlp.init_params(sizes, "relu", seed)
-    for l in range(1, len(sizes) - 1):
-        params[f"b{l}"][:] = bias
-    return params
-
-
 INITS = ["he", "xavier", "normal", "small", "zeros", "he, bias -1"]
 
 
@@ -877,20 +710,12 @@ def write_tables(path, tables):
 # Command line: python mlp.py [--out DIR]
 # ----------------------------------------------------------------------------------------------------
 
-def experiment_practice(figdir, quick=False):
-    """The tables and figure of the exercises in docs/practice.md. practice.py imports this module,
-    so this one imports it only when it runs."""
-    import practice
-
-    return practice.experiment(figdir, quick)
-
-
 # name -> (function, the figures it writes); the longest first, so that two processes finish together
 EXPERIMENTS = {
     "ten digits": (experiment_digits, ["digits.png"]),
     "depth comparison": (experiment_depth, ["depth_comparison.png"]),
     "initialisation": (experiment_init, ["dead_neurons.png"]),
-    "practice": (experiment_practice, ["practice_mse.png"]),
+    "practice": (practice.experiment, ["practice_mse.png"]),
     "gradient check": (experiment_gradient_check, ["gradient_check.png"]),
     "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"]),
     "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"]),

@@ -27,7 +27,7 @@ import pytest
 
 import datasets
 import mlp
-from experiments import gradcheck_problem
+from zoo import gradcheck_problem
 
 ACTS = ["sigmoid", "tanh", "relu"]
 LN2 = math.log(2)

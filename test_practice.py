@@ -12,14 +12,15 @@ import re
 import numpy as np
 import pytest
 
-import experiments
+import common
 import mlp
 import practice
+import zoo
 from test_site import ROOT, VIEWPORTS, examples
 
 PAGE = ROOT / "docs" / "practice.md"
 LOG = ROOT / "experiments_log.md"
-ALL_BUGS = list(experiments.BUGS) + list(practice.CHECK_BUGS)
+ALL_BUGS = list(zoo.BUGS) + list(practice.CHECK_BUGS)
 SECTIONS = {"find-the-bug": "Find the bug", "derive-it": "Derive it", "predict": "Predict, then run"}
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
                    re.M | re.S)
@@ -118,7 +119,7 @@ def test_page_has_examples_that_the_site_runs():
 def test_how_to_claims_per_example_intermediates_and_shapes():
     """Checking your own code: a dz that is the gradient of the mean loss (n times too small) reads
     wrong, and a tensor of another shape is a ValueError naming its key and both shapes."""
-    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh")
+    params, X, y = zoo.gradcheck_problem([2, 3, 1], "tanh")
     _, cache = mlp.forward(params, X, "tanh")
     dz1 = mlp.backward(params, cache, y, "tanh")["dz1"]
     report = mlp.gradient_check(params, X, y, "tanh", analytic={"dz1": dz1 / len(X)})
@@ -140,11 +141,11 @@ def test_steps_of_backward_two_layer_are_the_seven_tags():
 
 def first_edited_tensor(bug):
     """The tensor that the earliest edited line of the bug assigns, in step order."""
-    edited = [re.match(r"\s*(\w+) =", old)[1] for old in experiments.BUGS[bug][2]]
+    edited = [re.match(r"\s*(\w+) =", old)[1] for old in zoo.BUGS[bug][2]]
     return min(edited, key=STEPS.get)
 
 
-@pytest.mark.parametrize("bug", experiments.BUGS)
+@pytest.mark.parametrize("bug", zoo.BUGS)
 def test_zoo_bug_is_caught_at_its_first_edited_step(bug):
     """The check (or its shape rule) catches every zoo bug, and the first tensor it flags, in step
     order, is the one the first planted line computes: the intermediates pinpoint the line. A check
@@ -157,29 +158,29 @@ def test_zoo_bug_is_caught_at_its_first_edited_step(bug):
     first = next(k for k, r in report.items() if r["verdict"] != "correct")
     assert first == first_edited_tensor(bug)
     assert report[first]["verdict"] == "wrong"
-    rows = {row[0]: row for row in experiments.bug_zoo()}
+    rows = {row[0]: row for row in zoo.bug_zoo()}
     assert rows[bug][3] == first, "the zoo's table and the exercise disagree"
 
 
-def zoo(bug):
+def zoo_errors(bug):
     return {k: r["error"] for k, r in practice.bug_check(bug).items()}
 
 
 def n_ratio():
-    n = len(experiments.gradcheck_problem(experiments.ZOO_SIZES, "sigmoid")[1])
+    n = len(zoo.gradcheck_problem(zoo.ZOO_SIZES, "sigmoid")[1])
     return (n - 1) / (n + 1)
 
 
 def test_bug_claims_one_over_n():
     """Bugs 2, 6, 10: a gradient n times off reads (n-1)/(n+1) in the flagged tensors, and the
     tensors the prose says pass do pass."""
-    e = zoo("missing 1/n")
+    e = zoo_errors("missing 1/n")
     assert e["db2"] == pytest.approx(n_ratio(), rel=1e-6) and e["db1"] == pytest.approx(n_ratio(), rel=1e-6)
     assert max(e["dW2"], e["dW1"]) < 1e-7
-    e = zoo("sum vs mean")
+    e = zoo_errors("sum vs mean")
     assert all(e[k] == pytest.approx(n_ratio(), rel=1e-6) for k in ("dW2", "db2", "dW1", "db1"))
     assert max(e["dz2"], e["da1"], e["dz1"]) < 1e-7
-    e = zoo("1/n carried down")
+    e = zoo_errors("1/n carried down")
     assert all(e[k] == pytest.approx(n_ratio(), rel=1e-6) for k in ("da1", "dz1", "dW1", "db1"))
     assert max(e["dz2"], e["dW2"], e["db2"]) < 1e-7
 
@@ -187,8 +188,8 @@ def test_bug_claims_one_over_n():
 def test_bug_claims_sizes_of_errors():
     """Bug 1: right sign, wrong size (error well below 1); bug 4: exactly 1; bug 9: dz2 too small
     by sigma' <= 1/4 in every entry, so every entry's error is at least 3/5."""
-    assert 1e-2 < max(zoo("sigma'(a) for sigma'(z)").values()) < 0.9
-    e = zoo("dropped bias gradient")
+    assert 1e-2 < max(zoo_errors("sigma'(a) for sigma'(z)").values()) < 0.9
+    e = zoo_errors("dropped bias gradient")
     assert e["db2"] == 1.0 and e["db1"] == 1.0
     report = practice.bug_check("sigma' kept in step (1)")["dz2"]
     assert mlp.relative_error(report["analytic"], report["numeric"]).min() >= 0.6
@@ -211,7 +212,7 @@ def test_bug_claim_step_one_spoils_everything():
 def test_bug_claim_skipped_activation_grows_with_saturation():
     """Bug 8: the error of an entry of dz1 grows with |a1| (tanh' = 1 - a^2 is dropped)."""
     bug = "skipped activation"
-    params, X, y = experiments.gradcheck_problem(experiments.ZOO_SIZES, experiments.BUGS[bug][0])
+    params, X, y = zoo.gradcheck_problem(zoo.ZOO_SIZES, zoo.BUGS[bug][0])
     a1 = np.abs(mlp.forward(params, X, "tanh")[1]["a1"]).ravel()
     r = practice.bug_check(bug)["dz1"]
     err = mlp.relative_error(r["analytic"], r["numeric"]).ravel()[np.argsort(a1)]
@@ -221,7 +222,7 @@ def test_bug_claim_skipped_activation_grows_with_saturation():
 def test_real_check_passes_the_lessons_backward():
     """The reference for the two check bugs: the unbroken check calls the lesson's backward correct
     on the same problem (else the broken checks below would prove nothing)."""
-    params, X, y = experiments.gradcheck_problem(experiments.ZOO_SIZES, "sigmoid")
+    params, X, y = zoo.gradcheck_problem(zoo.ZOO_SIZES, "sigmoid")
     assert all(r["verdict"] == "correct" for r in mlp.gradient_check(params, X, y, "sigmoid").values())
 
 
@@ -256,7 +257,7 @@ def test_planted_refuses_an_edit_it_cannot_place():
 def test_diff_shows_mlp_lines_with_their_real_numbers():
     """Each diff's removed lines are mlp.py's lines at the numbers its hunk headers give."""
     source = practice.MLP_SOURCE.read_text(encoding="utf-8").splitlines()
-    for changes in [{"backward_two_layer": experiments.BUGS[b][2]} for b in experiments.BUGS] + [
+    for changes in [{"backward_two_layer": zoo.BUGS[b][2]} for b in zoo.BUGS] + [
             c for _, c in practice.CHECK_BUGS.values()] + [practice.MSE_STEP_1]:
         text = practice.diff(changes)
         hunks = re.split(r"(?m)^(?=@@ )", text.split("\n", 3)[3].rsplit("\n```", 1)[0])
@@ -270,9 +271,9 @@ def test_diff_shows_mlp_lines_with_their_real_numbers():
 def test_the_logs_diffs_are_current():
     """The diffs the page quotes are those of today's mlp.py: when its lines move, this fails until
     `python mlp.py` is run again (otherwise the page would show stale line numbers)."""
-    for bug in experiments.BUGS:
+    for bug in zoo.BUGS:
         assert log_section(f"practice-diff-{practice.slug(bug)}") == practice.diff(
-            {"backward_two_layer": experiments.BUGS[bug][2]}), f"{bug}: run python mlp.py"
+            {"backward_two_layer": zoo.BUGS[bug][2]}), f"{bug}: run python mlp.py"
     for bug, (_, changes) in practice.CHECK_BUGS.items():
         assert log_section(f"practice-diff-{practice.slug(bug)}") == practice.diff(changes), bug
     assert log_section("practice-diff-mse") == practice.diff(practice.MSE_STEP_1, "with the MSE's step (1)")
@@ -293,7 +294,7 @@ def test_derivation_passes_and_its_wrong_candidate_fails(name):
 def test_mse_backward_differs_from_backward_only_in_step_one():
     """The MSE's backward is backward with step (1) replaced: with y_hat - y swapped in for the
     MSE's dz, every gradient is the same as backward's (nothing else changed)."""
-    params, X, y = experiments.gradcheck_problem([2, 3, 3, 1], "tanh")
+    params, X, y = zoo.gradcheck_problem([2, 3, 3, 1], "tanh")
     _, cache = mlp.forward(params, X, "tanh")
     g_mse = practice.mse_backward(params, cache, y, "tanh")
     y_hat = cache["a3"]
@@ -330,7 +331,7 @@ def test_initial_loss_is_ln_k():
 def test_zero_init_claims():
     """One distinct hidden unit in every run; relu and tanh keep W1 exactly 0 and end at the
     entropy of the class shares; sigmoid moves only on unequal classes."""
-    (X, y), _ = experiments.TASKS["moons"]
+    (X, y), _ = common.TASKS["moons"]
     for classes, act, distinct, w, L, _ in practice.zero_init():
         assert distinct == 1, (classes, act)
         if act in ("relu", "tanh") or classes == "balanced":
