@@ -351,6 +351,7 @@ def experiment_gradient_check(figdir, quick=False):
 # --- 3. depth: logistic regression against one and two hidden layers ----------------------------------
 
 DEPTHS = {"1 layer (logistic regression)": [2, 1], "2 layers": [2, 16, 1], "3 layers": [2, 16, 16, 1]}
+DEPTH_SLUGS = {name: name.split(" (")[0].replace(" ", "_") for name in DEPTHS}  # in the slides' names
 
 
 def at_default_lr(epochs, seed):
@@ -407,8 +408,8 @@ def experiment_depth(figdir, quick=False):
                               title=f"{task}, {name}, seed 0: {pct(acc[task, name, 0])}")
         return draw
 
-    fields = {f"depth_boundary_{task}_{name.split(' (')[0].replace(' ', '_')}.png": draw_field(task, name)
-              for task in TASKS for name in DEPTHS}  # e.g. depth_boundary_xor_1_layer.png
+    fields = {f"depth_boundary_{task}_{DEPTH_SLUGS[name]}.png": draw_field(task, name)
+              for task in TASKS for name in DEPTHS}
     accuracy = {f"depth_accuracy_{task}.png": draw_accuracy(task) for task in TASKS}
     fig, axes = plt.subplots(len(TASKS), 1 + len(DEPTHS), figsize=(14, 10), layout="constrained",
                              gridspec_kw={"width_ratios": [1.1] + [1] * len(DEPTHS)})
@@ -674,6 +675,73 @@ def experiment_digits(figdir, quick=False):
                                f"hidden layer {pct(means[1])}")
 
 
+# --- 7. the moving picture: the moons boundary and the loss, epoch by epoch ----------------------------
+
+ANIMATION = "training_moons.gif"  # and its still, for print: training_moons.png (the last frame)
+
+
+def frame_epochs(epochs, n=60):
+    """The epochs drawn: 0, then about n from 1 to `epochs`, evenly spaced on a log scale (so the
+    fast early change gets as many frames as the slow end; rounding merges the first few)."""
+    return sorted({0, *np.geomspace(1, epochs, n).round().astype(int).tolist()})
+
+
+def draw_frame(fig, params, history, epoch, epochs, loss_range):
+    """One frame: the probability field after `epoch` epochs, and the losses up to it (log axes, fixed
+    ranges, so the frames line up)."""
+    left, right = fig.subplots(1, 2, width_ratios=[1.15, 1])
+    acc = f", held-out accuracy {pct(history['val_acc'][-1])}" if epoch else ": untrained"
+    plot_field(left, params, "relu", TASKS["moons"][0], title=f"epoch {epoch}{acc}")
+    left.set(xlabel="", ylabel="", xticks=[], yticks=[], aspect="equal")
+    e = np.arange(1, epoch + 1)
+    right.plot(e, history["loss"] if epoch else [], color=ACTIVATION_COLORS["relu"], label="training")
+    right.plot(e, history["val_loss"] if epoch else [], color=ACTIVATION_COLORS["relu"], ls="--",
+               label="held-out")
+    right.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
+    right.set(xscale="log", yscale="log", xlim=(1, epochs), ylim=loss_range,
+              xlabel="epoch (one full-batch gradient step each, lr 4)",
+              ylabel="mean binary cross-entropy", title="the loss so far")
+    right.legend(loc="lower left")
+    fig.suptitle("A relu [2, 16, 1] network learning two moons by gradient descent")
+
+
+def experiment_animation(figdir, quick=False):
+    """An animated GIF of the boundary and the loss forming, from an epoch-by-epoch loop of train:
+    each call goes on from the params and history the last returned, so the frames are one run of
+    train's defaults (the run of section 1), seen at frame_epochs. The last frame also as a PNG."""
+    from PIL import Image  # matplotlib's own dependency: nothing new to install
+
+    plt = pyplot()
+    (X, y), (Xt, yt) = TASKS["moons"]
+    epochs = 30 if quick else 1000
+    wanted = frame_epochs(epochs)
+    params, history = mlp.init_params([2, 16, 1], "relu"), None  # train's own start, seed 0
+    frames = [(0, params, {"loss": [], "val_loss": [], "val_acc": []})]
+    for epoch in range(1, epochs + 1):
+        params, history = mlp.train(X, y, [2, 16, 1], "relu", epochs=1, params=params, history=history,
+                                    X_val=Xt, y_val=yt)
+        if epoch in wanted:
+            frames.append((epoch, params, history))
+    losses = history["loss"] + history["val_loss"]
+    loss_range = (min(losses) / 1.5, max(losses) * 1.5)
+    images = []
+    for epoch, params, hist in frames:
+        fig = plt.figure(figsize=(8, 3.6), dpi=100, layout="constrained")
+        draw_frame(fig, params, hist, epoch, epochs, loss_range)
+        fig.canvas.draw()
+        rgb = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()).convert("RGB")
+        images.append(rgb.quantize(64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE))
+        if epoch == epochs:  # the still, for print: the same frame at 200 dpi, 1600 x 720 px
+            with plt.rc_context({"savefig.dpi": 200}):
+                save(fig, figdir, ANIMATION.replace(".gif", ".png"))
+        else:
+            plt.close(fig)
+    durations = [150] * (len(images) - 1) + [2500]  # ms: hold the last frame
+    images[0].save(f"{figdir}/{ANIMATION}", save_all=True, append_images=images[1:], duration=durations,
+                   loop=0, optimize=False)
+    return {}, f"{len(images)} frames, held-out accuracy {pct(history['val_acc'][-1])} at the end"
+
+
 # ----------------------------------------------------------------------------------------------------
 # Writing the tables into experiments_log.md. Each generated table sits between two marker comments,
 #   <!-- --8<-- [start:NAME] -->  ...  <!-- --8<-- [end:NAME] -->
@@ -710,15 +778,30 @@ def write_tables(path, tables):
 # Command line: python mlp.py [--out DIR]
 # ----------------------------------------------------------------------------------------------------
 
+def slides(*names):
+    """The single panels an experiment writes into visualizations/slides/ (common.slide)."""
+    return [f"{SLIDES}/{name}.png" for name in names]
+
+
 # name -> (function, the figures it writes); the longest first, so that two processes finish together
 EXPERIMENTS = {
-    "ten digits": (experiment_digits, ["digits.png"]),
-    "depth comparison": (experiment_depth, ["depth_comparison.png"]),
-    "initialisation": (experiment_init, ["dead_neurons.png"]),
-    "practice": (practice.experiment, ["practice_mse.png"]),
-    "gradient check": (experiment_gradient_check, ["gradient_check.png"]),
-    "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"]),
-    "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"]),
+    "ten digits": (experiment_digits, ["digits.png"] + slides("digits_loss", "digits_confusion",
+                                                              "digits_misclassified")),
+    "training animation": (experiment_animation, [ANIMATION, ANIMATION.replace(".gif", ".png")]),
+    "depth comparison": (experiment_depth, ["depth_comparison.png"] + slides(
+        *[f"depth_accuracy_{task}" for task in TASKS],
+        *[f"depth_boundary_{task}_{DEPTH_SLUGS[name]}" for task in TASKS for name in DEPTHS])),
+    "initialisation": (experiment_init, ["dead_neurons.png"] + slides("init_dead_units", "init_accuracy",
+                                                                      "init_symmetry")),
+    "practice": (practice.experiment, ["practice_mse.png"] + slides(
+        "practice_mse_loss", "practice_mse_output", "practice_mse_step_1")),
+    "gradient check": (experiment_gradient_check, ["gradient_check.png"] + slides(
+        "gradient_check_scatter", "gradient_check_per_tensor", "gradient_check_eps", "gradient_check_kink")),
+    "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"] + slides(
+        "loss_curve_moons", "loss_curve_xor", "decision_boundary_moons", "decision_boundary_xor",
+        *[f"decision_boundary_forming_{j + 1}" for j in range(len(SNAPSHOTS))])),
+    "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"] + slides(
+        *[f"vanishing_{act}" for act in mlp.ACTIVATIONS], "vanishing_training")),
 }
 HERE = pathlib.Path(__file__).resolve().parent
 
