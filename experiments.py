@@ -686,6 +686,22 @@ def frame_epochs(epochs, n=60):
     return sorted({0, *np.geomspace(1, epochs, n).round().astype(int).tolist()})
 
 
+def training_frames(epochs):
+    """[(epoch, params, history)] at each of frame_epochs(epochs), from a loop of train, one epoch a
+    call, each call going on from the params and history the last returned: one run of train's
+    defaults on the moons (seed 0), bit for bit, seen between its epochs."""
+    (X, y), (Xt, yt) = TASKS["moons"]
+    wanted = frame_epochs(epochs)
+    params, history = mlp.init_params([2, 16, 1], "relu"), None  # train's own start, seed 0
+    frames = [(0, params, {"loss": [], "val_loss": [], "val_acc": []})]
+    for epoch in range(1, epochs + 1):
+        params, history = mlp.train(X, y, [2, 16, 1], "relu", epochs=1, params=params, history=history,
+                                    X_val=Xt, y_val=yt)
+        if epoch in wanted:
+            frames.append((epoch, params, history))
+    return frames
+
+
 def draw_frame(fig, params, history, epoch, epochs, loss_range):
     """One frame: the probability field after `epoch` epochs, and the losses up to it (log axes, fixed
     ranges, so the frames line up)."""
@@ -712,16 +728,9 @@ def experiment_animation(figdir, quick=False):
     from PIL import Image  # matplotlib's own dependency: nothing new to install
 
     plt = pyplot()
-    (X, y), (Xt, yt) = TASKS["moons"]
     epochs = 30 if quick else 1000
-    wanted = frame_epochs(epochs)
-    params, history = mlp.init_params([2, 16, 1], "relu"), None  # train's own start, seed 0
-    frames = [(0, params, {"loss": [], "val_loss": [], "val_acc": []})]
-    for epoch in range(1, epochs + 1):
-        params, history = mlp.train(X, y, [2, 16, 1], "relu", epochs=1, params=params, history=history,
-                                    X_val=Xt, y_val=yt)
-        if epoch in wanted:
-            frames.append((epoch, params, history))
+    frames = training_frames(epochs)
+    history = frames[-1][2]
     losses = history["loss"] + history["val_loss"]
     loss_range = (min(losses) / 1.5, max(losses) * 1.5)
     images = []
