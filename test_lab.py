@@ -464,6 +464,15 @@ def test_frame_epochs_start_at_zero_and_end_at_the_last():
         assert e[:4] == [0, 1, 2, 3] and e[-1] == epochs
 
 
+def test_the_teacher_page_names_every_figure():
+    """docs/teaching.md says which figure shows what: every figure and slide the lab writes is linked
+    there, at its path under visualizations/. Catches a new figure or slide nobody described, and a
+    renamed one (the site's strict build then also fails on the stale link)."""
+    page = (HERE / "docs" / "teaching.md").read_text(encoding="utf-8")
+    figures = [name for _, names in experiments.EXPERIMENTS.values() for name in names]
+    assert [name for name in figures if f"(visualizations/{name})" not in page] == []
+
+
 def test_bayes_accuracy_of_the_experiments_matches_the_tests_own():
     """The Bayes limit printed under the non-linear task table is computed by
     experiments.moons_bayes_accuracy; test_mlp.py computes it independently. They must agree (to the
