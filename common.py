@@ -61,18 +61,22 @@ SLIDE_STYLE = {"figure.figsize": (8, 4.5), "savefig.dpi": 200, "font.size": 11, 
                "legend.fontsize": 10}
 
 
-def legend_outside(fig, ax, where="right", **kwargs):
-    """ax's legend beside its axes (where="right") or under them ("below"), never over the data."""
+def legend_outside(fig, ax, where="below", **kwargs):
+    """ax's legend under its axes (where="below", in up to 3 columns) or beside them ("right"),
+    never over the data."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
+        if where == "below":
+            kwargs = {"ncol": min(3, len(handles)), **kwargs}
         loc = "outside right upper" if where == "right" else "outside lower center"
         fig.legend(handles, labels, loc=loc, **kwargs)
 
 
-def slide(figdir, name, draw, legend="right", **kwargs):
+def slide(figdir, name, draw, legend="below", **kwargs):
     """One panel alone for a slide, written to visualizations/slides/NAME at 1600 x 900 px: draw(ax)
-    is the function that draws the same panel in its multi-panel figure. legend: "right", "below"
-    (legend_outside, with kwargs such as ncol) or None."""
+    is the function that draws the same panel in its multi-panel figure. legend: "below", "right"
+    (legend_outside, with kwargs such as ncol) or None. (A legend on the right would crowd a long
+    title: the title is centred over the axes, and the layout does not see it overlap.)"""
     plt = pyplot()
     with plt.rc_context(SLIDE_STYLE):
         fig, ax = plt.subplots(layout="constrained")

@@ -135,11 +135,11 @@ def experiment_nonlinear(figdir, quick=False):
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.9), layout="constrained")
     for ax, draw in zip(axes, panels.values(), strict=True):
         draw(ax)
-    legend_outside(fig, axes[0], "below", ncol=3)
+    legend_outside(fig, axes[0])
     fig.suptitle("Training and held-out loss: relu descends at once, sigmoid first sits on a plateau")
     save(fig, figdir, "loss_curve.png")
     for name, draw in panels.items():
-        slide(figdir, name, draw, "below", ncol=3)
+        slide(figdir, name, draw)
 
     def draw_field(task):
         def draw(ax):
@@ -169,7 +169,7 @@ def experiment_nonlinear(figdir, quick=False):
     axes = top.subplots(1, 2)
     for ax, draw in zip(axes, fields.values(), strict=True):
         field = draw(ax)
-    legend_outside(top, axes[0], "below", ncol=2)
+    legend_outside(top, axes[0])
     top.colorbar(field, ax=axes, label=PROBABILITY, shrink=0.8)
     top.suptitle("The learned probability field: blue class 0, red class 1, black line $\\hat y = 0.5$")
     for ax, draw in zip(bottom.subplots(1, len(snapshots)), forming.values(), strict=True):
@@ -568,7 +568,7 @@ def experiment_init(figdir, quick=False):
     for ax, draw in zip(axes, panels.values(), strict=True):
         draw(ax)
     axes[0].legend(loc="upper left")
-    legend_outside(fig, axes[2], "below")
+    legend_outside(fig, axes[2])
     fig.suptitle("Initialisation: too small, zero or biased off, units die or stay identical")
     save(fig, figdir, "dead_neurons.png")
     for name, draw in panels.items():
@@ -665,11 +665,11 @@ def experiment_digits(figdir, quick=False):
     fig, axes = plt.subplots(1, 3, figsize=(16, 5.4), layout="constrained", width_ratios=[1.2, 1, 1.1])
     for ax, draw in zip(axes, panels.values(), strict=True):
         draw(ax)
-    legend_outside(fig, axes[0], "below", ncol=2)
+    legend_outside(fig, axes[0], ncol=2)
     fig.suptitle("Ten classes: softmax output and cross-entropy on 1,797 real 8 x 8 handwritten digits")
     save(fig, figdir, "digits.png")
     for name, draw in panels.items():
-        slide(figdir, name, draw, "below", ncol=2)
+        slide(figdir, name, draw, ncol=2)
     means = [np.mean([runs[name, s][1]["val_acc"][-1] for s in seeds]) for name in list(DIGIT_NETS)[:2]]
     return {"digits": table}, (f"held-out accuracy: softmax regression {pct(means[0])}, "
                                f"hidden layer {pct(means[1])}")
