@@ -152,6 +152,20 @@ def test_the_problem_and_the_teacher_page_are_in_the_navigation(built_site):
         assert re.search(rf'href="{href}"[^>]*>\s*(<[^>]+>\s*)*{title}', nav), href
 
 
+def test_the_home_page_and_the_readme_show_the_animation_beside_its_still(built_site):
+    """The training animation and its still (for print) are on the home page, side by side in one
+    grid, and in the README. Catches the GIF dropped from either, or shown without the still that a
+    printed page needs (a printed GIF shows its first frame: the untrained network)."""
+    index = (built_site / "index.html").read_text(encoding="utf-8")
+    grid = re.search(r'<div class="grid">(.*?)</div>', index, re.S)
+    assert grid, "no grid on the home page"
+    assert re.findall(r'<img [^>]*src="visualizations/(training_moons\.(?:gif|png))"', grid[1]) == [
+        "training_moons.gif", "training_moons.png"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert 'src="visualizations/training_moons.gif"' in readme
+    assert 'src="visualizations/training_moons.png"' in readme
+
+
 # The assignment is stated in docs/problem.md; a bare reference to it elsewhere points nowhere.
 BARE_REFERENCE = re.compile(r"\b(?:the|this) spe" + r"c(?:ification)?(?:'s)?\b", re.I)
 
