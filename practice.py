@@ -10,6 +10,12 @@ Three kinds of exercise:
   gradient check's answer; and two bugs in a gradient check itself (CHECK_BUGS);
 - derive it: a formula, checked against the centred differences of the loss;
 - predict, then run: a number, and the run that gives it.
+
+And a command line, for learners and teachers (NumPy only, as the rest):
+    python practice.py starter DIR   writes the starter (backward_two_layer, its seven steps to
+                                     write) and one file per bug of the zoo into DIR
+    python practice.py check FILE    grades FILE's backward_two_layer (or backward): exit status 0
+                                     only when every step is correct on every network
 """
 
 import argparse
@@ -56,17 +62,8 @@ def _edited_lines(name, edits):
         if len(where) != 1:
             raise ValueError(f"{old!r} is in {len(where)} lines of mlp.{name}, not exactly one")
         i = where[0]
-        new[i] = None if replacement is None else _replace(lines[i], old, replacement)
+        new[i] = None if replacement is None else zoo.replace(lines[i], old, replacement)
     return first, lines, [line for line in new if line is not None]
-
-
-def _replace(line, old, new):
-    """line with old replaced by new, its end-of-line comment kept in its column where it fits."""
-    code, hash_, comment = line.partition("  # ")
-    if old not in code or not hash_:
-        return line.replace(old, new)
-    edited = code.rstrip().replace(old, new)
-    return edited.ljust(len(code)) + hash_ + comment
 
 
 def planted(changes, **extra):
@@ -155,7 +152,7 @@ CHECK_BUGS = {  # name -> (what is wrong, {function of mlp.py: {line: new}})
         "gradient_check": {"theta[name], eps)": "theta[name].copy(), eps)"}}),
     "never restores": ("each entry is left at t - eps", {
         "numerical_gradient": {
-            "t.flat[i] = t_i  # restore before the next entry": None}}),
+            "t[s] = t_s  # restore before the next": None}}),
 }  # None: the line is deleted
 
 
@@ -621,7 +618,12 @@ def step_keys(n_layers):
 
 
 class TheirError(Exception):
-    """The learner's file raised (or could not be read): what to print, in their terms."""
+    """The learner's file raised (or could not be read): what to print, in their terms. written: the
+    gradients their function had computed when it stopped at a step not yet written."""
+
+    def __init__(self, text, written=None, todo=None, wrong=None):
+        super().__init__(text)
+        self.written, self.todo, self.wrong = written or {}, todo, wrong
 
 
 def their_traceback(err, path, function=None):
@@ -660,20 +662,31 @@ def call_theirs(function, path, *args):
         where = textwrap.indent(their_traceback(err, path, function), "  ")
         todo = re.search(r"\((\d)\)", str(err)) if isinstance(err, NotImplementedError) else None
         if todo:
+            frames = [tb.tb_frame for tb in walk_tb(err.__traceback__)
+                      if tb.tb_frame.f_code is function.__code__]  # their function's own frame
+            names = frames[-1].f_locals if frames else {}
+            written = {k: v for k, v in names.items() if re.fullmatch(r"d[zaWb]\d+", k)}
             raise TheirError(f"step ({todo[1]}) is not written yet: your {function.__name__} raised\n"
-                             f"{where}") from None
+                             f"{where}", written, todo[1]) from None
         raise TheirError(f"your {function.__name__} raised an error:\n{where}") from None
 
 
-def their_tensors(name, grads, params, n):
-    """The learner's gradients with the shape, kind and finiteness of each checked: ({key: array} of the
-    ones to compare, {key: why it is not compared})."""
+def walk_tb(tb):
+    """The entries of a traceback, outermost first."""
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def their_tensors(name, grads, params, n, keys=None):
+    """The learner's gradients (keys: those to look at; all of backward's by default) with the shape,
+    kind and finiteness of each checked: ({key: array} of the ones to compare, {key: why it is not})."""
     if not isinstance(grads, dict):
         raise TheirError(f"your {name} returned {type(grads).__name__}, not a dict of gradients "
                          "{'dz2': ..., 'dW2': ..., ...}")
     widths = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1] for l in range(1, len(params) // 2 + 1)]
     shapes = {key: params[key[1:]].shape if key[1] in "Wb" else (n, widths[int(key[2:])])
-              for key in step_keys(len(params) // 2)}
+              for key in step_keys(len(params) // 2) if keys is None or key in keys}
     ok, problems = {}, {}
     for key, shape in shapes.items():
         g = grads.get(key)
@@ -702,30 +715,45 @@ def report_lines(report):
 
 
 def grade_network(function, path, sizes, activation):
-    """(every step correct?, the lines to print) for the learner's function on one network."""
+    """(every step correct?, the lines to print) for the learner's function on one network. Where it
+    stops at a step not yet written, the TheirError it raises also grades the steps written so far."""
     params, X, y, cache = grading_problem(sizes, activation)
     K = sizes[-1]
+    output = "one sigmoid output" if K == 1 else f"a softmax over K = {K} classes"
+    head = f"{sizes}, {activation} hidden units, {output}, n = {len(X)}:"
     targets = y if K == 1 else np.eye(K)[y.ravel()]  # one-hot rows (n, K), as backward gets them
-    mine = call_theirs(function, path, {k: v.copy() for k, v in params.items()},
-                       {k: v.copy() for k, v in cache.items()}, targets.copy(), activation)
-    ok, problems = their_tensors(function.__name__, mine, params, len(X))
+    try:
+        mine = call_theirs(function, path, {k: v.copy() for k, v in params.items()},
+                           {k: v.copy() for k, v in cache.items()}, targets.copy(), activation)
+    except TheirError as err:
+        if not err.written:
+            raise
+        first, lines = step_lines(function.__name__, err.written, params, X, y, activation, list(err.written))
+        lines = lines if first else lines[:-1]  # not "every step is correct": some are not written
+        raise TheirError(f"{err}\n\nThe steps written so far, on {head}\n" + "\n".join(
+            "  " + line for line in lines), todo=err.todo, wrong=first) from None
+    first, lines = step_lines(function.__name__, mine, params, X, y, activation)
+    return first is None, [head] + ["  " + line for line in lines]
+
+
+def step_lines(name, grads, params, X, y, activation, keys=None):
+    """(the first step not correct, "dz1, step (5)", or None; a line per step and one for the first): the
+    learner's gradients (those named in keys, or all) checked on one network."""
+    ok, problems = their_tensors(name, grads, params, len(X), keys)
     report = mlp.gradient_check(params, X, y, activation, analytic=ok) if ok else {}
-    n_layers = len(sizes) - 1
-    lines, first = [], None
-    for key in step_keys(n_layers):
+    n_layers = len(params) // 2
+    lines, first, said = [], None, "every step is correct"
+    for key in [k for k in step_keys(n_layers) if keys is None or k in keys]:
         step = f"({step_of(key, n_layers)})"
         if key in problems:
             lines.append(f"{step}  {key:<4} {'wrong':<13}  {problems[key]}")
-            said = problems[key]
         else:
             lines.append(f"{step}  {report_lines({key: report[key]})[0].strip()}")
-            said = report[key].get("diagnosis") or report[key]["verdict"]
         if first is None and (key in problems or report[key]["verdict"] != "correct"):
-            first = f"the first wrong step: {key}, step {step}: {said}"
-    output = "one sigmoid output" if K == 1 else f"a softmax over K = {K} classes"
-    head = f"{sizes}, {activation} hidden units, {output}, n = {len(X)}:"
-    lines.append(first or "every step is correct")
-    return first is None, [head] + ["  " + line for line in lines]
+            first = f"{key}, step {step}"
+            r = report.get(key, {})
+            said = f"the first wrong step: {first}: {problems.get(key) or r.get('diagnosis') or r['verdict']}"
+    return first, lines + [said]
 
 
 def grade(path):
@@ -743,9 +771,11 @@ def grade(path):
             for sizes, activation in GRADED[name]:
                 ok, text = grade_network(function, path, sizes, activation)
                 right, total = right + ok, total + 1
-                lines += [f"{name} on {text[0]}"] + text[1:]
+                lines += [""] * bool(lines) + [f"{name} on {text[0]}"] + text[1:]
     except TheirError as err:
-        return False, f"{err}\n\nNot passed: fix this and run the check again."
+        then = (f"fix {err.wrong}, write step ({err.todo})," if err.wrong and err.todo else
+                f"write step ({err.todo})" if err.todo else "fix this")
+        return False, f"{err}\n\nNot passed: {then} and run the check again."
     verdict = ("Passed: every step is correct on every network." if right == total else
                f"Not passed: {total - right} of {total} networks have a step that is not correct.")
     return right == total, "\n".join(lines + ["", verdict])

@@ -119,6 +119,25 @@ def test_buggy_backward_refuses_a_line_that_is_not_in_the_lesson(monkeypatch):
         zoo.buggy_backward("typo")
 
 
+@pytest.mark.parametrize("bug", list(zoo.BUGS), **BUG_IDS)
+def test_buggy_source_is_the_lesson_with_the_planted_lines(bug):
+    """buggy_source (what the live page and the bug files show): the lesson's function from its def line,
+    without the @checked door, every planted line in it and none of the lines it replaces; run where
+    mlp's names are, it computes what buggy_backward computes."""
+    source = zoo.buggy_source(bug)
+    assert source.startswith("def backward_two_layer(params, cache, y, activation")
+    assert "@checked" not in source
+    statements = [line.split("  #")[0].strip() for line in source.splitlines()]
+    for old, new in zoo.BUGS[bug][2].items():
+        assert new in statements and old not in statements, (old, new)
+    namespace = dict(vars(mlp))
+    exec(source, namespace)
+    params, _, y, activation, cache = zoo_problem(bug)
+    ours = namespace["backward_two_layer"](params, cache, y, activation)
+    theirs = zoo.buggy_backward(bug)(params, cache, y, activation)
+    assert all(np.array_equal(ours[k], theirs[k]) for k in theirs)
+
+
 def test_gradcheck_problem_draws_nonzero_biases_and_class_labels():
     """The problems the checks run on: biases nonzero (zero biases put relu units of an all-off example
     exactly on the kink), seeded (the same problem every run), labels 0/1 for one output unit and
@@ -374,7 +393,7 @@ def test_a_run_writes_every_figure_and_table(two_quick_runs):
     text = (out / "experiments_log.md").read_text()
     tables = sections(text)
     assert set(tables) == {name for _, name in MARKER.findall(LOG.read_text())}
-    assert all(table.startswith(("| ", "```diff")) for table in tables.values())
+    assert all(table.startswith(("| ", "```diff", "```python", "```text")) for table in tables.values())
     assert prose(text) == prose(LOG.read_text())
     n = len(experiments.EXPERIMENTS)
     assert len(lines) == 2 * (n + 1) and lines[n].startswith("done in")

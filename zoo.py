@@ -52,11 +52,22 @@ def buggy_source(bug):
     (no door, as a learner's own code): it runs where mlp's names are defined."""
     source = textwrap.dedent(inspect.getsource(inspect.unwrap(mlp.backward_two_layer)))
     source = source[source.index("def "):]
+    lines = source.splitlines(keepends=True)
     for old, new in BUGS[bug][2].items():
-        if source.count(old) != 1:
+        where = [i for i, line in enumerate(lines) if old in line]
+        if len(where) != 1:
             raise ValueError(f"bug {bug!r}: {old!r} is not exactly one line of backward_two_layer")
-        source = source.replace(old, new)
-    return source
+        lines[where[0]] = replace(lines[where[0]], old, new)
+    return "".join(lines)
+
+
+def replace(line, old, new):
+    """line with old replaced by new, its end-of-line comment kept in its column where it fits."""
+    code, hash_, comment = line.partition("  # ")
+    if old not in code or not hash_:
+        return line.replace(old, new)
+    edited = code.rstrip().replace(old, new)
+    return edited.ljust(len(code)) + hash_ + comment
 
 
 def buggy_backward(bug):
