@@ -359,8 +359,8 @@ def at_default_lr(epochs, seed):
     raises because the run diverged, what it said."""
     try:
         params, _ = mlp.train(*TASKS["xor"][0], DEPTHS["3 layers"], "relu", epochs=epochs, seed=seed)
-    except FloatingPointError as err:
-        return "diverged (" + str(err).split(": ")[1] + ")"
+    except mlp.Diverged as err:  # train's message: "... in epoch e with lr=4.0: why: advice"
+        return f"diverged in epoch {err.epoch} ({str(err).split(': ')[1]})"
     return pct(mlp.accuracy(params, *TASKS["xor"][1], "relu"))
 
 

@@ -385,8 +385,9 @@ def train_epoch(params, X, y, activation, lr, batch_size, seed):
 
 
 class Diverged(FloatingPointError):
-    """train stopped a run. Nothing is lost: .params and .history are the run
-    up to the start of epoch .epoch, the one stopped (finite, to go on from).
+    """train stopped a run in epoch .epoch. Nothing is lost: .params are the
+    last finite ones (where it stopped, or, if that epoch made a value not
+    finite, from its start), .history the epochs they went through.
     An exception, not a warning: a warning scrolls by unseen in a loop, and
     under -W error it is raised anyway, losing the params."""
 
@@ -415,8 +416,8 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
     The rule: the run stops, raising Diverged, when a loss or a parameter is
     not finite, or a loss exceeds 100 max(L1, ln K): L1 is the run's first
     loss, history["loss"][0] (in epoch 1, the starting params' loss), and
-    ln K (K >= 2) the loss of knowing nothing. The losses judged: each
-    epoch's, and the one after the call's last step.
+    ln K (K = 2 for one unit) the loss of knowing nothing. The losses judged:
+    each epoch's, and the one after the call's last step.
     """
     if params is None:
         params = init_params(sizes, activation, seed, init)
@@ -426,10 +427,10 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
     batch_size = min(batch_size or len(X), len(X))
     ln_K = np.log(max(sizes[-1], 2))  # L when y_hat = 1/K: knowing nothing
     done = len(history["loss"])  # epochs before this call: numbering goes on
-    with np.errstate(over="ignore", invalid="ignore"):  # we look instead:
+    with np.errstate(over="ignore", invalid="ignore"):  # wasm has no flags
         L0 = None if done else compute_loss(params, X, y, activation)
         for epoch in range(done + 1, done + epochs + 1):
-            kept = {key: v.copy() for key, v in params.items()}  # to undo
+            kept = {key: v.copy() for key, v in params.items()}  # undo point
             new = [train_epoch(params, X, y, activation, lr, batch_size,
                                (seed, epoch))]  # shuffled by (seed, epoch)
             if X_val is not None:
@@ -440,16 +441,16 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
                 losses.append(compute_loss(params, X, y, activation))
             L1 = (history["loss"] or [L0])[0]  # the run's first loss
             limit, worst = 100 * max(L1, ln_K), max(losses)
-            if not all(np.isfinite(v).all()
-                       for v in [*params.values(), *new, *losses, L1]):
+            if not (np.isfinite([*new, *losses, L1]).all() and all(
+                    np.isfinite(v).all() for v in params.values())):
                 raise Diverged("a loss or a parameter is not finite", lr,
-                               kept, history, epoch)
-            if worst > limit:
-                raise Diverged(f"the loss went from {L1:.3g} to {worst:.3g}, "
-                               f"over 100 max(L1, ln K) = {limit:.3g}", lr,
                                kept, history, epoch)
             for key, value in zip(keys, new, strict=True):
                 history[key].append(float(value))
+            if worst > limit:
+                raise Diverged(f"the loss went from {L1:.3g} to {worst:.3g}, "
+                               f"over 100 max(first loss, ln K) = {limit:.3g}",
+                               lr, params, history, epoch)
     return params, history
 # --8<-- [end:train]
 
