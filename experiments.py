@@ -343,7 +343,7 @@ def experiment_gradient_check(figdir, quick=False):
     fig.suptitle("Gradient check: backward against centred finite differences of the same loss")
     save(fig, figdir, "gradient_check.png")
     for name, draw in panels.items():
-        slide(figdir, name, draw)
+        slide(figdir, name, draw, ncol=2)  # the eps legend's long entries: two columns fit
     tables = {"gradient_check": table, "bug_zoo": zoo_table, "deep_check": deep_check_table()}
     return tables, f"worst max relative error {worst[0]:.1e}"
 
