@@ -702,10 +702,11 @@ def training_frames(epochs):
     return frames
 
 
-def draw_frame(fig, params, history, epoch, epochs, loss_range):
-    """One frame: the probability field after `epoch` epochs, and the losses up to it (log axes, fixed
-    ranges, so the frames line up)."""
-    left, right = fig.subplots(1, 2, width_ratios=[1.15, 1])
+def draw_frame(left, right, params, history, epoch, epochs, loss_range):
+    """One frame on the axes (left, right), cleared first: the probability field after `epoch` epochs,
+    and the losses up to it (log axes, fixed ranges, so the frames line up)."""
+    left.clear()
+    right.clear()
     acc = f", held-out accuracy {pct(history['val_acc'][-1])}" if epoch else ": untrained"
     plot_field(left, params, "relu", TASKS["moons"][0], title=f"epoch {epoch}{acc}")
     left.set(xlabel="", ylabel="", xticks=[], yticks=[], aspect="equal")
@@ -718,7 +719,6 @@ def draw_frame(fig, params, history, epoch, epochs, loss_range):
               xlabel="epoch (one full-batch gradient step each, lr 4)",
               ylabel="mean binary cross-entropy", title="the loss so far")
     right.legend(loc="lower left")
-    fig.suptitle("A relu [2, 16, 1] network learning two moons by gradient descent")
 
 
 def experiment_animation(figdir, quick=False):
@@ -733,18 +733,20 @@ def experiment_animation(figdir, quick=False):
     history = frames[-1][2]
     losses = history["loss"] + history["val_loss"]
     loss_range = (min(losses) / 1.5, max(losses) * 1.5)
+    fig = plt.figure(figsize=(8, 3.6), dpi=100, layout="constrained")
+    axes = fig.subplots(1, 2, width_ratios=[1.15, 1])
+    fig.suptitle("A relu [2, 16, 1] network learning two moons by gradient descent")
+    draw_frame(*axes, *frames[-1][1:], epochs, epochs, loss_range)  # the longest labels: lay out once,
+    fig.canvas.draw()
+    fig.set_layout_engine("none")  # then keep those positions for every frame (and save the time)
     images = []
     for epoch, params, hist in frames:
-        fig = plt.figure(figsize=(8, 3.6), dpi=100, layout="constrained")
-        draw_frame(fig, params, hist, epoch, epochs, loss_range)
+        draw_frame(*axes, params, hist, epoch, epochs, loss_range)
         fig.canvas.draw()
         rgb = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()).convert("RGB")
         images.append(rgb.quantize(64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE))
-        if epoch == epochs:  # the still, for print: the same frame at 200 dpi, 1600 x 720 px
-            with plt.rc_context({"savefig.dpi": 200}):
-                save(fig, figdir, ANIMATION.replace(".gif", ".png"))
-        else:
-            plt.close(fig)
+    with plt.rc_context({"savefig.dpi": 200}):  # the still, for print: the last frame, 1600 x 720 px
+        save(fig, figdir, ANIMATION.replace(".gif", ".png"))
     durations = [150] * (len(images) - 1) + [2500]  # ms: hold the last frame
     images[0].save(f"{figdir}/{ANIMATION}", save_all=True, append_images=images[1:], duration=durations,
                    loop=0, optimize=False)
