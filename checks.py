@@ -100,7 +100,8 @@ class Arguments:
     def real(self, value, name, expected, ok):
         """A real number (not a bool or a string), finite in float64 (so not
         NaN, inf or an int such as 10**400), for which ok holds: returned as
-        a Python int or float (np.float32(0.5) > 1e308 warns in the cast)."""
+        a Python int or float (np.float32(x) <= 1.8e308 would cast 1.8e308 to
+        float32, an overflow that warns)."""
         v = (int(value) if is_integer(value) else float(value)
              if isinstance(value, (float, np.floating)) else None)
         if not (v is not None and abs(v) <= FLOAT64_MAX and ok(v)):
@@ -324,8 +325,12 @@ class Arguments:
                       "lists exactly when X_val is given)",
                       sorted(value, key=str) if isinstance(value, dict)
                       else type(value).__name__)
-        lists = {key: np.asarray(value[key]) for key in keys}
-        for key, a in lists.items():
+        lists = {}
+        for key in keys:
+            try:
+                a = lists[key] = np.asarray(value[key])
+            except ValueError:  # a ragged list
+                a = np.asarray(None)
             if a.ndim != 1 or a.dtype.kind not in "iuf" or not np.isfinite(a).all():
                 self.fail(f"{name}['{key}']", "a list of finite numbers",
                           repr(value[key])[:80])

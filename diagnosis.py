@@ -23,6 +23,8 @@ first, the likely cause after; nothing is guessed beyond what they show.
 NumPy only, and nothing of the project's, so that mlp.py can import it.
 """
 
+import textwrap
+
 import numpy as np
 
 FIT = 1e-6  # a pattern fits where |a - h| <= noise + FIT (|a| + |h|)
@@ -56,8 +58,9 @@ def report_lines(report):
         line = f"{key:>4}  {r['verdict']:<13}  error {r['error']:.1e}"
         lines.append(line + ("   <- the first wrong step" if key == first
                              else ""))
-        if r["diagnosis"]:
-            lines.append(f"      {r['diagnosis']}")
+        if r["diagnosis"]:  # wrapped to 79 columns, under its tensor
+            lines += textwrap.wrap(r["diagnosis"], 79, initial_indent=" " * 6,
+                                   subsequent_indent=" " * 6)
     return lines
 
 
@@ -88,7 +91,7 @@ class Case:
         self.cache, self.y = cache, y
         self.activation, self.activations = activation
         self.n, self.n_layers = len(y), len(params) // 2
-        self.kinks = self.near_kinks(eps) if activation == "relu" else ""
+        self.kinks = self.near_kinks(eps) if self.activation == "relu" else ""
 
     def step(self, key):
         """The derivation's step number of a tensor: (1) .. (7)."""
@@ -214,8 +217,9 @@ class Case:
                 candidates.append((da * grad_o(z, f_o(z)),
                                    f"the slope is {other}'s, not {act}'s, at "
                                    "step (5)"))
-        for h, sentence in candidates:
-            if fits(a, h, noise):
+        right = self.upstream(key)[1]  # the step done right, from your da
+        for h, sentence in candidates:  # (for relu, f'(a) is f'(z): right)
+            if fits(a, h, noise) and not fits(h, right, noise):
                 return sentence
         return None
 

@@ -198,11 +198,15 @@ def max_rel_error(report):
 
 
 def eps_sweep(params, X, y, activation, dtype, eps_values):
-    """Max relative error of the centred difference at each eps, the loss computed in `dtype`, against
-    the float64 analytical gradient: truncation error falls as eps^2, round-off grows as 1/eps."""
+    """Max relative error of the centred difference at each eps, over the parameters' gradients, with
+    the loss computed in `dtype`, against the float64 analytical gradient: truncation error falls as
+    eps^2, round-off grows as 1/eps. (gradient_check itself always differences the loss in float64.)"""
     _, exact = mlp.loss_and_grads(params, X, y, activation)
     low = {k: v.astype(dtype) for k, v in params.items()}
-    return [max_rel_error(mlp.gradient_check(low, X.astype(dtype), y.astype(dtype), activation, eps, exact))
+    X, y = X.astype(dtype), y.astype(dtype)
+    return [max(float(mlp.relative_error(exact["d" + key], mlp.numerical_gradient(
+                lambda t: mlp.compute_loss(low, X, y, activation), low[key], dtype(eps))).max())
+                for key in low)
             for eps in eps_values]
 
 
@@ -248,10 +252,77 @@ def deep_check_table():
     noise = report["dW1"]["noise"]  # the same for every parameter tensor
     table = markdown_table(["tensor", "largest gradient entry", "largest abs. difference",
                             "cs231n rel. error", "its reading", "error (round-off aware)", "verdict"], rows)
-    return table + (f"\n\nThe round-off of the two losses, noise = 10 u |L| / eps, is {noise:.1e} here "
-                    "(L = loss, eps = 1e-5): a gradient entry below it cannot be resolved by any float64 "
-                    "centred difference, so for such entries the verdict only says that backward's value "
-                    "is as small as the check can see.")
+    return table + (f"\n\nThe check's round-off noise for the weights, 10 u S / eps with S the size of the "
+                    f"losses, is {noise:.1e} here (eps = 1e-5): the error subtracts it from |a - g| before "
+                    "dividing by |a| + |g|. An entry whose gradient is below it cannot be resolved by any "
+                    "float64 centred difference, so for such entries the verdict only says that backward's "
+                    "value is as small as the check can see; anything larger is judged relative to its own "
+                    "size, however small.")
+
+
+VERDICT_DTYPES = {  # column of the verdict table -> (X's dtype, the parameters' dtype)
+    "float64": (np.float64, np.float64),
+    "float32 X, float64 params": (np.float32, np.float64),  # NumPy promotes: the maths runs in float64
+    "all float32": (np.float32, np.float32),
+}
+
+
+def planted_mistakes(a, n):
+    """The seven mistakes the verdict table plants in a gradient a: x2, sign, zeroed, x n, / n, its
+    largest entry x 1.5, and (for a square a) the transpose."""
+    one = a.copy()
+    one[np.unravel_index(np.abs(a).argmax(), a.shape)] *= 1.5
+    mistakes = [2 * a, -a, 0 * a, n * a, a / n, one]
+    return mistakes + ([a.T.copy()] if a.shape[0] == a.shape[1] else [])
+
+
+def verdict_counts(sizes, activation, dtypes, n=6, seed=0):
+    """(correct tensors, tensors, wrong plants, plants float64 can tell) for the lesson's backward on
+    one network, checked as is and with each mistake of planted_mistakes in every tensor at once. A
+    plant is tellable when its change is over 100 times the check's noise and over 1 % of the tensor's
+    largest entry."""
+    params, X, y = gradcheck_problem(sizes, activation, n, seed)
+    params = {k: v.astype(dtypes[1]) for k, v in params.items()}
+    X = X.astype(dtypes[0])
+    report = mlp.gradient_check(params, X, y, activation)
+    correct = sum(r["verdict"] == "correct" for r in report.values())
+    plants = {}  # i-th mistake -> {key: planted tensor}
+    for key, r in report.items():
+        for i, wrong in enumerate(planted_mistakes(r["analytic"], n)):
+            change = np.abs(wrong - r["analytic"]).max()
+            if change > 100 * r["noise"] and change > 0.01 * np.abs(r["numeric"]).max():
+                plants.setdefault(i, {})[key] = wrong
+    caught = told = 0
+    for analytic in plants.values():
+        checked = mlp.gradient_check(params, X, y, activation, analytic=analytic)
+        caught += sum(checked[key]["verdict"] == "wrong" for key in analytic)
+        told += len(analytic)
+    return np.array([correct, len(report), caught, told])
+
+
+ACTIVATION_NAMES = list(mlp.ACTIVATIONS)  # sigmoid, relu, tanh: taken in turn by depth
+
+
+def experiment_verdicts(figdir, quick=False):
+    """The gradient check's verdicts by depth and dtype: the lesson's backward on two networks of each
+    depth from 1 to 10 layers (one sigmoid output, a 3-class softmax; the activations in turn), and
+    seven planted mistakes."""
+    rows, total = [], 0
+    for depth in (1, 2, 5, 10) if quick else range(1, 11):
+        row = [depth]
+        for dtypes in VERDICT_DTYPES.values():
+            counts = sum(verdict_counts([2] + [4] * (depth - 1) + [K], ACTIVATION_NAMES[(depth + K) % 3],
+                                        dtypes, seed=depth) for K in (1, 3))
+            row.append(f"{counts[0]}/{counts[1]} correct; {counts[2]}/{counts[3]} wrong")
+            total += counts
+        rows.append(row)
+    table = markdown_table(["layers"] + [f"{name}: the lesson's backward; planted mistakes"
+                                         for name in VERDICT_DTYPES], rows)
+    table += (f"\n\nIn all: {total[0]} of {total[1]} tensors of a correct backward read correct, and "
+              f"{total[2]} of the {total[3]} planted mistakes that float64 can tell from round-off read "
+              "wrong. Two networks [2, 4, ..., 4, K] per depth, K = 1 and 3, the hidden activation taken in "
+              "turn (sigmoid, relu, tanh), six examples each.")
+    return {"verdicts": table}, f"{total[0]}/{total[1]} correct, {total[2]}/{total[3]} mistakes wrong"
 
 
 def experiment_gradient_check(figdir, quick=False):
@@ -808,6 +879,7 @@ EXPERIMENTS = {
         "practice_mse_loss", "practice_mse_output", "practice_mse_step_1")),
     "gradient check": (experiment_gradient_check, ["gradient_check.png"] + slides(
         "gradient_check_scatter", "gradient_check_per_tensor", "gradient_check_eps", "gradient_check_kink")),
+    "check verdicts": (experiment_verdicts, []),
     "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"] + slides(
         "loss_curve_moons", "loss_curve_xor", "decision_boundary_moons", "decision_boundary_xor",
         *[f"decision_boundary_forming_{j + 1}" for j in range(len(SNAPSHOTS))])),

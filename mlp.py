@@ -39,7 +39,7 @@ __all__ = [
     "sigmoid", "relu", "tanh", "softplus", "softmax", "logsumexp",
     "init_params", "forward", "cross_entropy", "backward_two_layer",
     "backward", "loss_and_grads", "compute_loss", "relative_error",
-    "gradient_check", "gd_step", "train", "Diverged", "predict_proba",
+    "gradient_check", "gd_step", "Diverged", "train", "predict_proba",
     "predict", "accuracy",
 ]
 
@@ -394,7 +394,12 @@ class Diverged(FloatingPointError):
     def __init__(self, why, lr, params, history, epoch):
         super().__init__(f"training diverged in epoch {epoch} with lr={lr}: "
                          f"{why}: try a smaller learning rate")
-        self.params, self.history, self.epoch = params, history, epoch
+        self.why, self.lr, self.epoch = why, lr, epoch
+        self.params, self.history = params, history
+
+    def __reduce__(self):  # pickle (a process pool) rebuilds it from these
+        return Diverged, (self.why, self.lr, self.params, self.history,
+                          self.epoch)
 
 
 @checked

@@ -36,13 +36,9 @@ import numpy as np
 
 import common
 import datasets
+import diagnosis
 import mlp
 import zoo
-
-try:  # issue 14's diagnosis.py: until it lands, report_lines below prints the same facts
-    import diagnosis
-except ImportError:
-    diagnosis = None
 
 # ----------------------------------------------------------------------------------------------------
 # Planting changes in the lesson's own source: the diffs the page shows and the code that runs them
@@ -100,18 +96,19 @@ def steps_of_backward_two_layer():
     return {name: int(step) for name, step in re.findall(r"^\s*(\w+) = .*# \((\d)\)", source, re.M)}
 
 
-def report_table(report, steps):
+def report_table(report, steps, diagnosed=True):
     """gradient_check's report as a Markdown table, a column per tensor in its step order, and the
-    first tensor that is not correct."""
+    first tensor that is not correct, with its diagnosis if diagnosed (not for a broken check: the
+    diagnosis reads backward against the numerical gradient, which is then what is wrong)."""
     header = ["tensor"] + [f"`{key}` ({steps[key]})" for key in report]
     rows = [["error"] + [f"{r['error']:.1e}" for r in report.values()],
             ["verdict"] + [r["verdict"] for r in report.values()]]
     first = next((key for key, r in report.items() if r["verdict"] != "correct"), None)
-    said = report[first].get("diagnosis") if first else None
+    said = report[first].get("diagnosis") if first and diagnosed else None
     return common.markdown_table(header, rows) + (
         "\n\nEvery tensor is correct." if first is None else
         f"\n\nThe first tensor that is not correct: `{first}`, step ({steps[first]})."
-        + (f" The check's diagnosis: \"{said}\"" if said else ""))
+        + (f" The check's diagnosis: \"{said}\"." if said else ""))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -169,7 +166,7 @@ def check_bug_check(bug, seed=0):
 
 def check_bug_tables(bug):
     description, changes = CHECK_BUGS[bug]
-    check = report_table(check_bug_check(bug), steps_of_backward_two_layer())
+    check = report_table(check_bug_check(bug), steps_of_backward_two_layer(), diagnosed=False)
     return {f"practice-diff-{slug(bug)}": diff(changes),
             f"practice-check-{slug(bug)}": f"{check}\n\nThe check's bug, *{bug}*: {description}."}
 
@@ -585,6 +582,7 @@ GRADED = {  # the function a file may define -> the networks it is graded on: (s
                  for act in mlp.ACTIVATIONS],
 }
 GRADE_N = 8  # examples per network
+GRADE_WIDTH = 100  # characters per printed line: a diagnosis is wrapped to fit
 KINK_MARGIN = 1e-3  # a relu input this close to 0 would sit within eps = 1e-5 of the kink: redrawn
 
 
@@ -706,14 +704,6 @@ def their_tensors(name, grads, params, n, keys=None):
     return ok, problems
 
 
-def report_lines(report):
-    """One line per tensor: diagnosis.report_lines (issue 14), or, before it lands, the same facts."""
-    if diagnosis is not None:
-        return diagnosis.report_lines(report)
-    return [f"{key:>4}  {r['verdict']:<13}  error {r['error']:.1e}"
-            + (f"  {r['diagnosis']}" if r.get("diagnosis") else "") for key, r in report.items()]
-
-
 def grade_network(function, path, sizes, activation):
     """(every step correct?, the lines to print) for the learner's function on one network. Where it
     stops at a step not yet written, the TheirError it raises also grades the steps written so far."""
@@ -737,23 +727,31 @@ def grade_network(function, path, sizes, activation):
 
 
 def step_lines(name, grads, params, X, y, activation, keys=None):
-    """(the first step not correct, "dz1, step (5)", or None; a line per step and one for the first): the
-    learner's gradients (those named in keys, or all) checked on one network."""
+    """(the first step not correct, "dz1, step (5)", or None; the lines to print): the learner's
+    gradients (those named in keys, or all) checked on one network, printed by diagnosis.report_lines
+    (a line per tensor, the diagnosis under one that is not correct) with each tensor's step number
+    before it, and a last line naming the first wrong step."""
     ok, problems = their_tensors(name, grads, params, len(X), keys)
     report = mlp.gradient_check(params, X, y, activation, analytic=ok) if ok else {}
     n_layers = len(params) // 2
-    lines, first, said = [], None, "every step is correct"
-    for key in [k for k in step_keys(n_layers) if keys is None or k in keys]:
-        step = f"({step_of(key, n_layers)})"
-        if key in problems:
-            lines.append(f"{step}  {key:<4} {'wrong':<13}  {problems[key]}")
-        else:
-            lines.append(f"{step}  {report_lines({key: report[key]})[0].strip()}")
-        if first is None and (key in problems or report[key]["verdict"] != "correct"):
-            first = f"{key}, step {step}"
-            r = report.get(key, {})
-            said = f"the first wrong step: {first}: {problems.get(key) or r.get('diagnosis') or r['verdict']}"
-    return first, lines + [said]
+    entries = {key: report.get(key) or {"verdict": "wrong", "error": np.inf, "diagnosis": problems[key]}
+               for key in step_keys(n_layers) if keys is None or key in keys}  # a problem: not compared
+    lines = []
+    for line in diagnosis.report_lines(entries):
+        key = line.split()[0]
+        numbered = key in entries and line.startswith(f"{key:>4}")  # a tensor's line, not a diagnosis
+        line = line.replace(f"error {np.inf:.1e}", "not compared") if key in problems else line
+        if numbered:
+            lines.append(f"({step_of(key, n_layers)}) {line}")
+        else:  # a diagnosis: wrapped, so that it reads in a terminal (and on the page) without scrolling
+            indent = " " * (4 + len(line) - len(line.lstrip()))
+            lines += textwrap.wrap(line.strip(), GRADE_WIDTH - 2, initial_indent=indent,
+                                   subsequent_indent=indent, break_on_hyphens=False)
+    first = diagnosis.first_wrong(entries)
+    if first is None:
+        return None, lines + ["every step is correct"]
+    step = f"{first}, step ({step_of(first, n_layers)})"
+    return step, lines + [f"the first wrong step: {step}"]  # its diagnosis is printed under it
 
 
 def grade(path):

@@ -439,6 +439,8 @@ BAD_HISTORIES = [
      r"history\['loss'\] must be a list of finite numbers, got \['0.7', '0.6'\]"),
     ({**ON, "history": {**H, "loss": [[0.7], [0.6]]}},
      r"history\['loss'\] must be a list of finite numbers"),
+    ({**ON, "history": {**H, "loss": [[0.7], [0.6, 0.5]]}},
+     r"history\['loss'\] must be a list of finite numbers, got \[\[0.7\], \[0.6, 0.5\]\]"),
     ({**ON, "history": {**H, "loss": 0.7}},
      r"history\['loss'\] must be a list of finite numbers, got 0.7"),
     ({**ON, "history": {**H, "loss": [0.7]}}, r"history's lists must be of one "

@@ -20,6 +20,7 @@ import builtins
 import contextlib
 import functools
 import math
+import pickle
 import symtable
 import warnings
 from pathlib import Path
@@ -29,6 +30,7 @@ import pytest
 
 import datasets
 import mlp
+from diagnosis import first_wrong, report_lines
 from zoo import gradcheck_problem
 
 ACTS = ["sigmoid", "tanh", "relu"]
@@ -801,6 +803,260 @@ def test_intermediate_check_shows_the_first_wrong_step(fault, K):
 
 
 # ----------------------------------------------------------------------------------------------------
+# Issue 14: verdicts that are right at any depth and dtype, diagnoses, linear cost
+# ----------------------------------------------------------------------------------------------------
+
+DTYPES = {  # name -> how the inputs reach gradient_check: (X's dtype, the parameters' dtype)
+    "float64": (np.float64, np.float64),
+    "float32 X": (np.float32, np.float64),  # NumPy promotes: the maths runs in float64
+    "float32": (np.float32, np.float32),  # everything, backward too, in float32
+}
+
+
+def in_dtype(params, X, dtype):
+    """(params, X) cast as DTYPES[dtype] says."""
+    x_type, p_type = DTYPES[dtype]
+    return {k: v.astype(p_type) for k, v in params.items()}, X.astype(x_type)
+
+
+def deep_problem(depth, activation, K, n, seed):
+    """gradcheck_problem on [2] + [4] * (depth - 1) + [K]: narrow, so that a 10-layer check takes a
+    few milliseconds; nonzero biases; K = 1 or a softmax."""
+    return gradcheck_problem([2] + [4] * (depth - 1) + [K], activation, n, seed)
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+@pytest.mark.parametrize("activation", ACTS)
+def test_correct_backward_reads_correct_at_every_depth_and_dtype(activation, dtype):
+    """Issue 14: the lesson's own backward reads "correct" on every tensor, for depths 1 to 10, K = 1
+    and a 3-class softmax, n = 1 and n = 6, in float64, with float32 X beside float64 parameters, and
+    all in float32 (where backward's own round-off is 1e9 times float64's). 6,000-odd tensors; about
+    half of deep sigmoid networks' verdicts were wrong before. Catches a noise floor that is too
+    small (a verdict that cries wolf at depth or in float32), one taken from the wrong dtype, or an
+    intermediate compared at the wrong scale."""
+    not_correct = []
+    for depth in range(1, 11):
+        for K, n in [(1, 1), (3, 6), (1, 6), (3, 1)][depth % 2::2]:  # two of the four, in turn
+            params, X, y = deep_problem(depth, activation, K, n, seed=depth)
+            params, X = in_dtype(params, X, dtype)
+            report = mlp.gradient_check(params, X, y, activation)
+            assert list(report) == gradient_names(depth)
+            not_correct += [(depth, K, n, key, r["error"]) for key, r in report.items()
+                            if r["verdict"] != "correct" or r["diagnosis"] is not None]
+    assert not_correct == []
+
+
+def test_issue_example_doubled_dW1_on_a_deep_sigmoid_network_reads_wrong():
+    """The issue's case: a correct 6-layer sigmoid network ([2] + [8] * 6 + [1], 8 moons points), where
+    every tensor reads correct, and dW1 doubled, which read "uncomfortable" (error 0.008) although
+    |a - g| was 80,000 times the noise. It must read wrong, with the factor named. Catches a verdict
+    that divides a deep network's small gradients by a round-off-sized floor."""
+    X, y = datasets.make_moons(8, 0.2, seed=0)
+    params = mlp.init_params([2] + [8] * 6 + [1], "sigmoid", seed=0)
+    report = mlp.gradient_check(params, X, y, "sigmoid")
+    assert {r["verdict"] for r in report.values()} == {"correct"}
+    doubled = mlp.gradient_check(params, X, y, "sigmoid", analytic={"dW1": 2 * report["dW1"]["analytic"]})
+    assert np.abs(report["dW1"]["analytic"]).max() > 1000 * report["dW1"]["noise"]  # float64 can tell
+    assert doubled["dW1"]["verdict"] == "wrong"
+    assert doubled["dW1"]["diagnosis"].startswith("every entry is 2 times the numerical gradient")
+
+
+def plants(a, n):
+    """The issue's seven planted mistakes of a tensor a (one entry: its largest)."""
+    one = a.copy()
+    one[np.unravel_index(np.abs(a).argmax(), a.shape)] *= 1.5
+    planted = {"x2": 2 * a, "sign": -a, "zeroed": 0 * a, "x n": n * a, "/ n": a / n, "one entry x1.5": one}
+    if a.shape[0] == a.shape[1]:
+        planted["transposed"] = a.T.copy()
+    return planted
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+@pytest.mark.parametrize("activation", ACTS)
+def test_every_mistake_float64_can_tell_reads_wrong(activation, dtype):
+    """Issue 14: each of seven planted mistakes (x2, sign, zeroed, x n, / n, one entry x1.5,
+    transposed), in every tensor of networks of depth 1 to 10 (K = 1 and a 3-class softmax), reads
+    "wrong", never "uncomfortable", wherever float64 can tell it from round-off: the change is over
+    100 times the check's noise and over 1 % of the tensor's largest entry. Every tensor of a network
+    is planted at once (the verdicts are per tensor), one call per mistake. Asserts that most plants
+    are tellable (over 3/4), so the test is not vacuous. Catches a measure that forgives small gradients, or a
+    noise taken from float32 when the maths ran in float64."""
+    n, planted, told, missed = 6, 0, 0, []
+    for depth, K in [(1, 3), (2, 1), (6, 3), (10, 1)]:
+        params, X, y = deep_problem(depth, activation, K, n, seed=depth + K)
+        params, X = in_dtype(params, X, dtype)
+        base = mlp.gradient_check(params, X, y, activation)
+        by_mistake = {}
+        for key, r in base.items():
+            for mistake, wrong in plants(r["analytic"], n).items():
+                planted += 1
+                change = np.abs(wrong - r["analytic"]).max()
+                if change > 100 * r["noise"] and change > 0.01 * np.abs(r["numeric"]).max():
+                    by_mistake.setdefault(mistake, {})[key] = wrong
+        for mistake, analytic in by_mistake.items():
+            report = mlp.gradient_check(params, X, y, activation, analytic=analytic)
+            told += len(analytic)
+            missed += [(depth, K, mistake, key, report[key]["verdict"]) for key in analytic
+                       if report[key]["verdict"] != "wrong" or not report[key]["diagnosis"]]
+    assert told > 0.75 * planted and missed == []
+
+
+def test_noise_follows_the_dtype_the_maths_runs_in():
+    """Issue 14: with float32 X beside float64 parameters the maths runs in float64, and the noise is
+    float64's: the same as with float64 X (before, it was float32's, 5e8 times larger, and a zeroed db1
+    read correct). All in float32, backward's own round-off is float32's and the noise grows; a
+    sign-flipped dW2 still reads wrong. Catches a floor taken from X.dtype."""
+    params, X, y = gradcheck_problem([2, 5, 4, 1], "tanh", n=8, seed=GRADCHECK_SEED)
+    exact = mlp.gradient_check(params, X, y, "tanh")
+    mixed = mlp.gradient_check(params, X.astype(np.float32), y, "tanh")
+    low = mlp.gradient_check(*in_dtype(params, X, "float32"), y, "tanh")
+    for key in exact:
+        assert mixed[key]["noise"] == pytest.approx(exact[key]["noise"], rel=1e-6), key
+        assert low[key]["noise"] > 100 * exact[key]["noise"], key
+    zeroed = mlp.gradient_check(params, X.astype(np.float32), y, "tanh",
+                                analytic={"db1": 0 * mixed["db1"]["analytic"]})
+    assert zeroed["db1"]["verdict"] == "wrong"
+    flipped = mlp.gradient_check(*in_dtype(params, X, "float32"), y, "tanh",
+                                 analytic={"dW2": -low["dW2"]["analytic"]})
+    assert flipped["dW2"]["verdict"] == "wrong"
+    assert low["dW2"]["analytic"].dtype == np.float32 and low["dW2"]["numeric"].dtype == np.float64
+
+
+def planted_report(sizes, activation, plant, n=8, seed=3):
+    """gradient_check of the lesson's own gradients with plant(grads, params, X, cache) applied."""
+    params, X, y = gradcheck_problem(sizes, activation, n, seed)
+    _, cache = mlp.forward(params, X, activation)
+    grads = {k: v.copy() for k, v in mlp.loss_and_grads(params, X, y, activation)[1].items()}
+    plant(grads, params, X, cache)
+    return mlp.gradient_check(params, X, y, activation, analytic=grads)
+
+
+def set_key(key, f):
+    """A plant that replaces grads[key] by f(grads[key], ...)."""
+    def plant(grads, params, X, cache):
+        grads[key] = f(grads[key], grads, params, X, cache)
+    return plant
+
+
+def scale_entry(index, factor):
+    def f(g, *_):
+        g[index] *= factor
+        return g
+    return f
+
+
+SIGMA_PRIME_OF_A = set_key(  # the zoo's first bug: sigma'(a1) for sigma'(z1)
+    "dz1", lambda g, grads, p, X, c: grads["da1"] * mlp.sigmoid_grad(c["a1"], mlp.sigmoid(c["a1"])))
+MEAN_IN_DZ = {"dz2", "da1", "dz1"}  # cs231n's convention: these are dL/d., n times smaller
+
+PATTERNS = [  # (network, activation, plant, the key whose diagnosis is read, the words it must hold)
+    ([2, 3, 1], "tanh", set_key("dW1", lambda g, *_: 2 * g), "dW1",
+     ["every entry is 2 times the numerical gradient", "step (6)"]),
+    ([2, 3, 3], "relu", set_key("db2", lambda g, *_: -g), "db2", ["-1 times", "sign is flipped", "step (3)"]),
+    ([2, 3, 1], "tanh", set_key("dW2", lambda g, *_: 8 * g), "dW2",
+     ["n = 8 times", "1/n of the mean is missing"]),
+    ([2, 3, 1], "tanh", set_key("dW1", lambda g, *_: 3 * g), "dW1", ["3 times", "factor of 3"]),
+    ([2, 3, 1], "tanh", set_key("da1", lambda g, *_: g / 8), "da1", ["1/n = 1/8 of", "step (4)"]),
+    ([2, 3, 1], "tanh", set_key("db1", lambda g, *_: 0 * g), "db1", ["every entry is 0", "step (7)"]),
+    ([3, 3, 1], "tanh", set_key("dW1", lambda g, *_: g.T.copy()), "dW1", ["transpose", "step (6)"]),
+    ([2, 3, 1], "sigmoid", set_key("dW1", scale_entry((1, 2), 1.5)), "dW1", ["one entry is off: [1, 2]"]),
+    ([2, 3, 1], "sigmoid", set_key("dz1", scale_entry(3, 1.5)), "dz1", ["row 3 alone is off (example 3)"]),
+    ([2, 3, 3], "sigmoid", set_key("dW2", scale_entry((slice(None), 1), 1.5)), "dW2",
+     ["column 1 alone is off (unit 1)"]),
+    ([2, 3, 1], "sigmoid", SIGMA_PRIME_OF_A, "dz1", ["slope is taken at a1 = f(z1), not at z1", "step (5)"]),
+    ([2, 3, 1], "tanh", set_key("dz1", lambda g, grads, *_: grads["da1"].copy()), "dz1",
+     ["f'(z1) is missing", "step (5)"]),
+    ([2, 3, 1], "relu", set_key("dz1", lambda g, grads, *_: grads["da1"] * (grads["da1"] > 0)), "dz1",
+     ["relu mask is taken from da1 > 0"]),
+    ([2, 3, 1], "tanh", set_key("dz1", lambda g, grads, p, X, c: grads["da1"] * mlp.sigmoid_grad(
+        c["z1"], mlp.sigmoid(c["z1"]))), "dz1", ["the slope is sigmoid's, not tanh's"]),
+    ([2, 3, 1], "sigmoid", set_key("dz2", lambda g, grads, p, X, c: g * c["a2"] * (1 - c["a2"])), "dz2",
+     ["y_hat (1 - y_hat) times", "step (1)"]),
+    ([2, 3, 1], "tanh", lambda grads, *_: [grads.__setitem__(k, grads[k] / 8) for k in MEAN_IN_DZ], "dz2",
+     ["1/n = 1/8 of", "mean-in-dz convention", "right in that convention"]),
+    ([2, 3, 1], "tanh", set_key("dW1", lambda g, *_: g + 1e-3 * np.arange(g.size).reshape(g.shape)), "dW1",
+     ["no simple pattern", "the largest gap |a - g| is"]),
+]
+
+
+@pytest.mark.parametrize(("sizes", "activation", "plant", "key", "words"), PATTERNS,
+                         ids=[" ".join(p[4][:1]) for p in PATTERNS])
+def test_each_diagnosis_pattern_is_named(sizes, activation, plant, key, words):
+    """Issue 14, the check explains: each pattern planted in the lesson's own gradients, and the
+    sentence it gets names it (a constant factor and which one, zeros, the transpose, one entry, row
+    or column, the slope at the wrong point / skipped / from da / of another activation, the output
+    slope kept, the mean-in-dz convention, else the size). The tensor reads wrong and is the first
+    wrong step. Catches a pattern that no longer fits its own mistake, or patterns tried in an order
+    where an earlier, vaguer one wins."""
+    report = planted_report(sizes, activation, plant)
+    assert report[key]["verdict"] == "wrong" and first_wrong(report) == key
+    for word in words:
+        assert word in report[key]["diagnosis"], report[key]["diagnosis"]
+
+
+def test_diagnosis_says_where_an_error_is_inherited_and_is_none_when_correct():
+    """A wrong step (5) makes dW1 and db1 wrong too; their diagnosis says that step (6) and (7) are
+    right for the learner's dz1, so the learner looks up, not at them. A correct tensor has diagnosis
+    None. Catches a diagnosis that sends the learner to every wrong tensor instead of the first."""
+    def plant(grads, params, X, cache):  # sigma'(a1) at step (5), and steps (6), (7) done right from it
+        SIGMA_PRIME_OF_A(grads, params, X, cache)
+        grads["dW1"], grads["db1"] = X.T @ grads["dz1"] / len(X), grads["dz1"].mean(axis=0, keepdims=True)
+
+    report = planted_report([2, 3, 1], "sigmoid", plant)
+    assert [k for k, r in report.items() if r["diagnosis"] is None] == ["dz2", "dW2", "db2", "da1"]
+    for key, step in [("dW1", 6), ("db1", 7)]:
+        assert report[key]["diagnosis"].startswith(f"step ({step}) is right for your dz1, which is wrong")
+
+
+@pytest.mark.parametrize(("distance", "reads"), [(1e-6, "wrong"), (1e-3, "correct")])
+def test_relu_kink_within_eps_reads_wrong_and_is_named(distance, reads):
+    """The documented kink behaviour, both sides: a relu input moved to 1e-6 of its kink (within
+    eps = 1e-5) makes the centred difference straddle two slopes, the tensors it reaches read wrong,
+    and the diagnosis names the kink and the input; at 1e-3 (100 eps) every tensor reads correct
+    with no note. Catches a kink hidden as "one entry off" with no hint, and a note that cries wolf."""
+    params, X, y = gradcheck_problem([2, 5, 4, 1], "relu", n=8, seed=GRADCHECK_SEED)
+    z1 = X @ params["W1"] + params["b1"]
+    params["b1"][0, 0] -= z1[0, 0] - distance  # now z1[0, 0] = distance
+    report = mlp.gradient_check(params, X, y, "relu")
+    verdicts = {r["verdict"] for r in report.values()}
+    if reads == "correct":
+        assert verdicts == {"correct"}
+    else:
+        assert "wrong" in verdicts
+        for r in report.values():
+            assert r["diagnosis"] is None or "relu input z1[0, 0] = 1.0e-06 is within eps" in r["diagnosis"]
+
+
+@pytest.mark.parametrize("n", [8, 64])
+def test_intermediates_cost_a_number_of_losses_independent_of_n(monkeypatch, n):
+    """Issue 14, linear cost: each intermediate column moves in every row at once, so the check of
+    z_l and a_l computes 2 x (their columns) row-wise losses, whatever n (before, 2 x n x columns
+    full-batch losses: quadratic in n). Counted, not timed. Catches a return to entry-by-entry
+    perturbation of the intermediates."""
+    calls = []
+    real = mlp.losses_from
+    monkeypatch.setattr(mlp, "losses_from", lambda *args: calls.append(1) or real(*args))
+    params, X, y = gradcheck_problem([2, 5, 4, 1], "tanh", n=n, seed=0)
+    mlp.gradient_check(params, X, y, "tanh")
+    assert len(calls) == 2 * (1 + 4 + 4 + 5 + 5)  # dz3 (n, 1), da2, dz2 (n, 4), da1, dz1 (n, 5)
+
+
+def test_report_lines_mark_the_first_wrong_step_and_show_its_diagnosis():
+    """diagnosis.report_lines, what the grader and the live page print: one line per tensor in step
+    order, the first wrong one marked, and each wrong tensor's diagnosis on the line below it.
+    Catches a printout that hides the diagnosis or marks the wrong tensor."""
+    report = planted_report([2, 3, 1], "sigmoid", SIGMA_PRIME_OF_A)
+    lines = report_lines(report)
+    keys = [line.split()[0] for line in lines if not line.startswith("      ")]
+    assert keys == STEPS
+    marked = [line for line in lines if "<- the first wrong step" in line]
+    assert len(marked) == 1 and marked[0].split()[:2] == ["dz1", "wrong"]
+    below = lines[lines.index(marked[0]) + 1:lines.index(marked[0]) + 3]  # wrapped to 79 columns
+    assert " ".join(line.strip() for line in below) == report["dz1"]["diagnosis"]
+    assert max(map(len, lines)) <= 79
+
+
+# ----------------------------------------------------------------------------------------------------
 # Extreme but valid logits: the loss from the logit stays finite and exact; nothing warns
 # ----------------------------------------------------------------------------------------------------
 
@@ -1258,7 +1514,7 @@ def labels_for(y, K):
 def test_short_runs_at_the_defaults_return(task, activation, K):
     """1 to 4 epochs at train's defaults, every activation, output width and task: a large step's
     early overshoot is not divergence (sigmoid's loss on the moons goes from 0.904 to 2.18 in its first
-    step, and 1000 epochs reach 0.32). The old rule ("ends above twice its start") refused 32 of
+    step, and 1000 epochs reach 0.32). The old rule ("ends above twice its start") refused 30 of
     these 108 runs; a rule that judged the rise from the start more strictly would too."""
     X, y = DATA_200[task]
     for epochs in range(1, 5):
@@ -1419,6 +1675,20 @@ def test_divergence_is_found_by_looking_not_by_flags(monkeypatch):
         with pytest.raises(mlp.Diverged) as stopped:
             mlp.train(X, y, [2, 16, 1], "relu", lr=1e300, epochs=3)
     assert all(np.isfinite(v).all() for v in stopped.value.params.values())
+
+
+def test_a_stopped_run_survives_a_process_pool():
+    """The lab runs its experiments in a process pool, which pickles what a worker returns or raises:
+    a Diverged must come back with its message, epoch, lr, params and history (an exception whose
+    __init__ takes more than the message cannot be unpickled by default)."""
+    X, y = MOONS_400
+    with pytest.raises(mlp.Diverged) as stopped:
+        mlp.train(X, y, [2, 16, 1], "sigmoid", lr=1e3)
+    err = stopped.value
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is mlp.Diverged and str(back) == str(err)
+    assert (back.epoch, back.lr, back.history) == (err.epoch, err.lr, err.history)
+    assert same_run((back.params, back.history), (err.params, err.history))
 
 
 def test_huge_learning_rate_leaves_the_callers_params_intact():
