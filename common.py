@@ -55,6 +55,37 @@ def save(fig, figdir, name):
     pyplot().close(fig)
 
 
+SLIDES = "slides"  # visualizations/slides/: every panel of a multi-panel figure, alone
+# 8 x 4.5 inches at 200 dpi: 1600 x 900 px, a 16:9 slide; 11 pt type is then 30 px tall.
+SLIDE_STYLE = {"figure.figsize": (8, 4.5), "savefig.dpi": 200, "font.size": 11, "axes.titlesize": 12,
+               "legend.fontsize": 10}
+
+
+def legend_outside(fig, ax, where="below", **kwargs):
+    """ax's legend under its axes (where="below", in up to 3 columns) or beside them ("right"),
+    never over the data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        if where == "below":
+            kwargs = {"ncol": min(3, len(handles)), **kwargs}
+        loc = "outside right upper" if where == "right" else "outside lower center"
+        fig.legend(handles, labels, loc=loc, **kwargs)
+
+
+def slide(figdir, name, draw, legend="below", **kwargs):
+    """One panel alone for a slide, written to visualizations/slides/NAME at 1600 x 900 px: draw(ax)
+    is the function that draws the same panel in its multi-panel figure. legend: "below", "right"
+    (legend_outside, with kwargs such as ncol) or None. (A legend on the right would crowd a long
+    title: the title is centred over the axes, and the layout does not see it overlap.)"""
+    plt = pyplot()
+    with plt.rc_context(SLIDE_STYLE):
+        fig, ax = plt.subplots(layout="constrained")
+        draw(ax)
+        if legend:
+            legend_outside(fig, ax, legend, **kwargs)
+        save(fig, figdir, f"{SLIDES}/{name}")
+
+
 # --- relu units --------------------------------------------------------------------------------------
 
 def dead_fraction(params, X):

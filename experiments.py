@@ -21,7 +21,18 @@ import numpy as np
 import datasets
 import mlp
 import practice
-from common import TASKS, dead_fraction, markdown_table, negative_bias_init, pct, pyplot, save
+from common import (
+    SLIDES,
+    TASKS,
+    dead_fraction,
+    legend_outside,
+    markdown_table,
+    negative_bias_init,
+    pct,
+    pyplot,
+    save,
+    slide,
+)
 from zoo import BUGS, bug_zoo, gradcheck_problem
 
 # ----------------------------------------------------------------------------------------------------
@@ -53,6 +64,16 @@ def moons_bayes_accuracy(X, y, noise):
 ACTIVATION_COLORS = {"sigmoid": "tab:blue", "tanh": "tab:green", "relu": "tab:orange"}
 
 
+PROBABILITY = "$\\hat y = P(y = 1 \\mid x)$"  # the colour scale of plot_field
+
+
+def with_colorbar(draw):
+    """draw(ax), then the colour scale of the field it returns beside the axes: for a slide."""
+    def draw_both(ax):
+        ax.figure.colorbar(draw(ax), ax=ax, label=PROBABILITY)
+    return draw_both
+
+
 def plot_field(ax, params, activation, train_set, test_set=None, title=""):
     """The probability field y_hat(x) as a filled contour, the 0.5 boundary as a line, and the points."""
     X, y = train_set
@@ -75,6 +96,8 @@ def plot_field(ax, params, activation, train_set, test_set=None, title=""):
 
 # --- 1. a task no line can solve -------------------------------------------------------------------
 
+SNAPSHOTS, SNAPSHOTS_QUICK = [0, 10, 30, 100, 300, 1000], [0, 3, 6, 10, 20, 30]  # epochs drawn
+
 def experiment_nonlinear(figdir, quick=False):
     """[2, 16, 1] with train's defaults on two moons and XOR: loss curves, decision boundaries."""
     plt = pyplot()
@@ -94,42 +117,68 @@ def experiment_nonlinear(figdir, quick=False):
     line = {task: mlp.train(*TASKS[task][0], [2, 1], epochs=epochs)[1]["loss"][-1]
             for task in ("moons", "xor")}
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
-    for ax, task in zip(axes, ("moons", "xor"), strict=True):
-        for act in ("sigmoid", "relu"):
-            hist = runs[task, act][1]
+    def draw_loss(task):
+        def draw(ax):
             e = np.arange(1, epochs + 1)
-            ax.plot(e, hist["loss"], color=ACTIVATION_COLORS[act], label=f"{act}: training")
-            ax.plot(e, hist["val_loss"], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: held-out")
-        ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
-        ax.axhline(line[task], color="k", lw=0.8, ls="-.", label="best straight line (logistic regr.)")
-        ax.set(title=f"{task}: network [2, 16, 1], full-batch gradient descent, lr 4",
-               xlabel="epoch (one gradient step each)", ylabel="mean binary cross-entropy (nats)",
-               yscale="log")
-        ax.legend(ncol=2)
+            for act in ("sigmoid", "relu"):
+                hist = runs[task, act][1]
+                ax.plot(e, hist["loss"], color=ACTIVATION_COLORS[act], label=f"{act}: training")
+                ax.plot(e, hist["val_loss"], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: held-out")
+            ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
+            ax.axhline(line[task], color="k", lw=0.8, ls="-.", label="best straight line (logistic regr.)")
+            ax.set(title=f"{task}: network [2, 16, 1], full-batch gradient descent, lr 4",
+                   xlabel="epoch (one gradient step each)", ylabel="mean binary cross-entropy (nats)",
+                   yscale="log")
+        return draw
+
+    panels = {f"loss_curve_{task}.png": draw_loss(task) for task in ("moons", "xor")}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.9), layout="constrained")
+    for ax, draw in zip(axes, panels.values(), strict=True):
+        draw(ax)
+    legend_outside(fig, axes[0])
     fig.suptitle("Training and held-out loss: relu descends at once, sigmoid first sits on a plateau")
     save(fig, figdir, "loss_curve.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw)
 
-    snapshots = [0, 10, 30, 100, 300, 1000] if not quick else [0, 10, 30]
-    fig = plt.figure(figsize=(12, 8.3), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[2.2, 1])
-    axes = top.subplots(1, 2)
-    for ax, task in zip(axes, ("moons", "xor"), strict=True):
-        params, hist = runs[task, "relu"]
-        field = plot_field(ax, params, "relu", *TASKS[task],
-                           title=f"{task}, relu [2, 16, 1]: held-out accuracy {pct(hist['val_acc'][-1])}")
-        ax.legend(loc="lower left", fontsize=8)
-    top.colorbar(field, ax=axes, label="$\\hat y = P(y = 1 \\mid x)$", shrink=0.8)
-    top.suptitle("The learned probability field: blue class 0, red class 1, black line $\\hat y = 0.5$")
-    params = mlp.init_params([2, 16, 1], "relu")
-    for ax, (j, epoch) in zip(bottom.subplots(1, len(snapshots)), enumerate(snapshots), strict=True):
+    def draw_field(task):
+        def draw(ax):
+            params, hist = runs[task, "relu"]
+            return plot_field(ax, params, "relu", *TASKS[task],
+                              title=f"{task}, relu [2, 16, 1]: held-out accuracy {pct(hist['val_acc'][-1])}")
+        return draw
+
+    def draw_snapshot(params, epoch):
+        def draw(ax):
+            field = plot_field(ax, params, "relu", TASKS["moons"][0],
+                               title=f"moons, relu [2, 16, 1], after {epoch} epochs")
+            ax.set(xlabel="", ylabel="", xticks=[], yticks=[], aspect="equal")
+            return field
+        return draw
+
+    fields = {f"decision_boundary_{task}.png": draw_field(task) for task in ("moons", "xor")}
+    snapshots = SNAPSHOTS_QUICK if quick else SNAPSHOTS
+    forming, params = {}, mlp.init_params([2, 16, 1], "relu")
+    for j, epoch in enumerate(snapshots):
         if epoch:
             params, _ = mlp.train(*TASKS["moons"][0], [2, 16, 1], "relu", epochs=epoch - snapshots[j - 1],
-                              params=params)
-        plot_field(ax, params, "relu", TASKS["moons"][0], title=f"after {epoch} epochs")
-        ax.set(xlabel="", ylabel="", xticks=[], yticks=[], aspect="equal")
+                                  params=params)
+        forming[f"decision_boundary_forming_{j + 1}.png"] = draw_snapshot(params, epoch)
+    fig = plt.figure(figsize=(12, 8.6), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[2.2, 1])
+    axes = top.subplots(1, 2)
+    for ax, draw in zip(axes, fields.values(), strict=True):
+        field = draw(ax)
+    legend_outside(top, axes[0])
+    top.colorbar(field, ax=axes, label=PROBABILITY, shrink=0.8)
+    top.suptitle("The learned probability field: blue class 0, red class 1, black line $\\hat y = 0.5$")
+    for ax, draw in zip(bottom.subplots(1, len(snapshots)), forming.values(), strict=True):
+        draw(ax)
+        ax.set_title(ax.get_title().split(", ")[-1])  # "after N epochs": the row's title says the rest
     bottom.suptitle("How the moons boundary forms during training (relu [2, 16, 1], lr 4)")
     save(fig, figdir, "decision_boundary.png")
+    for name, draw in {**fields, **forming}.items():
+        slide(figdir, name, with_colorbar(draw))
 
     table = markdown_table(["task", "hidden activation", "training loss", "held-out loss",
                             "held-out accuracy", "first epoch at >= 95 % held-out"], rows)
@@ -302,57 +351,70 @@ def experiment_gradient_check(figdir, quick=False):
                                 "max error", "first wrong step", "caught by", "verdict",
                                 "the check's diagnosis of that step"], zoo_rows)
 
-    fig, axes = plt.subplots(2, 2, figsize=(12, 9), layout="constrained")
-    ax = axes[0, 0]
     reports = {act: mlp.gradient_check(*gradcheck_problem([2, 5, 4, 1], act), act) for act in mlp.ACTIVATIONS}
-    for act, report in reports.items():
-        a = np.concatenate([r["analytic"].ravel() for r in report.values()])
-        num = np.concatenate([r["numeric"].ravel() for r in report.values()])
-        ax.scatter(a, num, s=16, color=ACTIVATION_COLORS[act], label=f"{act} ({a.size} entries)", alpha=0.7)
-    lim = max(abs(r["analytic"]).max() for rep in reports.values() for r in rep.values()) * 1.2
-    ax.plot([-lim, lim], [-lim, lim], color="k", lw=0.8, label="numerical = analytical")
-    ax.set(xscale="symlog", yscale="symlog", xlabel="analytical gradient (backward)",
-           ylabel="numerical gradient (centred difference, eps 1e-5)",
-           title="Every parameter of three [2, 5, 4, 1] networks lies on the diagonal")
-    ax.set_xscale("symlog", linthresh=1e-4)
-    ax.set_yscale("symlog", linthresh=1e-4)
-    ax.legend()
 
-    ax = axes[0, 1]
-    keys = list(reports["relu"])
-    for i, (act, report) in enumerate(reports.items()):
-        ax.plot(np.arange(len(keys)) + (i - 1) * 0.15, [report[k]["rel_error"] for k in keys], "o", ms=8,
-                color=ACTIVATION_COLORS[act], label=act)
-    draw_thresholds(ax, len(keys) - 0.5)
-    ax.set(yscale="log", ylim=(1e-13, 1), xticks=range(len(keys)), xticklabels=keys,
-           xlabel="parameter tensor", ylabel="max relative error |a − g| / (|a| + |g|)",
-           title="Relative error per tensor, with cs231n's thresholds")
-    ax.legend(loc="upper left")
+    def draw_scatter(ax):
+        for act, report in reports.items():
+            a = np.concatenate([r["analytic"].ravel() for r in report.values()])
+            num = np.concatenate([r["numeric"].ravel() for r in report.values()])
+            ax.scatter(a, num, s=16, color=ACTIVATION_COLORS[act], label=f"{act} ({a.size} entries)",
+                       alpha=0.7)
+        lim = max(abs(r["analytic"]).max() for rep in reports.values() for r in rep.values()) * 1.2
+        ax.plot([-lim, lim], [-lim, lim], color="k", lw=0.8, label="numerical = analytical")
+        ax.set(xlabel="analytical gradient (backward)",
+               ylabel="numerical gradient (centred difference, eps 1e-5)",
+               title="Every gradient entry of three [2, 5, 4, 1] networks lies on the diagonal")
+        ax.set_xscale("symlog", linthresh=1e-4)
+        ax.set_yscale("symlog", linthresh=1e-4)
 
-    ax = axes[1, 0]
+    def draw_per_tensor(ax):
+        keys = list(reports["relu"])
+        for i, (act, report) in enumerate(reports.items()):
+            ax.plot(np.arange(len(keys)) + (i - 1) * 0.15, [report[k]["rel_error"] for k in keys], "o",
+                    ms=8, color=ACTIVATION_COLORS[act], label=act)
+        draw_thresholds(ax, len(keys) - 0.5)
+        ax.set(yscale="log", ylim=(1e-13, 1), xticks=range(len(keys)), xticklabels=keys,
+               xlabel="gradient tensor (parameters and intermediates), in backward's order",
+               ylabel="max relative error |a − g| / (|a| + |g|)",
+               title="Relative error per tensor, with cs231n's thresholds")
+
     eps_values = np.logspace(-1, -12, 12 if quick else 23)
     params, X, y = gradcheck_problem([2, 5, 4, 1], "tanh")
-    for dtype, color in [(np.float64, "tab:blue"), (np.float32, "tab:red")]:
-        errs = eps_sweep(params, X, y, "tanh", dtype, eps_values)
-        best = int(np.argmin(errs))
-        ax.plot(eps_values, errs, "o-", color=color, ms=4, label=f"loss in {np.dtype(dtype).name}")
-        ax.plot(eps_values[best], errs[best], "*", color=color, ms=16, mec="k",
-                label=f"{np.dtype(dtype).name} best: eps = {eps_values[best]:.0e}, error {errs[best]:.0e}")
-    ax.set(xscale="log", yscale="log", xlabel="eps (step of the centred difference)",
-           ylabel="max relative error",
-           title="Choosing eps: round-off error (left) against truncation error (right)")
-    ax.legend()
+    eps_errors = {dtype: eps_sweep(params, X, y, "tanh", dtype, eps_values)
+                  for dtype in (np.float64, np.float32)}
 
-    ax = axes[1, 1]
+    def draw_eps(ax):
+        for (dtype, errs), color in zip(eps_errors.items(), ["tab:blue", "tab:red"], strict=True):
+            best = int(np.argmin(errs))
+            ax.plot(eps_values, errs, "o-", color=color, ms=4, label=f"loss in {np.dtype(dtype).name}")
+            name = np.dtype(dtype).name
+            ax.plot(eps_values[best], errs[best], "*", color=color, ms=16, mec="k",
+                    label=f"{name} best: eps = {eps_values[best]:.0e}, error {errs[best]:.0e}")
+        ax.set(xscale="log", yscale="log", xlabel="eps (step of the centred difference)",
+               ylabel="max relative error", ylim=(1e-12, 3),
+               title="Choosing eps: round-off error (left) against truncation error (right)")
+
     distances = np.logspace(-10, -1, 10 if quick else 19)
-    ax.plot(distances, kink_sweep(distances), "o-", color=ACTIVATION_COLORS["relu"])
-    ax.axvline(1e-5, color="k", ls="--", lw=0.8, label="eps = 1e-5")
-    draw_thresholds(ax, 1e-1)
-    ax.set(xscale="log", yscale="log", xlabel="distance of one relu input z from the kink at 0",
-           ylabel="max relative error", title="A relu kink within eps of an input breaks the check")
-    ax.legend()
+    kink_errors = kink_sweep(distances)
+
+    def draw_kink(ax):
+        ax.plot(distances, kink_errors, "o-", color=ACTIVATION_COLORS["relu"], label="max relative error")
+        ax.axvline(1e-5, color="k", ls="--", lw=0.8, label="eps = 1e-5")
+        draw_thresholds(ax, 1e-1)
+        ax.set(xscale="log", yscale="log", xlabel="distance of one relu input z from the kink at 0",
+               ylabel="max relative error", title="A relu kink within eps of an input breaks the check")
+
+    panels = {"gradient_check_scatter.png": draw_scatter, "gradient_check_per_tensor.png": draw_per_tensor,
+              "gradient_check_eps.png": draw_eps, "gradient_check_kink.png": draw_kink}
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9), layout="constrained")
+    corners = ["upper left", "upper left", "lower left", "center right"]  # each panel's empty corner (looked)
+    for ax, draw, corner in zip(axes.flat, panels.values(), corners, strict=True):
+        draw(ax)
+        ax.legend(loc=corner)
     fig.suptitle("Gradient check: backward against centred finite differences of the same loss")
     save(fig, figdir, "gradient_check.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw, ncol=2)  # the eps legend's long entries: two columns fit
     tables = {"gradient_check": table, "bug_zoo": zoo_table, "deep_check": deep_check_table()}
     return tables, f"worst max relative error {worst[0]:.1e}"
 
@@ -360,6 +422,7 @@ def experiment_gradient_check(figdir, quick=False):
 # --- 3. depth: logistic regression against one and two hidden layers ----------------------------------
 
 DEPTHS = {"1 layer (logistic regression)": [2, 1], "2 layers": [2, 16, 1], "3 layers": [2, 16, 16, 1]}
+DEPTH_SLUGS = {name: name.split(" (")[0].replace(" ", "_") for name in DEPTHS}  # in the slides' names
 
 
 def at_default_lr(epochs, seed):
@@ -397,23 +460,41 @@ def experiment_depth(figdir, quick=False):
               + ", ".join(map(str, seeds)) + ": " + "; ".join(at_default_lr(epochs, seed) for seed in seeds)
               + ".")
 
+    def draw_accuracy(task):
+        def draw(ax):
+            colors = ["tab:gray", "tab:purple", "tab:brown"]
+            for i, (name, color) in enumerate(zip(DEPTHS, colors, strict=True)):
+                a = summary[task, name]
+                ax.bar(i, a.mean(), yerr=a.std(), color=color, alpha=0.8, capsize=4)
+                ax.plot(np.full(a.size, i), a, "k.", ms=5)
+            ax.set(ylim=(0.4, 1.02), xticks=range(len(DEPTHS)),
+                   xticklabels=["1 layer", "2 layers", "3 layers"], ylabel="held-out accuracy",
+                   title=f"{task}: held-out accuracy by depth, {len(seeds)} seeds (dots)")
+            ax.axhline(0.5, color="gray", lw=0.8, ls=":")
+        return draw
+
+    def draw_field(task, name):
+        def draw(ax):
+            return plot_field(ax, models[task, name], "relu", *TASKS[task],
+                              title=f"{task}, {name}, seed 0: {pct(acc[task, name, 0])}")
+        return draw
+
+    fields = {f"depth_boundary_{task}_{DEPTH_SLUGS[name]}.png": draw_field(task, name)
+              for task in TASKS for name in DEPTHS}
+    accuracy = {f"depth_accuracy_{task}.png": draw_accuracy(task) for task in TASKS}
     fig, axes = plt.subplots(len(TASKS), 1 + len(DEPTHS), figsize=(14, 10), layout="constrained",
                              gridspec_kw={"width_ratios": [1.1] + [1] * len(DEPTHS)})
-    colors = ["tab:gray", "tab:purple", "tab:brown"]
-    for row, task in zip(axes, TASKS, strict=True):
-        ax = row[0]
-        for i, name in enumerate(DEPTHS):
-            a = summary[task, name]
-            ax.bar(i, a.mean(), yerr=a.std(), color=colors[i], alpha=0.8, capsize=4)
-            ax.plot(np.full(a.size, i), a, "k.", ms=5)
-        ax.set(ylim=(0.4, 1.02), xticks=range(len(DEPTHS)), xticklabels=["1 layer", "2 layers", "3 layers"],
-               ylabel="held-out accuracy", title=f"{task}: {len(seeds)} seeds (dots), mean ± std")
-        ax.axhline(0.5, color="gray", lw=0.8, ls=":")
-        for ax, name in zip(row[1:], DEPTHS, strict=True):
-            plot_field(ax, models[task, name], "relu", *TASKS[task],
-                       title=f"{task}, {name}, seed 0: {pct(acc[task, name, 0])}")
+    drawn = iter(fields.values())
+    for row, draw in zip(axes, accuracy.values(), strict=True):
+        draw(row[0])
+        for ax in row[1:]:
+            next(drawn)(ax)
     fig.suptitle("Depth: a single layer can only draw a straight line; one hidden layer bends it")
     save(fig, figdir, "depth_comparison.png")
+    for name, draw in accuracy.items():
+        slide(figdir, name, draw)
+    for name, draw in fields.items():
+        slide(figdir, name, with_colorbar(draw))
     xor = summary["xor", "1 layer (logistic regression)"].mean(), summary["xor", "2 layers"].mean()
     return {"depth": table}, f"XOR held-out accuracy: 1 layer {pct(xor[0])}, 2 layers {pct(xor[1])}"
 
@@ -455,28 +536,39 @@ def experiment_vanishing(figdir, quick=False):
             params, _ = mlp.train(X, y, sizes, act, lr=0.1, epochs=1, params=params)
 
     ylabel = "RMS of the entries of $\\partial L / \\partial W_l$"
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4.8), layout="constrained")
-    for ax, act in zip(axes[:3], mlp.ACTIVATIONS, strict=True):
-        for k, color in zip(HIDDEN_LAYERS, ["#9ecae1", "#4292c6", "#2171b5", "#08306b"], strict=True):
-            ax.plot(range(1, k + 2), rms[act, k], "o-", color=color, ms=4, label=f"{k} hidden layers")
-        if act == "sigmoid":
-            last = rms[act, deepest][-1]
-            ax.plot(range(1, deepest + 2), [last * 0.25 ** (deepest + 1 - l) for l in range(1, deepest + 2)],
-                    "k:", label="slope $\\times 1/4$ per layer ($\\max \\sigma'$)")
-        ax.set(yscale="log", xlabel="layer $l$ (1 = next to the input)", ylabel=ylabel + " at init",
-               title=f"{act} ({'He' if act == 'relu' else 'Xavier'} init), mean of {len(seeds)} seeds",
+
+    def draw_depths(act):
+        def draw(ax):
+            for k, color in zip(HIDDEN_LAYERS, ["#9ecae1", "#4292c6", "#2171b5", "#08306b"], strict=True):
+                ax.plot(range(1, k + 2), rms[act, k], "o-", color=color, ms=4, label=f"{k} hidden layers")
+            if act == "sigmoid":
+                last, layers = rms[act, deepest][-1], range(1, deepest + 2)
+                ax.plot(layers, [last * 0.25 ** (deepest + 1 - l) for l in layers],
+                        "k:", label="slope $\\times 1/4$ per layer ($\\max \\sigma'$)")
+            ax.set(yscale="log", xlabel="layer $l$ (1 = next to the input)", ylabel=ylabel + " at init",
+                   title=f"{act} ({'He' if act == 'relu' else 'Xavier'} init), mean of {len(seeds)} seeds",
+                   ylim=(1e-9, 10))
+        return draw
+
+    def draw_training(ax):
+        for act in mlp.ACTIVATIONS:
+            g = np.array(during[act])  # (epochs + 1, number of layers)
+            ax.plot(g[:, 0], color=ACTIVATION_COLORS[act], label=f"{act}: layer 1")
+            ax.plot(g[:, -1], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: layer {deepest + 1}")
+        ax.set(yscale="log", xlabel="epoch (full-batch gradient descent, lr 0.1)", ylabel=ylabel,
+               title=f"Layers 1 and {deepest + 1} while training ({deepest} hidden layers)",
                ylim=(1e-9, 10))
-        ax.legend(fontsize=8, loc="lower right")
-    ax = axes[3]
-    for act in mlp.ACTIVATIONS:
-        g = np.array(during[act])  # (epochs + 1, number of layers)
-        ax.plot(g[:, 0], color=ACTIVATION_COLORS[act], label=f"{act}: layer 1")
-        ax.plot(g[:, -1], color=ACTIVATION_COLORS[act], ls="--", label=f"{act}: layer {deepest + 1}")
-    ax.set(yscale="log", xlabel="epoch (full-batch gradient descent, lr 0.1)", ylabel=ylabel,
-           title=f"Layers 1 and {deepest + 1} while training", ylim=(1e-9, 10))
-    ax.legend(fontsize=8, ncol=3, loc="lower right", title=f"{deepest} hidden layers of 32 units")
+
+    panels = {f"vanishing_{act}.png": draw_depths(act) for act in mlp.ACTIVATIONS}
+    panels["vanishing_training.png"] = draw_training
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.8), layout="constrained")
+    for ax, draw in zip(axes, panels.values(), strict=True):
+        draw(ax)
+        ax.legend(fontsize=8, loc="lower right", ncol=3 if draw is draw_training else 1)
     fig.suptitle("Vanishing gradients: with sigmoid the gradient shrinks layer by layer on its way back")
     save(fig, figdir, "vanishing_gradients.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw)
     return {"vanishing": table}, (f"{deepest} hidden layers, layer 1 / layer {deepest + 1} gradient at init: "
                                   f"sigmoid {rows[0][-1]}, relu {rows[1][-1]}")
 
@@ -515,33 +607,43 @@ def experiment_init(figdir, quick=False):
     sym_table = markdown_table(["init ([2, 16, 1], sigmoid, 2:1 classes)", "distinct hidden units",
                                 "held-out accuracy"], [[k, v[1], pct(v[2])] for k, v in sym.items()])
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), layout="constrained")
     x = np.arange(len(INITS))
-    ax = axes[0]
-    ax.bar(x - 0.2, [100 * mean[i][0] for i in INITS], 0.4, color="tab:gray", label="at initialisation")
-    ax.bar(x + 0.2, [100 * mean[i][1] for i in INITS], 0.4, color="tab:red", label="after training")
-    ax.set(xticks=x, xticklabels=INITS, ylabel="dead relu units (%): never active on the training set",
-           title=f"Dead units, [2, 32, 32, 1] on moons, mean of {len(seeds)} seeds", ylim=(0, 105))
-    ax.legend()
-    ax = axes[1]
-    for i, init in enumerate(INITS):
-        accs = [stats[init, s][3] for s in seeds]
-        ax.bar(i, np.mean(accs), color="tab:blue", alpha=0.8)
-        ax.plot(np.full(len(accs), i), accs, "k.", ms=6)
-    ax.axhline(0.5, color="gray", lw=0.8, ls=":")
-    ax.set(xticks=x, xticklabels=INITS, ylim=(0.4, 1.0), ylabel="held-out accuracy",
-           title=f"How well each init trains ({epochs} epochs, lr 0.5); dots: seeds")
-    ax = axes[2]
-    for init, marker, color in [("xavier", "o", "tab:green"), ("zeros", "*", "tab:red")]:
-        W1 = sym[init][0]["W1"]
-        ax.scatter(W1[0], W1[1], marker=marker, s=60 if marker == "o" else 250, color=color, edgecolors="k",
-                   label=f"{init} init: {sym[init][1]} distinct of 16 units")
-    ax.set(xlabel="weight from $x_1$", ylabel="weight from $x_2$",
-           title="Symmetry: each hidden unit's weights after training\n"
-                 "(sigmoid [2, 16, 1], moons with 2:1 classes)")
-    ax.legend()
+
+    def draw_dead(ax):
+        ax.bar(x - 0.2, [100 * mean[i][0] for i in INITS], 0.4, color="tab:gray", label="at initialisation")
+        ax.bar(x + 0.2, [100 * mean[i][1] for i in INITS], 0.4, color="tab:red", label="after training")
+        ax.set(xticks=x, xticklabels=INITS, ylabel="dead relu units (%): never active on the training set",
+               title=f"Dead units, [2, 32, 32, 1] on moons, mean of {len(seeds)} seeds", ylim=(0, 105))
+
+    def draw_accuracy(ax):
+        for i, init in enumerate(INITS):
+            accs = [stats[init, s][3] for s in seeds]
+            ax.bar(i, np.mean(accs), color="tab:blue", alpha=0.8)
+            ax.plot(np.full(len(accs), i), accs, "k.", ms=6)
+        ax.axhline(0.5, color="gray", lw=0.8, ls=":")
+        ax.set(xticks=x, xticklabels=INITS, ylim=(0.4, 1.0), ylabel="held-out accuracy",
+               title=f"How well each init trains ({epochs} epochs, lr 0.5); dots: seeds")
+
+    def draw_symmetry(ax):
+        for init, marker, color in [("xavier", "o", "tab:green"), ("zeros", "*", "tab:red")]:
+            W1 = sym[init][0]["W1"]
+            ax.scatter(W1[0], W1[1], marker=marker, s=60 if marker == "o" else 250, color=color,
+                       edgecolors="k", label=f"{init} init: {sym[init][1]} distinct of 16 units")
+        ax.set(xlabel="weight from $x_1$", ylabel="weight from $x_2$",
+               title="Symmetry: each hidden unit's weights after training\n"
+                     "(sigmoid [2, 16, 1], moons with 2:1 classes)")
+
+    panels = {"init_dead_units.png": draw_dead, "init_accuracy.png": draw_accuracy,
+              "init_symmetry.png": draw_symmetry}
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), layout="constrained")
+    for ax, draw in zip(axes, panels.values(), strict=True):
+        draw(ax)
+    axes[0].legend(loc="upper left")
+    legend_outside(fig, axes[2])
     fig.suptitle("Initialisation: too small, zero or biased off, units die or stay identical")
     save(fig, figdir, "dead_neurons.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw)
     he, neg = mean["he"][1], mean["he, bias -1"][1]
     return {"init": table, "symmetry": sym_table}, f"dead after training: He {pct(he)}, bias -1 {pct(neg)}"
 
@@ -596,43 +698,130 @@ def experiment_digits(figdir, quick=False):
     np.add.at(confusion, (truth, predicted), 1)
     wrong = np.flatnonzero(predicted != truth)
 
-    fig = plt.figure(figsize=(15, 5.2), layout="constrained")
-    left, middle, right = fig.subfigures(1, 3, width_ratios=[1.15, 1, 1.1])
-    ax = left.subplots()
-    for (name, color) in zip(list(DIGIT_NETS)[:2], ["tab:gray", "tab:purple"], strict=True):
-        hist = runs[name, 0][1]
-        e = np.arange(1, epochs + 1)
-        ax.plot(e, hist["loss"], color=color, label=f"{name}: training")
-        ax.plot(e, hist["val_loss"], color=color, ls="--", label=f"{name}: held-out")
-    ax.axhline(np.log(10), color="gray", lw=0.8, ls=":", label="ln 10 (a uniform guess)")
-    ax.set(yscale="log", xlabel="epoch (38 mini-batches of 32)", ylabel="mean cross-entropy (nats)",
-           title="Loss, seed 0")
-    ax.legend(fontsize=8, loc="center right")
-    ax = middle.subplots()
-    ax.imshow(confusion, cmap="Blues")
-    for i in range(10):
-        for j in range(10):
-            if confusion[i, j]:
-                ax.text(j, i, confusion[i, j], ha="center", va="center", fontsize=8,
-                        color="white" if confusion[i, j] > confusion.max() / 2 else "black")
-    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit",
-           title=f"Confusion, [64, 32, 10] seed 0: {len(wrong)} of {len(yt)} wrong")
-    ax.grid(False)
-    shown = wrong[:24]
-    axes = right.subplots(4, 6)
-    for k, ax in enumerate(axes.flat):
+    def draw_loss(ax):
+        for (name, color) in zip(list(DIGIT_NETS)[:2], ["tab:gray", "tab:purple"], strict=True):
+            hist = runs[name, 0][1]
+            e = np.arange(1, epochs + 1)
+            ax.plot(e, hist["loss"], color=color, label=f"{name}: training")
+            ax.plot(e, hist["val_loss"], color=color, ls="--", label=f"{name}: held-out")
+        ax.axhline(np.log(10), color="gray", lw=0.8, ls=":", label="ln 10 (a uniform guess)")
+        ax.set(yscale="log", xlabel="epoch (38 mini-batches of 32)", ylabel="mean cross-entropy (nats)",
+               title="Loss of the digits networks, seed 0")
+
+    def draw_confusion(ax):
+        ax.imshow(confusion, cmap="Blues")
+        for i in range(10):
+            for j in range(10):
+                if confusion[i, j]:
+                    ax.text(j, i, confusion[i, j], ha="center", va="center", fontsize="small",
+                            color="white" if confusion[i, j] > confusion.max() / 2 else "black")
+        ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit",
+               title=f"Confusion, [64, 32, 10] seed 0: {len(wrong)} of {len(yt)} wrong")
+        ax.grid(False)
+
+    def draw_misclassified(ax, rows=4, cols=6, step=12):  # each 8 x 8 image, then 4 pixels for its label
+        shown = wrong[:rows * cols]
+        mosaic = np.full((rows * step, cols * step), np.nan)  # nan: no image, the background shows
+        for k, i in enumerate(shown):
+            r, c = divmod(k, cols)
+            mosaic[r * step:r * step + 8, c * step:c * step + 8] = Xt[i].reshape(8, 8)
+            ax.text(c * step + 3.5, r * step + 8, f"{truth[i]} as {predicted[i]}", ha="center", va="top",
+                    fontsize="small")
+        ax.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1)
         ax.set_axis_off()
-        if k < len(shown):
-            i = shown[k]
-            ax.imshow(Xt[i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_title(f"{truth[i]} as {predicted[i]}", fontsize=9)
-    right.suptitle(f"Misclassified held-out digits (true as predicted), {len(shown)} of {len(wrong)}",
-                   fontsize=10)
+        ax.set_title(f"Misclassified held-out digits (true as predicted), {len(shown)} of {len(wrong)}")
+
+    panels = {"digits_loss.png": draw_loss, "digits_confusion.png": draw_confusion,
+              "digits_misclassified.png": draw_misclassified}
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5.4), layout="constrained", width_ratios=[1.2, 1, 1.1])
+    for ax, draw in zip(axes, panels.values(), strict=True):
+        draw(ax)
+    legend_outside(fig, axes[0], ncol=2)
     fig.suptitle("Ten classes: softmax output and cross-entropy on 1,797 real 8 x 8 handwritten digits")
     save(fig, figdir, "digits.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw, ncol=2)
     means = [np.mean([runs[name, s][1]["val_acc"][-1] for s in seeds]) for name in list(DIGIT_NETS)[:2]]
     return {"digits": table}, (f"held-out accuracy: softmax regression {pct(means[0])}, "
                                f"hidden layer {pct(means[1])}")
+
+
+# --- 7. the moving picture: the moons boundary and the loss, epoch by epoch ----------------------------
+
+ANIMATION = "training_moons.gif"  # and its still, for print: training_moons.png (the last frame)
+
+
+def frame_epochs(epochs, n=60):
+    """The epochs drawn: 0, then about n from 1 to `epochs`, evenly spaced on a log scale (so the
+    fast early change gets as many frames as the slow end; rounding merges the first few)."""
+    return sorted({0, *np.geomspace(1, epochs, n).round().astype(int).tolist()})
+
+
+def training_frames(epochs):
+    """[(epoch, params, history)] at each of frame_epochs(epochs), from a loop of train, one epoch a
+    call, each call going on from the params and history the last returned: one run of train's
+    defaults on the moons (seed 0), bit for bit, seen between its epochs."""
+    (X, y), (Xt, yt) = TASKS["moons"]
+    wanted = frame_epochs(epochs)
+    params, history = mlp.init_params([2, 16, 1], "relu"), None  # train's own start, seed 0
+    frames = [(0, params, {"loss": [], "val_loss": [], "val_acc": []})]
+    for epoch in range(1, epochs + 1):
+        params, history = mlp.train(X, y, [2, 16, 1], "relu", epochs=1, params=params, history=history,
+                                    X_val=Xt, y_val=yt)
+        if epoch in wanted:
+            frames.append((epoch, params, history))
+    return frames
+
+
+def draw_frame(left, right, params, history, epoch, epochs, loss_range):
+    """One frame on the axes (left, right), cleared first: the probability field after `epoch` epochs,
+    and the losses up to it (log axes, fixed ranges, so the frames line up)."""
+    left.clear()
+    right.clear()
+    acc = f", held-out accuracy {pct(history['val_acc'][-1])}" if epoch else ": untrained"
+    plot_field(left, params, "relu", TASKS["moons"][0], title=f"epoch {epoch}{acc}")
+    left.set(xlabel="", ylabel="", xticks=[], yticks=[], aspect="equal")
+    e = np.arange(1, epoch + 1)
+    right.plot(e, history["loss"] if epoch else [], color=ACTIVATION_COLORS["relu"], label="training")
+    right.plot(e, history["val_loss"] if epoch else [], color=ACTIVATION_COLORS["relu"], ls="--",
+               label="held-out")
+    right.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
+    right.set(xscale="log", yscale="log", xlim=(1, epochs), ylim=loss_range,
+              xlabel="epoch (one full-batch gradient step each, lr 4)",
+              ylabel="mean binary cross-entropy", title="the loss so far")
+    right.legend(loc="lower left")
+
+
+def experiment_animation(figdir, quick=False):
+    """An animated GIF of the boundary and the loss forming, from an epoch-by-epoch loop of train:
+    each call goes on from the params and history the last returned, so the frames are one run of
+    train's defaults (the run of section 1), seen at frame_epochs. The last frame also as a PNG."""
+    from PIL import Image  # matplotlib's own dependency: nothing new to install
+
+    plt = pyplot()
+    epochs = 30 if quick else 1000
+    frames = training_frames(epochs)
+    history = frames[-1][2]
+    losses = history["loss"] + history["val_loss"]
+    loss_range = (min(losses) / 1.5, max(losses) * 1.5)
+    fig = plt.figure(figsize=(8, 3.6), dpi=100, layout="constrained")
+    axes = fig.subplots(1, 2, width_ratios=[1.15, 1])
+    fig.suptitle("A relu [2, 16, 1] network learning two moons by gradient descent")
+    draw_frame(*axes, *frames[-1][1:], epochs, epochs, loss_range)  # the longest labels: lay out once,
+    fig.canvas.draw()
+    fig.set_layout_engine("none")  # then keep those positions for every frame (and save the time)
+    images = []
+    for epoch, params, hist in frames:
+        draw_frame(*axes, params, hist, epoch, epochs, loss_range)
+        fig.canvas.draw()
+        rgb = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()).convert("RGB")
+        images.append(rgb.quantize(64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE))
+    with plt.rc_context({"savefig.dpi": 200}):  # the still, for print: the last frame, 1600 x 720 px
+        save(fig, figdir, ANIMATION.replace(".gif", ".png"))
+    durations = [150] * (len(images) - 1) + [2500]  # ms: hold the last frame
+    images[0].save(f"{figdir}/{ANIMATION}", save_all=True, append_images=images[1:], duration=durations,
+                   loop=0, optimize=False)
+    return {}, f"{len(images)} frames, held-out accuracy {pct(history['val_acc'][-1])} at the end"
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -671,16 +860,31 @@ def write_tables(path, tables):
 # Command line: python mlp.py [--out DIR]
 # ----------------------------------------------------------------------------------------------------
 
+def slides(*names):
+    """The single panels an experiment writes into visualizations/slides/ (common.slide)."""
+    return [f"{SLIDES}/{name}.png" for name in names]
+
+
 # name -> (function, the figures it writes); the longest first, so that two processes finish together
 EXPERIMENTS = {
-    "ten digits": (experiment_digits, ["digits.png"]),
-    "depth comparison": (experiment_depth, ["depth_comparison.png"]),
-    "initialisation": (experiment_init, ["dead_neurons.png"]),
-    "practice": (practice.experiment, ["practice_mse.png"]),
-    "gradient check": (experiment_gradient_check, ["gradient_check.png"]),
+    "ten digits": (experiment_digits, ["digits.png"] + slides("digits_loss", "digits_confusion",
+                                                              "digits_misclassified")),
+    "training animation": (experiment_animation, [ANIMATION, ANIMATION.replace(".gif", ".png")]),
+    "depth comparison": (experiment_depth, ["depth_comparison.png"] + slides(
+        *[f"depth_accuracy_{task}" for task in TASKS],
+        *[f"depth_boundary_{task}_{DEPTH_SLUGS[name]}" for task in TASKS for name in DEPTHS])),
+    "initialisation": (experiment_init, ["dead_neurons.png"] + slides("init_dead_units", "init_accuracy",
+                                                                      "init_symmetry")),
+    "practice": (practice.experiment, ["practice_mse.png"] + slides(
+        "practice_mse_loss", "practice_mse_output", "practice_mse_step_1")),
+    "gradient check": (experiment_gradient_check, ["gradient_check.png"] + slides(
+        "gradient_check_scatter", "gradient_check_per_tensor", "gradient_check_eps", "gradient_check_kink")),
     "check verdicts": (experiment_verdicts, []),
-    "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"]),
-    "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"]),
+    "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"] + slides(
+        "loss_curve_moons", "loss_curve_xor", "decision_boundary_moons", "decision_boundary_xor",
+        *[f"decision_boundary_forming_{j + 1}" for j in range(len(SNAPSHOTS))])),
+    "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"] + slides(
+        *[f"vanishing_{act}" for act in mlp.ACTIVATIONS], "vanishing_training")),
 }
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -699,7 +903,7 @@ def run_all(out=HERE, quick=False, log=print):
     seeded, so the files are the same whichever process runs it."""
     out = pathlib.Path(out)
     figdir = out / "visualizations"
-    figdir.mkdir(parents=True, exist_ok=True)
+    (figdir / SLIDES).mkdir(parents=True, exist_ok=True)
     if not (out / "experiments_log.md").exists():
         shutil.copyfile(HERE / "experiments_log.md", out / "experiments_log.md")
     start, tables = time.perf_counter(), {}

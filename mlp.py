@@ -22,7 +22,7 @@ Notation. Rows are examples, so a layer is z = a @ W + b, as in the maths:
     L              mean cross-entropy (binary if K = 1)           scalar
     dW2, db2, ...  dL/dW2, ...: the gradients, shaped like W2, ...
     dz2, da1, dz1  per example: row i of dz2 is dl_i/dz2_i, where L is the
-                   mean of the l_i; so dz2 = n dL/dz2 (the spec's steps),
+                   mean of the l_i; so dz2 = n dL/dz2 (docs/problem.md),
                    and the 1/n is applied in dW and db.
 
 A deeper network repeats the hidden layer: W_l, b_l, z_l, a_l for

@@ -359,32 +359,47 @@ def experiment_neuron(figdir, epochs=300):
                                         "gradient steps until y_hat < 0.5", f"y_hat after {epochs} steps"],
                                        rows)
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3), layout="constrained")
     colors = {"cross-entropy": "tab:blue", "MSE": "tab:red"}
-    for (loss, start), beliefs in runs.items():
-        style = dict(color=colors[loss], ls="-" if start == "confidently wrong" else "--",
-                     label=f"{loss}, {start}")
-        axes[0].plot(NEURON_LOSSES[loss][1](beliefs), **style)
-        axes[1].plot(beliefs, **style)
-    axes[0].set(yscale="log", xlabel="gradient step", ylabel="loss of the example (each its own loss)",
-                title="Loss curves: the MSE sits on a plateau when it is most wrong")
-    axes[1].set(xlabel="gradient step", ylabel="$\\hat y$ (the label is 0)", ylim=(0, 1),
-                title="The unit's output: how long the mistake lasts")
-    axes[0].legend(loc="upper right")  # a fixed place: "best" costs a second to find
-    axes[1].legend(loc="center right")
-    p = np.linspace(0.001, 0.999, 500)
-    axes[2].plot(p, p - 0, color=colors["cross-entropy"], label="cross-entropy: $\\hat y - y$")
-    axes[2].plot(p, mse_step_1(p, 0), color=colors["MSE"], label="MSE: $(\\hat y - y)\\,\\sigma'(z)$")
-    for start, (w, b) in NEURON_STARTS.items():  # where each run begins
-        p0 = float(mlp.sigmoid(w + b))
-        axes[2].plot([p0, p0], [p0, mse_step_1(p0, 0)], "o", color="k", ms=5,
-                     mfc="k" if start == "confidently wrong" else "w")
-        axes[2].annotate(start, (p0, p0), textcoords="offset points", xytext=(-8, 4), ha="right", fontsize=8)
-    axes[2].set(xlabel="$\\hat y$ (the label is 0, so $\\hat y$ near 1 is a confident mistake)",
-                ylabel="step (1): $dz$", title="Step (1): the push on the logit")
-    axes[2].legend(loc="upper left")
+
+    def draw_runs(ax, curve):  # curve(loss, beliefs): what to plot of each run
+        for (loss, start), beliefs in runs.items():
+            ax.plot(curve(loss, beliefs), color=colors[loss],
+                    ls="-" if start == "confidently wrong" else "--", label=f"{loss}, {start}")
+
+    def draw_loss(ax):
+        draw_runs(ax, lambda loss, beliefs: NEURON_LOSSES[loss][1](beliefs))
+        ax.set(yscale="log", xlabel="gradient step", ylabel="loss of the example (each its own loss)",
+               title="Loss curves: the MSE sits on a plateau when it is most wrong")
+
+    def draw_output(ax):
+        draw_runs(ax, lambda loss, beliefs: beliefs)
+        ax.set(xlabel="gradient step", ylabel="$\\hat y$ (the label is 0)", ylim=(0, 1),
+               title="The unit's output: how long the mistake lasts")
+
+    def draw_step_1(ax):
+        p = np.linspace(0.001, 0.999, 500)
+        ax.plot(p, p - 0, color=colors["cross-entropy"], label="cross-entropy: $\\hat y - y$")
+        ax.plot(p, mse_step_1(p, 0), color=colors["MSE"], label="MSE: $(\\hat y - y)\\,\\sigma'(z)$")
+        for start, (w, b) in NEURON_STARTS.items():  # where each run begins
+            p0 = float(mlp.sigmoid(w + b))
+            ax.plot([p0, p0], [p0, mse_step_1(p0, 0)], "o", color="k", ms=5,
+                    mfc="k" if start == "confidently wrong" else "w")
+            ax.annotate(start, (p0, p0), textcoords="offset points", xytext=(-8, 4), ha="right",
+                        fontsize="small")
+        ax.set(xlabel="$\\hat y$ (the label is 0, so $\\hat y$ near 1 is a confident mistake)",
+               ylabel="step (1): $dz$", title="Step (1): the push on the logit")
+
+    panels = {"practice_mse_loss.png": draw_loss, "practice_mse_output.png": draw_output,
+              "practice_mse_step_1.png": draw_step_1}
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3), layout="constrained")
+    corners = ["upper right", "center right", "upper left"]
+    for ax, draw, corner in zip(axes, panels.values(), corners, strict=True):
+        draw(ax)
+        ax.legend(loc=corner)  # a fixed place, seen empty: "best" costs a second to find
     fig.suptitle("One sigmoid unit taught that x = 1 is class 0, by gradient descent with lr 0.15")
     common.save(fig, figdir, "practice_mse.png")
+    for name, draw in panels.items():
+        common.slide(figdir, name, draw)
     return table
 
 

@@ -385,10 +385,11 @@ def test_a_run_writes_every_figure_and_table(two_quick_runs):
     experiment plus a summary."""
     (out, _), lines = two_quick_runs
     figures = [name for _, names in experiments.EXPERIMENTS.values() for name in names]
-    assert sorted(figures) == sorted(p.name for p in (HERE / "visualizations").glob("*.png"))
+    assert sorted(figures) == sorted(files_under(HERE / "visualizations"))
     for name in figures:
-        assert (out / "visualizations" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
-    assert sorted(p.name for p in (out / "visualizations").iterdir()) == sorted(figures)
+        magic = b"GIF89a" if name.endswith(".gif") else b"\x89PNG\r\n\x1a\n"
+        assert (out / "visualizations" / name).read_bytes()[:len(magic)] == magic, name
+    assert sorted(files_under(out / "visualizations")) == sorted(figures)
     text = (out / "experiments_log.md").read_text()
     tables = sections(text)
     assert set(tables) == {name for _, name in MARKER.findall(LOG.read_text())}
@@ -401,6 +402,94 @@ def test_a_run_writes_every_figure_and_table(two_quick_runs):
     ratios = {row.split(" | ")[0].strip("| "): float(row.rstrip(" |").split(" | ")[-1])
               for row in tables["vanishing"].splitlines()[2:5]}
     assert ratios["sigmoid"] < 1e-3 < 1e-1 < ratios["relu"] and ratios["tanh"] > 1e-1
+
+
+def files_under(folder):
+    """Every file under folder, subfolders included, as a path relative to it ("slides/x.png")."""
+    return [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+
+
+def figure_size(path):
+    """(width, height) in pixels of a PNG or GIF, read from its header."""
+    data = path.read_bytes()[:32]
+    if data.startswith(b"GIF"):
+        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_every_multi_panel_figure_also_comes_as_slides(two_quick_runs):
+    """Each experiment that draws a multi-panel figure also writes its panels alone into
+    visualizations/slides/, each 1600 x 900 px (16:9). Catches a panel that lost its slide (a draw
+    function no longer passed to common.slide), a slide written at the figure's size or dpi, and
+    slides written somewhere the site and .ci/run do not look."""
+    (out, _), _ = two_quick_runs
+    slides = sorted(files_under(out / "visualizations" / experiments.SLIDES))
+    per_figure = {"loss_curve": 2, "decision_boundary": 8, "gradient_check": 4, "depth": 12, "vanishing": 4,
+                  "init": 3, "digits": 3, "practice_mse": 3}  # depth: 3 accuracies, 3 x 3 boundaries
+    for prefix, count in per_figure.items():
+        assert sum(name.startswith(prefix) for name in slides) == count, prefix
+    assert len(slides) == sum(per_figure.values()), slides
+    for name in slides:
+        assert figure_size(out / "visualizations" / experiments.SLIDES / name) == (1600, 900), name
+
+
+def test_the_animation_is_a_small_animated_gif_of_every_frame(two_quick_runs):
+    """training_moons.gif is an animated GIF with one frame per epoch of frame_epochs (the quick run's
+    30 epochs), under 2 MB, looping, and its still is a PNG. Catches a GIF saved as one frame (no
+    save_all), frames dropped or repeated, and a size that would not belong on a home page."""
+    from PIL import Image
+
+    (out, _), _ = two_quick_runs
+    path = out / "visualizations" / experiments.ANIMATION
+    assert path.stat().st_size < 2_000_000
+    with Image.open(path) as gif:
+        assert gif.is_animated and gif.n_frames == len(experiments.frame_epochs(30))
+        assert gif.info.get("loop") == 0
+    still = path.with_suffix(".png").read_bytes()
+    assert still[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_committed_animation_fits_a_home_page():
+    """The committed (full-run) GIF: animated, one frame per frame_epochs(1000) (about 50) and at most
+    2 MB. Catches a run that grew the frames or the palette until the home page got heavy."""
+    from PIL import Image
+
+    path = HERE / "visualizations" / experiments.ANIMATION
+    assert path.stat().st_size <= 2_000_000
+    with Image.open(path) as gif:
+        assert gif.is_animated and gif.n_frames == len(experiments.frame_epochs(1000))
+    assert 40 <= len(experiments.frame_epochs(1000)) <= 60
+
+
+def test_the_animation_frames_are_one_run_of_train():
+    """Each frame of the animation is what the lesson computes: the params and history of the frame
+    at epoch e are, bit for bit, those of one call of train for e epochs (train's defaults on the
+    moons). Catches a loop that restarts the run at each call (params without history), reseeds or
+    reshuffles it, or draws frames at other epochs than frame_epochs says."""
+    frames = experiments.training_frames(12)
+    assert [e for e, _, _ in frames] == experiments.frame_epochs(12)
+    (X, y), (Xt, yt) = experiments.TASKS["moons"]
+    for epoch, params, history in frames[1::4]:
+        once, whole = mlp.train(X, y, [2, 16, 1], "relu", epochs=epoch, X_val=Xt, y_val=yt)
+        assert history == whole, epoch
+        assert all(np.array_equal(params[k], once[k]) for k in once), epoch
+
+
+def test_frame_epochs_start_at_zero_and_end_at_the_last():
+    """frame_epochs: 0 (the untrained network), every epoch of the first few, the last epoch last.
+    Catches a GIF that never shows the start or the end, or skips the fast early change."""
+    for epochs in (30, 1000):
+        e = experiments.frame_epochs(epochs)
+        assert e[:4] == [0, 1, 2, 3] and e[-1] == epochs
+
+
+def test_the_teacher_page_names_every_figure():
+    """docs/teaching.md says which figure shows what: every figure and slide the lab writes is linked
+    there, at its path under visualizations/. Catches a new figure or slide nobody described, and a
+    renamed one (the site's strict build then also fails on the stale link)."""
+    page = (HERE / "docs" / "teaching.md").read_text(encoding="utf-8")
+    figures = [name for _, names in experiments.EXPERIMENTS.values() for name in names]
+    assert [name for name in figures if f"(visualizations/{name})" not in page] == []
 
 
 def test_bayes_accuracy_of_the_experiments_matches_the_tests_own():

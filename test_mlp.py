@@ -2,7 +2,7 @@
 
 Read these tests as a second explanation of the code. Every test says, in its docstring or a comment,
 which mistake it would catch. Expected values never come from the function under test: they come from
-formulas written out again here (the spec's gradient table, a forward pass in plain NumPy), from values
+formulas written out again here (docs/problem.md's gradient table, a forward pass in plain NumPy), from values
 known by hand (sigmoid(0) = 1/2, softplus(0) = ln 2, a loss of ln K at a small init), or from invariants
 (sigmoid(-z) = 1 - sigmoid(z), softmax rows that sum to 1).
 
@@ -88,7 +88,7 @@ STEPS = ["dz2", "dW2", "db2", "da1", "dz1", "dW1", "db1"]  # the derivation's st
 
 
 def ref_backward_two_layer(params, X, y, activation, fault=None):
-    """The spec's summary table for z1 = X W1 + b1, a1 = f(z1), z2 = a1 W2 + b2, y_hat = output(z2),
+    """docs/problem.md's summary table for z1 = X W1 + b1, a1 = f(z1), z2 = a1 W2 + b2, y_hat = output(z2),
     with Y the targets (0/1 column or one-hot rows), and the per-example intermediates:
 
         dz2 = y_hat - Y            dW2 = a1^T dz2 / n      db2 = mean(dz2)
@@ -387,10 +387,11 @@ def test_initial_loss_is_ln_K_with_small_init(sizes, activation):
 @pytest.mark.parametrize("sizes", [[2, 1], [2, 5, 1], [2, 5, 4, 1], [2, 3], [2, 5, 10]], ids=str)
 def test_loss_equals_the_textbook_cross_entropy(sizes, activation):
     """On moderate logits, L equals the textbook formula on the reference forward pass:
-    -mean(y log y_hat + (1 - y) log(1 - y_hat)) for one sigmoid unit (the spec's BCE: the same numbers as
-    the binary network always had), -mean(sum_k Y_k log y_hat_k) for a softmax. The loss is computed
-    from the logits, the textbook from y_hat: both are accurate to ~1e-15 relative here. Catches a
-    swapped y and 1 - y, a sum for the mean, a logsumexp taken over the examples, a missing log."""
+    -mean(y log y_hat + (1 - y) log(1 - y_hat)) for one sigmoid unit (the BCE of docs/problem.md:
+    the same numbers as the binary network always had), -mean(sum_k Y_k log y_hat_k) for a softmax.
+    The loss is computed from the logits, the textbook from y_hat: both are accurate to ~1e-15
+    relative here. Catches a swapped y and 1 - y, a sum for the mean, a logsumexp taken over the
+    examples, a missing log."""
     params, X, y = gradcheck_problem(sizes, activation, n=8, seed=4)
     _, acts = ref_forward(params, X, activation)
     y_hat, Y = acts[-1], targets(y, sizes[-1])
@@ -403,12 +404,12 @@ def test_loss_equals_the_textbook_cross_entropy(sizes, activation):
 
 
 # ----------------------------------------------------------------------------------------------------
-# The backward pass: against the spec; the seven lines against the loop; the fused output gradient
+# The backward pass: against docs/problem.md; the seven lines against the loop; the fused output gradient
 # ----------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("K", [1, 3])
 def test_backward_equals_the_specs_gradient_table(K):
-    """backward on [2, 5, K] sigmoid equals the spec's summary table, written out independently (in
+    """backward on [2, 5, K] sigmoid equals docs/problem.md's summary table, written out independently (in
     ref_backward_two_layer), parameter gradients and per-example intermediates dz2, da1, dz1 alike, and
     returns them in the derivation's step order. For K = 3 the table is the same with Y one-hot: that
     step (1) stays y_hat - Y is the point of the softmax with cross-entropy.
@@ -788,7 +789,7 @@ def test_intermediate_check_shows_the_first_wrong_step(fault, K):
     the check confirms the intermediates dz2, da1, dz1 as well as the parameter gradients, so every step
     before the fault reads "correct", the faulty step and the steps computed from it read "wrong", and
     the first non-correct key, in step order, is the faulty step. With no fault, all seven read correct
-    (so the check's numerical dz2 is n dL/dz2 = y_hat - Y, per example, as the spec's step (1) says).
+    (so the check's numerical dz2 is n dL/dz2 = y_hat - Y, per example, as docs/problem.md's step (1) says).
     Catches an intermediate compared at the wrong scale (dL/dz without the n), against the wrong cached
     tensor, or perturbed in a way that does not reach the loss."""
     params, X, y = gradcheck_problem([3, 4, K], "tanh", n=8, seed=0)
@@ -1093,7 +1094,7 @@ def test_huge_logits_give_exact_finite_loss_and_gradients(K, kind, logit, labels
     right answer costs ~0 and a confident mistake costs its shortfall (|z_i| for one unit). n = 4 is a
     power of 2, so the mean taken before or after dividing by n is the same bits: the lower bound is
     exact. np.errstate(all="raise") turns any overflow, nan or unhandled underflow into an error.
-    Gradients are finite and equal the spec's table; predictions are the largest logit's class."""
+    Gradients are finite and equal docs/problem.md's table; predictions are the largest logit's class."""
     params, activation = extreme_net(kind, logit, K)
     y = np.array(LABELINGS[K][labels])
     zs, acts = ref_forward(params, X_AXES, activation)

@@ -130,6 +130,70 @@ def test_api_page_shows_every_public_docstring(built_site):
                 assert doc.strip().splitlines()[0] in text, f"{module.__name__}.{name}"
 
 
+def test_every_page_carries_the_licence_in_its_footer(built_site):
+    """The footer of every built page says the text and figures are CC BY 4.0 and the code MIT (the
+    `copyright:` of mkdocs.yml), with a link to the licence list. Catches the line dropped from
+    mkdocs.yml, or a theme override whose footer leaves it out."""
+    pages = sorted(built_site.glob("*.html"))
+    assert len(pages) >= 10, pages
+    for page in pages:
+        footer = re.search(r'<div class="md-copyright__highlight">(.*?)</div>',
+                           page.read_text(encoding="utf-8"), re.S)
+        assert footer, page.name
+        assert all(s in footer[1] for s in ("CC BY 4.0", "MIT", "teaching.html#licence")), page.name
+
+
+def test_the_problem_and_the_teacher_page_are_in_the_navigation(built_site):
+    """docs/problem.md ("The problem") and docs/teaching.md ("Teaching with it") are pages of the site's
+    navigation, not only files: a page left out of `nav:` is built but no reader finds it."""
+    index = (built_site / "index.html").read_text(encoding="utf-8")
+    nav = index[index.index('md-nav--primary'):]
+    for href, title in (("problem.html", "The problem"), ("teaching.html", "Teaching with it")):
+        assert re.search(rf'href="{href}"[^>]*>\s*(<[^>]+>\s*)*{title}', nav), href
+
+
+def test_the_home_page_and_the_readme_show_the_animation_beside_its_still(built_site):
+    """The training animation and its still (for print) are on the home page, side by side in one
+    grid, and in the README. Catches the GIF dropped from either, or shown without the still that a
+    printed page needs (a printed GIF shows its first frame: the untrained network)."""
+    index = (built_site / "index.html").read_text(encoding="utf-8")
+    grid = re.search(r'<div class="grid">(.*?)</div>', index, re.S)
+    assert grid, "no grid on the home page"
+    assert re.findall(r'<img [^>]*src="visualizations/(training_moons\.(?:gif|png))"', grid[1]) == [
+        "training_moons.gif", "training_moons.png"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert 'src="visualizations/training_moons.gif"' in readme
+    assert 'src="visualizations/training_moons.png"' in readme
+
+
+# The assignment is stated in docs/problem.md; a bare reference to it elsewhere points nowhere.
+BARE_REFERENCE = re.compile(r"\b(?:the|this) spe" + r"c(?:ification)?(?:'s)?\b", re.I)
+
+
+def test_no_reference_to_the_problem_points_nowhere():
+    """Every mention of the assignment names docs/problem.md (or links problem.md): none of the project's
+    Python or Markdown files (this one aside) says "the spe" + "c" or "the specification", which nobody
+    could find before the page existed. Catches a docstring, page or journal entry that cites it bare."""
+    files = [*ROOT.glob("*.py"), *ROOT.glob("*.md"), *DOCS.glob("*.md"), ROOT / "data" / "README.md"]
+    found = [f"{f.name}: {m[0]}" for f in files if f.name != Path(__file__).name
+             for m in BARE_REFERENCE.finditer(f.read_text(encoding="utf-8"))]
+    assert len(files) >= 20 and found == []
+
+
+def test_the_problem_page_links_each_requirement():
+    """docs/problem.md states the network, the loss, the seven steps, the experiments, the figures, the
+    questions and the checklist, and links each step (1) .. (7) to its section of the backprop page and
+    each of the three questions to its answer in the journal. Catches a section or a link dropped."""
+    text = (DOCS / "problem.md").read_text(encoding="utf-8")
+    for anchor in ("task", "network", "seven-steps", "experiments", "figures", "questions", "checklist"):
+        assert f"{{#{anchor}}}" in text, anchor
+    for n in range(1, 8):
+        assert f"(backprop.md#step-{n})" in text, n
+    assert len(re.findall(r"\(journal\.md#[1-3]-", text)) == 3
+    for figure in ("loss_curve.png", "decision_boundary.png", "gradient_check.png"):
+        assert f"(visualizations/{figure})" in text, figure
+
+
 def test_quoted_regions_exist():
     """Every --8<-- "FILE:NAME" in docs/*.md has both markers in FILE, start before end."""
     problems = []
