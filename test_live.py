@@ -29,7 +29,6 @@ sys.path.insert(0, str(ROOT / "docs" / "assets" / "live"))
 import live_runner  # noqa: E402  (docs/assets/live/live_runner.py: what Run does, inside Pyodide)
 
 PYODIDE = ROOT / "docs" / "assets" / "pyodide"
-FIRST_OUTPUT_BUDGET = 10.0  # seconds from a cold load of the page to the first output (the issue's)
 STEP5_BUG = "dz1 = da1 * f_grad(a1, sigmoid(a1))"  # the slope at the wrong point: practice's bug 1
 
 
@@ -286,12 +285,12 @@ def diagnosis_of(output: str, key: str) -> str:
 @pytest.mark.browser
 def test_run_prints_what_the_page_shows(live_visit):
     """Run on the check block of the backprop page, in a cold browser, prints exactly the Output the
-    page shows under it (and test_site checks that Output against CPython), within the budget of 10 s
-    from the page's load to the first output."""
+    page shows under it (and test_site checks that Output against CPython). The time from the page's
+    load to the first output is printed by the visit, not asserted: tests never hold absolute times
+    (a busy machine would fail them); the 10 s budget is a measurement in the closing note."""
     status, output, _ = live_visit["check"]
     assert status.startswith("Done"), (status, output)
     assert output == live_visit["check_page_output"], output
-    assert live_visit["cold"] <= FIRST_OUTPUT_BUDGET, f"first output {live_visit['cold']:.1f} s after load"
 
 
 @pytest.mark.browser
