@@ -129,7 +129,7 @@ class Case:
                                             self.cache[f"a{l}"])
 
     def explain(self, key, a, g, noise):
-        for pattern in (self.inherited, self.zeros, self.factor,
+        for pattern in (self.near, self.inherited, self.zeros, self.factor,
                         self.transpose, self.slope, self.located):
             sentence = pattern(key, a, g, noise)
             if sentence:
@@ -138,11 +138,24 @@ class Case:
 
     # --- the patterns, in order: each returns a sentence or None -------
 
+    def near(self, key, a, g, noise):
+        """Within FIT of g but not within the verdict's 1e-7: too close for a
+        slip in the code, typical of the centred difference's truncation."""
+        if not fits(a, g, noise):
+            return None
+        rel = np.abs(a - g) / np.maximum(np.abs(a) + np.abs(g), 1e-300)
+        return (f"close, with no pattern: the largest relative gap is "
+                f"{rel.max():.1e}, too small for a slip in the code. The centred "
+                "difference's own truncation error (eps^2/6 times the loss's "
+                "third derivative) grows with eps and with large inputs (a nudge "
+                "of eps to W1 moves z by eps |x|): check again with a smaller "
+                "eps; a real mistake does not shrink")
+
     def inherited(self, key, a, g, noise):
         up, h = self.upstream(key)
         if up and self.wrong(up) and fits(a, h, noise):
             return (f"step ({self.step(key)}) is right for your {up}, which "
-                    f"is wrong: the error comes from {up}, further up")
+                    f"is not correct: the error comes from {up}, further up")
         return None
 
     def zeros(self, key, a, g, noise):
@@ -160,7 +173,7 @@ class Case:
         if not resolved.any():
             return None
         c = float(np.median(a[resolved] / g[resolved]))
-        if c == 0 or not fits(a, c * g, noise):
+        if c == 0 or close(c, 1) or not fits(a, c * g, noise):
             return None
         n, step = self.n, self.step(key)
         said = f"every entry is {times(c, n)} the numerical gradient: "
@@ -197,9 +210,9 @@ class Case:
             y_hat = self.cache[f"a{l}"]
             if fits(a, g * y_hat * (1 - y_hat), noise):
                 return ("every entry is y_hat (1 - y_hat) times the numerical "
-                        "gradient: the output's slope sigma'(z) is multiplied "
-                        "in at step (1), where with cross-entropy it cancels "
-                        "(dz = y_hat - y)")
+                        "gradient: the output's slope (sigma'(z) = y_hat (1 - "
+                        "y_hat)) is multiplied in at step (1), where with "
+                        "cross-entropy it cancels (dz = y_hat - y)")
             return None
         da, z, act = self.tensor(f"da{l}"), self.cache[f"z{l}"], self.activation
         f, f_grad = self.activations[act]
@@ -246,12 +259,12 @@ class Case:
     def size(self, key, a, g, noise):
         gap = np.abs(a - g)
         i = np.unravel_index(gap.argmax(), gap.shape)
-        largest = np.abs(g).max()
-        share = (f"{gap[i] / largest:.1%} of the largest |g|" if largest else
-                 "and every numerical entry is 0")  # the loss never moved
+        rel = gap[i] / max(abs(a[i]) + abs(g[i]), 1e-300)
+        zero = "" if np.abs(g).max() else "; every numerical entry is 0"
         return (f"no simple pattern: the largest gap |a - g| is {gap[i]:.1e} at "
-                f"{list(map(int, i))} (a = {a[i]:.4g}, g = {g[i]:.4g}), {share}"
-                f", {gap[i] / noise:.2g} times the round-off noise")
+                f"{list(map(int, i))} (a = {a[i]:.4g}, g = {g[i]:.4g}, relative "
+                f"error {rel:.2g}), {gap[i] / noise:.2g} times the round-off "
+                f"noise{zero}")
 
     def near_kinks(self, eps):
         """A note if some hidden relu input lies within eps of 0."""

@@ -274,9 +274,8 @@ def numerical_gradient(loss_of, t, eps, by_column=False):
     """dL/dt ~ (L(t + eps) - L(t - eps)) / (2 eps): error O(eps^2).
 
     Moves one entry of t at a time, in place, and restores it; by_column: a
-    whole column, in every row at once, where row i of t reaches only l_i
-    (loss_of then returns the n losses l_i, each one's own difference).
-    """
+    whole column in every row at once, where row i of t reaches l_i alone
+    (loss_of returns the n losses l_i, each differenced on its own)."""
     g = np.zeros_like(t)
     parts = ([np.s_[:, j:j + 1] for j in range(t.shape[1])] if by_column
              else np.ndindex(t.shape))
@@ -309,20 +308,25 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
     dW_l, db_l and the intermediates dz_l, da_l (per example: n dL/dz_l),
     in step order: the first not "correct" is the first wrong step. The
     twin g is computed in float64. Report {"dW1": {"analytic" a, "numeric"
-    g, "rel_error" (cs231n's), "noise", "error", "verdict", "diagnosis"}}:
-    noise, what round-off can leave in |a - g| (that of g, and what a's
-    dtype costs backward); error, the largest (|a - g| - noise) / (|a| +
-    |g|); diagnosis, None if correct, else what the numbers show.
+    g, "rel_error" (cs231n's), "noise" (what round-off can leave in |a - g|),
+    "error" (the largest (|a - g| - noise) / (|a| + |g|)), "verdict",
+    "diagnosis"}, ...}.
     """
-    _, cache = forward(params, X, activation)
-    mine = backward(params, cache, y, activation)  # in the inputs' dtypes
+    low = min([np.result_type(X, *params.values())] + [  # coarsest arithmetic
+        a.dtype for a in (analytic or {}).values()], key=lambda t: t.itemsize)
+    p = {k: v.astype(low) for k, v in params.items()}
+    mine = backward(p, forward(p, X.astype(low), activation)[1], y, activation)
     analytic = mine if analytic is None else analytic
     theta = {k: v.astype(np.float64) for k, v in params.items()}  # copies
-    X, y = X.astype(np.float64), y.astype(np.float64)
+    X, y, L = X.astype(np.float64), y.astype(np.float64), len(theta) // 2
     _, cache = forward(theta, X, activation)
-    exact = backward(theta, cache, y, activation)  # mine - exact: dtype's
-    zL = cache[f"z{len(theta) // 2}"]  # l_i's round-off: u (l_i + max |zL|)
-    size = example_losses(zL, y) + np.abs(zL).max(axis=1, keepdims=True)
+    exact = backward(theta, cache, y, activation)  # mine - exact: low's cost
+    ones = backward(theta, {**cache, f"a{L}": y + 1}, y, activation)  # dz_L: 1
+    # Round-off in l_i ~ u (l_i + |dl_i/dz| |z_L|): log-sum-exp - z_k cancels
+    # (K > 1); one sigmoid unit's |dl/dz| <= min(l_i, 1).
+    l, z = example_losses(cache[f"z{L}"], y), np.abs(cache[f"z{L}"])
+    size = l + (np.minimum(l, 1) * z if z.shape[1] == 1 else
+                z.max(axis=1, keepdims=True))
 
     def numeric(name):  # (g, the size of the losses it differences)
         if name in theta:  # a parameter: L of the whole network
@@ -336,8 +340,9 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
     report = {}
     for key, a in analytic.items():  # "dW1" is checked against W1, ...
         g, loss = numeric(key[1:])
-        noise = 10 * (np.finfo(np.float64).eps * loss / eps
-                      + np.abs(mine[key] - exact[key]).max())
+        noise = 10 * (np.finfo(np.float64).eps * loss / eps  # g's, a's:
+                      + np.abs(mine[key] - exact[key]).max()  # low's cost,
+                      + np.finfo(low).eps * np.abs(ones[key]).max())  # dz_L's
         gap = np.maximum(np.abs(a - g) - noise, 0)  # beyond round-off
         err = float((gap / np.maximum(np.abs(a) + np.abs(g), 1e-300)).max())
         report[key] = {"analytic": a, "numeric": g, "noise": float(noise),
