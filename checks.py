@@ -21,12 +21,53 @@ shape (n,) would broadcast against y_hat (n, 1) to (n, n) without a word.
 
 import functools
 import inspect
+import math
+import os
+import sys
 import threading
 
 import numpy as np
 
-_door = threading.local()  # _door.inside: a checked call is running
+
+def keep_freed_memory(mmap_threshold=32 << 20, trim_threshold=64 << 20):
+    """Ask glibc to keep freed memory for reuse: True if it could.
+
+    Not a check, but every process that runs mlp.py imports this module. By
+    default glibc hands a freed block back to the system once 128 kB of it
+    lie free at the top of its heap. A step at n = 2000 frees (n, h) arrays
+    of 256 kB, so the next step asks for them again, and the kernel gives
+    and zeroes each 4 kB page anew: 230 to 340 page faults a step, half of
+    its time (python bench.py counts them). Blocks below mmap_threshold now
+    come from the heap, and up to trim_threshold of free heap is kept: 32
+    and 64 MB, glibc's own largest dynamic choice. The same bits result;
+    only where memory comes from changes. Elsewhere (macOS, Windows, musl,
+    Pyodide in the browser) nothing happens: their allocators differ.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
+            return False
+        import ctypes  # only here: glibc's mallopt, from this very process
+
+        mallopt = ctypes.CDLL(None).mallopt
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+        return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)
+                    and mallopt(M_TRIM_THRESHOLD, trim_threshold))
+    except (ImportError, OSError, ValueError, AttributeError):
+        return False
+
+
+KEPT = keep_freed_memory()  # once, when mlp.py (or any user) imports this
+
+
+class _Door(threading.local):
+    inside = False  # a checked call is running (in this thread)
+
+
+_door = _Door()
 FLOAT64_MAX = float(np.finfo(np.float64).max)  # a Python float: 10**400 > it
+FLOATS = (np.dtype(np.float64), np.dtype(np.float32))  # kept as they are
 
 
 def checked(f):
@@ -35,14 +76,14 @@ def checked(f):
     unknown = set(signature.parameters) - set(Arguments.ORDER)
     if unknown:  # at import time: a new argument name needs a rule first
         raise TypeError(f"@checked {f.__name__}: no rule for {sorted(unknown)}")
+    order = tuple(name for name in Arguments.ORDER if name in signature.parameters)
+    bind = binder(signature)
 
     @functools.wraps(f)
     def door(*args, **kwargs):
-        if getattr(_door, "inside", False):  # called by a checked function
+        if _door.inside:  # called by a checked function
             return f(*args, **kwargs)
-        bound = signature.bind(*args, **kwargs)  # TypeError, as for any call
-        bound.apply_defaults()
-        arguments = Arguments(f, bound.arguments).check()
+        arguments = Arguments(f, bind(args, kwargs), order).check()
         _door.inside = True
         try:
             return f(**arguments)
@@ -50,6 +91,58 @@ def checked(f):
             _door.inside = False  # closed again, even after an exception
 
     return door
+
+
+def binder(signature):
+    """bind(args, kwargs) -> {name: value} for every parameter, defaults
+    included: what signature.bind + apply_defaults give, or their TypeError.
+
+    Those two cost 5 us a call; a learner's loop of loss_and_grads calls pays
+    them each step. So the names and defaults are read once, here, and a call
+    that maps plainly (no name twice, none unknown or missing) is bound by
+    them; any other call goes through signature.bind, for its exact error.
+    """
+    parameters = signature.parameters.values()
+    names = tuple(signature.parameters)
+    known = frozenset(names)
+    defaults = {p.name: p.default for p in parameters if p.default is not p.empty}
+    plain = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
+
+    def bind(args, kwargs):
+        if Arguments.fast and plain and len(args) <= len(names):
+            arguments = {**defaults, **dict(zip(names, args, strict=False)), **kwargs}
+            if len(arguments) == len(names) and (not kwargs or (
+                    kwargs.keys() <= known
+                    and kwargs.keys().isdisjoint(names[:len(args)]))):
+                return arguments
+        bound = signature.bind(*args, **kwargs)  # TypeError, as for any call
+        bound.apply_defaults()
+        return bound.arguments
+
+    return bind
+
+
+def plain(a, ndim=None):
+    """True if a is already what Arguments.array makes of it, and so passes
+    it unchanged: a C-ordered float64 (or float32) ndarray of ndim dimensions
+    (any if None), non-empty and finite. False: the full check decides.
+
+    The door's fast path, cheap because a public call is one step of a
+    learner's loop: finiteness in one NumPy call, the sum of squares, which
+    is NaN if an entry is NaN and inf if one is +-inf (or if it overflows:
+    then the full check looks at each entry). vdot warns of no overflow.
+    """
+    return (type(a) is ndarray and a.dtype in FLOATS and a.size > 0
+            and (ndim is None or a.ndim == ndim) and a.flags.c_contiguous
+            and isfinite(vdot(a, a)))
+
+
+ndarray, vdot, isfinite = np.ndarray, np.vdot, math.isfinite  # looked up once
+
+
+@functools.cache
+def param_keys(n_layers):
+    return tuple(f"{p}{l}" for l in range(1, n_layers + 1) for p in "Wb")
 
 
 def is_integer(value):
@@ -66,20 +159,23 @@ class Arguments:
              "epochs", "batch_size", "seed", "eps", "n", "noise", "factor")
     OPTIONAL = ("init", "batch_size", "analytic")  # None: the function's default
 
-    def __init__(self, f, arguments):
-        self.where, self.args = f.__name__, dict(arguments)
+    fast = True  # False: every argument takes the full path (for the tests)
+
+    def __init__(self, f, arguments, order=ORDER):
+        self.where, self.args, self.order = f.__name__, dict(arguments), order
         self.options = f.__globals__  # ACTIVATIONS, INIT_STD of f's module
         self.widths = None  # [d, n_1, ..., K] once sizes or params are known
         self.n = self.n_from = None  # examples, and the array that set n
         self.dtype = None  # the first array's (X, zL, cache): the targets' too
 
     def check(self):
-        for name in self.ORDER:
-            if name in self.args and not (self.args[name] is None
-                                          and name in self.OPTIONAL):
+        args = self.args
+        for name in self.order:  # ORDER, as far as f takes them
+            if name in args and (args[name] is not None
+                                 or name not in self.OPTIONAL):
                 rule = getattr(self, "check_" + name)  # check_X for X, ...
-                self.args[name] = rule(self.args[name], name)
-        return self.args
+                args[name] = rule(args[name], name)
+        return args
 
     def fail(self, name, expected, got):
         raise ValueError(f"{self.where}: {name} must be {expected}, got {got}")
@@ -135,6 +231,8 @@ class Arguments:
         """A finite, non-empty real array of ndim dimensions (any if None),
         C-ordered; float32 stays float32 (see experiments.eps_sweep), the
         rest (int, bool, float16, ...) becomes float64."""
+        if self.fast and plain(value, ndim):
+            return value  # what the full check below returns: value itself
         try:
             a = np.asarray(value)
         except ValueError:  # nested lists of different lengths
@@ -203,6 +301,10 @@ class Arguments:
     def check_params(self, value, name):
         if value is None and self.where == "train":  # start from init_params
             return None
+        if self.fast and type(value) is dict:
+            params = self.plain_params(value)
+            if params is not None:
+                return params
         if not isinstance(value, dict):
             self.fail("params", "a dict {'W1': W1, 'b1': b1, ...}",
                       type(value).__name__)
@@ -231,6 +333,29 @@ class Arguments:
                           "float32) array, which gd_step updates in place",
                           f"{type(v).__name__} of {a.dtype}, C-ordered "
                           f"{a.flags.c_contiguous}, writeable {a.flags.writeable}")
+        self.widths = widths
+        return params
+
+    def plain_params(self, value):
+        """check_params' result when every rule holds at a glance (each W, b
+        plain, the widths chained and as known): a new dict of the same
+        arrays, in key order. Else None, and the full check follows."""
+        keys = param_keys(len(value) // 2)
+        if not keys or value.keys() != set(keys):
+            return None
+        params = {key: value[key] for key in keys}
+        widths = []  # d, then each layer's width
+        for l in range(0, len(keys), 2):
+            W, b = params[keys[l]], params[keys[l + 1]]
+            if not (plain(W, 2) and plain(b, 2) and b.shape == (1, W.shape[1])
+                    and W.shape[0] == (widths[-1] if widths else W.shape[0])):
+                return None
+            widths += W.shape[1:] if widths else W.shape
+        if self.where == "gd_step" and not all(a.flags.writeable for a in params.values()):
+            return None
+        if (self.widths is not None and widths != self.widths) or (
+                self.where == "backward_two_layer" and len(keys) != 4):
+            return None
         self.widths = widths
         return params
 
@@ -273,6 +398,12 @@ class Arguments:
         """Labels (n,) or (n, 1) -> targets (n, K): 0/1 for one sigmoid unit,
         classes 0 .. K-1 (made one-hot) for a softmax over K >= 2."""
         K = self.widths[-1]
+        if (self.fast and K == 1 and type(value) is ndarray
+                and value.dtype is self.dtype and value.size == self.n
+                and 0 < value.ndim <= 2 and value.shape[0] == self.n
+                and value.flags.c_contiguous
+                and np.count_nonzero(value) == np.count_nonzero(value == 1)):
+            return value.reshape(-1, 1)  # each non-zero label is 1: (n, 1)
         y = self.array(value, name, None)
         if y.ndim == 2 and y.shape[1] == K > 1:
             self.fail(name, "class labels of shape (n,) or (n, 1), not one-"
