@@ -122,7 +122,7 @@ def binder(signature):
     return bind
 
 
-def plain(a, ndim=None):
+def plain(a, ndim=None, finite=True):
     """True if a is already what Arguments.array makes of it, and so passes
     it unchanged: a C-ordered float64 (or float32) ndarray of ndim dimensions
     (any if None), non-empty and finite. False: the full check decides.
@@ -134,7 +134,7 @@ def plain(a, ndim=None):
     """
     return (type(a) is ndarray and a.dtype in FLOATS and a.size > 0
             and (ndim is None or a.ndim == ndim) and a.flags.c_contiguous
-            and isfinite(vdot(a, a)))
+            and (not finite or isfinite(vdot(a, a))))
 
 
 ndarray, vdot, isfinite = np.ndarray, np.vdot, math.isfinite  # looked up once
@@ -142,7 +142,9 @@ ndarray, vdot, isfinite = np.ndarray, np.vdot, math.isfinite  # looked up once
 
 @functools.cache
 def param_keys(n_layers):
-    return tuple(f"{p}{l}" for l in range(1, n_layers + 1) for p in "Wb")
+    """(("W1", "b1"), ("W2", "b2"), ...) for n_layers, and the set of keys."""
+    pairs = tuple((f"W{l}", f"b{l}") for l in range(1, n_layers + 1))
+    return pairs, frozenset(key for pair in pairs for key in pair)
 
 
 def is_integer(value):
@@ -260,6 +262,9 @@ class Arguments:
         return a
 
     def check_X(self, value, name):
+        if self.fast and plain(value, 2) and (
+                self.widths is None or value.shape[1] == self.widths[0]):
+            return self.rows(value, name)  # the common case, as below
         X = self.array(value, name, what="2-D, one row per example "
                        "(one example x: x.reshape(1, -1))")
         if self.widths is not None and X.shape[1] != self.widths[0]:
@@ -340,21 +345,23 @@ class Arguments:
         """check_params' result when every rule holds at a glance (each W, b
         plain, the widths chained and as known): a new dict of the same
         arrays, in key order. Else None, and the full check follows."""
-        keys = param_keys(len(value) // 2)
-        if not keys or value.keys() != set(keys):
+        pairs, keys = param_keys(len(value) // 2)
+        if not pairs or value.keys() != keys:
             return None
-        params = {key: value[key] for key in keys}
-        widths = []  # d, then each layer's width
-        for l in range(0, len(keys), 2):
-            W, b = params[keys[l]], params[keys[l + 1]]
-            if not (plain(W, 2) and plain(b, 2) and b.shape == (1, W.shape[1])
-                    and W.shape[0] == (widths[-1] if widths else W.shape[0])):
+        params, widths = {}, [None]  # d, then each layer's width
+        for w, b in pairs:
+            W, B = params[w], params[b] = value[w], value[b]
+            if not (plain(W, 2, finite=False) and plain(B, 2, finite=False)
+                    and B.shape == (1, W.shape[1]) and widths[-1] in (None, W.shape[0])):
                 return None
-            widths += W.shape[1:] if widths else W.shape
-        if self.where == "gd_step" and not all(a.flags.writeable for a in params.values()):
+            widths[-1:] = W.shape  # [..., n_{l-1}, n_l]
+        arrays = params.values()  # finite: all the sums of squares, in C
+        if not all(map(isfinite, map(vdot, arrays, arrays))):
+            return None
+        if self.where == "gd_step" and not all(a.flags.writeable for a in arrays):
             return None
         if (self.widths is not None and widths != self.widths) or (
-                self.where == "backward_two_layer" and len(keys) != 4):
+                self.where == "backward_two_layer" and len(pairs) != 2):
             return None
         self.widths = widths
         return params
