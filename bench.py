@@ -1,35 +1,46 @@
-"""Speed of one gradient-descent step of mlp.py: against the textbook step, and against this machine's floor.
+"""Speed of one gradient-descent step of mlp.py: against the textbooks, and against this machine's floor.
 
-Run: python bench.py   (about 25 s on a quiet machine; nothing is written to disk)
+Run: python bench.py   (about 40 s; nothing is written to disk)
 
-Part 1, side by side. The reference is the textbook step written the way tutorials do (`textbook_step`
-below): a naive 1 / (1 + np.exp(-z)) sigmoid, no input checks, the loss from a clipped y_hat, and the
-same forward, backward and update maths as mlp.py. Both run on [2, 16, 1] (sigmoid and relu hidden
-units) at n = 200 and n = 2000, full batch, float64. The textbook is written flat, for two layers,
-the fastest way tutorials write it; mlp.py's step is the general one (any depth, a named cache).
+Part 1, side by side: one full-batch step on [2, 16, 1] (sigmoid or relu hidden units, one sigmoid
+output), two moons (datasets.make_moons(n, seed=0)) at n = 200 and n = 2000, float64, every contender
+started from mlp.init_params' parameters. The contenders:
 
-How mlp.py's step is timed, fairly. Its checks run once per public call, at the outermost level
-(checks.py's door); inside `train` the steps run unchecked. So the step is timed as train runs it:
-    mlp.train per epoch = (wall time of mlp.train(..., epochs=E) - 2 x wall time of mlp.compute_loss) / E
-train computes the loss once before the first epoch and once after the last: those two are
-subtracted, timed as two public compute_loss calls. What is left of train's fixed cost (its own door
-and the copy of the parameters, less the two compute_loss doors subtracted with them) is below 1 us
-an epoch at the E used here. Every epoch, train still records the loss and passes each nested call
-through the open door: those stay in, since train pays them. The
-textbook runs the same E epochs in a plain Python loop. A third column times E public mlp.gd_step
-calls in a loop, each of which pays the door once: the difference is the door's cost.
+    book            the nnfs book's way (Neural Networks from Scratch in Python, chapter 16): layer and
+                    activation objects whose forward and backward keep their inputs, outputs and
+                    gradients as attributes, so one step's arrays stay alive until the next replaces
+                    them; its sigmoid 1 / (1 + np.exp(-z)), its clipped binary cross-entropy and the
+                    backward through it, its Optimizer_SGD
+    loss_and_grads  a learner's own loop of public calls: mlp.loss_and_grads(params, X, y, activation),
+                    through the door (checks.py), then params[key] -= lr * grads["d" + key]
+    gd_step         a loop of public mlp.gd_step calls, each through the door
+    train           mlp.train per epoch: its checks run once, at its door, and its steps run inside
+    textbook        the flat step tutorials write (`textbook_step` below): a naive sigmoid, no checks,
+                    the loss from a clipped y_hat, the same forward, backward and update as mlp.py
 
-Each repetition times the three one after the other, in alternating
-order, from the same starting parameters; the table shows medians over the repetitions, and ratio =
-median of the per-repetition ratios mlp / textbook (so a neighbour's burst slows both sides alike).
+Each is checked to take the same step: from the same start, one step of each gives parameters within
+1e-14 of loss_and_grads' (the table prints the largest difference). train runs E + 1 epochs and 1 epoch,
+and (E + 1 epochs - 1 epoch) / E leaves out what it pays once (its door, the copy of params, the loss
+before the first epoch and after the last) and keeps what it pays each epoch. The others run E steps.
+
+Timing. A repetition times each contender once, on a block of E steps of about 5 ms, in alternating
+order, from the same start. Part 1 reads this process's CPU time (time.process_time): these steps run
+on one thread (the matrices are too small for OpenBLAS to split), so on a quiet machine it is the wall
+time, and on a busy one it leaves out the time other processes held the core. Each time shown is the
+fastest block over the repetitions, the least disturbed; each ratio to the book is the median of the
+per-repetition ratios (a neighbour's burst slows both sides of a ratio alike). The door's cost: the
+public mlp.loss_and_grads against the same call of the function inside it (its __wrapped__), same
+input, with the door held open as train holds it; 120 interleaved blocks of 10 calls each, and the
+difference of the two fastest blocks.
 
 Part 2, what mlp.py has that the textbook lacks, measured on the spot: an error or warning for large
 finite logits (under np.errstate(all="raise")), the loss of a confident mistake, and bad inputs; and
 the one place where the textbook's sigmoid is the more precise (where sigma(z) < 1e-16).
 
 Part 3, the floor. For each network (relu hidden layers, sigmoid output, float64, full batch of n
-random examples) it compares mlp's step as train runs it (median per epoch, as above) with a floor
-measured in the same run:
+random examples) it compares mlp's step as train runs it (median per epoch of (E + 1 epochs - 1 epoch)
+/ E, in wall time: these matmuls are large enough to use both cores) with a floor measured in the
+same run:
 
     floor = max(compute floor, memory floor)
     compute floor = matmul FLOPs of the step / FLOP rate of a large float64 matmul on this machine
@@ -68,11 +79,13 @@ another one (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE): a forced older kernel lowers 
 so both the floor and the measured step.
 
 Not in either floor: the fixed cost of each NumPy call, and the kernel's cost of handing out fresh
-zeroed pages when a new array is allocated (glibc gives large freed blocks back to the OS). The
-`faults` columns count those pages (minor page faults) in one step. The last row, marked *, times
-the largest case again after mallopt has told glibc to keep freed memory for reuse (as the
-environment variables MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ would): the difference
-between the two rows is what the fresh pages cost.
+zeroed pages when a new array is allocated. By default glibc gives large freed blocks back to the
+system and the next step faults them in again; checks.py (keep_freed_memory) asks glibc to keep blocks
+up to 32 MB for reuse, so the steps of parts 1 and 3 fault in no fresh pages, except where arrays are
+larger: the (n, 256) arrays of 41 MB in the largest case. The `faults` columns count those pages
+(minor page faults) in one step. The last row, marked *, times the largest case again after mallopt
+has told glibc to keep even blocks of up to 1 GiB: the difference between the two rows is what the
+fresh pages cost.
 
 The column `others` is the CPU time other processes used while a case was timed, in CPUs. This
 machine has 2 cores: any other busy process stalls the two-thread OpenBLAS matmuls, so a run with
@@ -100,6 +113,8 @@ SIDE_BY_SIDE = [  # (hidden activation, n) on [2, 16, 1]
 SIDE_SIZES = [2, 16, 1]
 SIDE_BUDGET_S = 2.5  # seconds per side-by-side case
 SAME_STEP = 1e-14  # every contender's first step must match loss_and_grads' to this
+SIDE_BLOCK_S = 0.005  # short blocks: more chances of one that no other process disturbed
+SIDE_CLOCK = time.process_time  # this process's CPU time: the steps here run on one thread
 
 CASES = [  # (layer sizes, batch size n): small, medium, large
     ([2, 16, 1], 200),
@@ -286,11 +301,11 @@ def copy_of(params):
     return {key: value.copy() for key, value in params.items()}
 
 
-def timed(fn):
-    """Seconds of one call of fn()."""
-    t0 = time.perf_counter()
+def timed(fn, clock=time.perf_counter):
+    """Seconds of one call of fn(), by clock."""
+    t0 = clock()
     fn()
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
 class Timings:
@@ -306,9 +321,9 @@ class Timings:
         return statistics.median(self.runs[name])
 
 
-def epochs_for(seconds_per_epoch):
-    """Epochs per timed block: a block of about BLOCK_S, at least 1 epoch."""
-    return max(1, round(BLOCK_S / seconds_per_epoch))
+def epochs_for(seconds_per_epoch, block_s=BLOCK_S):
+    """Epochs per timed block: a block of about block_s, at least 1 epoch."""
+    return max(1, round(block_s / seconds_per_epoch))
 
 
 def mlp_epoch_seconds(X, y, sizes, activation, params, epochs):
@@ -320,11 +335,13 @@ def mlp_epoch_seconds(X, y, sizes, activation, params, epochs):
     return (more - one) / epochs
 
 
-def door_seconds(params, X, y, activation, calls=50, repeats=40):
-    """The door's cost per public call: mlp.loss_and_grads(...) against the same call, same input,
-    of the function inside (mlp.loss_and_grads.__wrapped__) with the door held open as train holds it
-    for its own calls. Blocks of `calls` calls of each, interleaved; the median of the per-block
-    differences."""
+def door_seconds(params, X, y, activation, calls=10, repeats=120):
+    """(the door's cost per public call, the call's cost without it), in seconds.
+
+    mlp.loss_and_grads(...) against the same call, same input, of the function inside
+    (mlp.loss_and_grads.__wrapped__) with the door held open, as train holds it for its own calls.
+    Blocks of `calls` calls of each, interleaved; each side's fastest block (the one least disturbed
+    by other processes), and the difference."""
     inside, y_column = mlp.loss_and_grads.__wrapped__, y.reshape(-1, 1)
 
     def public():
@@ -340,19 +357,15 @@ def door_seconds(params, X, y, activation, calls=50, repeats=40):
             checks._door.inside = False
 
     public(), bare()  # warm-up
-    differences = []
+    with_door, without = [], []
     gc.disable()
     try:
         for rep in range(repeats):
-            if rep % 2:  # alternate the order
-                with_door = timed(public)
-                differences.append(with_door - timed(bare))
-            else:
-                without = timed(bare)
-                differences.append(timed(public) - without)
+            for times, run in [(with_door, public), (without, bare)][::1 if rep % 2 else -1]:
+                times.append(timed(run, SIDE_CLOCK) / calls)
     finally:
         gc.enable()
-    return statistics.median(differences) / calls
+    return min(with_door) - min(without), min(without)
 
 
 def repeat(budget_s, run):
@@ -392,9 +405,9 @@ def first_steps(params, X, y, activation):
 
 
 def side_by_side(activation, n):
-    """({contender: median seconds per step}, {contender: median ratio to the book}, door seconds
-    per call, epochs per block, repetitions, CPUs used by others, {contender: max |parameter
-    difference| from loss_and_grads' after one step})."""
+    """({contender: seconds per step, fastest block}, {contender: median ratio to the book},
+    (door seconds per call, seconds of the call without it), epochs per block, repetitions, CPUs
+    used by others, {contender: max |parameter difference| from loss_and_grads' after one step})."""
     X, y, params = moons(n, activation)
     after = first_steps(params, X, y, activation)
     same = {name: max(float(np.abs(after[name][key] - after["loss_and_grads"][key]).max())
@@ -403,16 +416,22 @@ def side_by_side(activation, n):
         if run is not None:
             run(copy_of(params), X, y, activation, LR, 20)
     mlp.train(X, y, SIDE_SIZES, activation, lr=LR, epochs=20, params=params)
-    epochs = epochs_for(timed(lambda: book_train(copy_of(params), X, y, activation, LR, 20)) / 20)
+    epochs = epochs_for(timed(lambda: book_train(copy_of(params), X, y, activation, LR, 20)) / 20,
+                        SIDE_BLOCK_S)
     t = Timings()
 
     def run(rep):
         def one(run):
             start = copy_of(params)
-            return timed(lambda: run(start, X, y, activation, LR, epochs)) / epochs
+            return timed(lambda: run(start, X, y, activation, LR, epochs), SIDE_CLOCK) / epochs
 
-        runs = [(name, (lambda run=run: one(run)) if run is not None else
-                 (lambda: mlp_epoch_seconds(X, y, SIDE_SIZES, activation, params, epochs)))
+        def train():  # E + 1 epochs and 1 epoch, kept apart: each has its own fastest block
+            t.add("train 1", timed(lambda: train_epochs(params, X, y, activation, LR, 1), SIDE_CLOCK))
+            t.add("train E+1", timed(lambda: train_epochs(params, X, y, activation, LR, epochs + 1),
+                                     SIDE_CLOCK))
+            return (t.runs["train E+1"][-1] - t.runs["train 1"][-1]) / epochs
+
+        runs = [(name, (lambda run=run: one(run)) if run is not None else train)
                 for name, (_, run) in CONTENDERS.items()]
         for name, seconds in runs[::-1] if rep % 2 else runs:  # alternate the order
             t.add(name, seconds())
@@ -420,9 +439,11 @@ def side_by_side(activation, n):
             t.add(name + "/book", t.runs[name][-1] / t.runs["book"][-1])
 
     repeats, others = repeat(SIDE_BUDGET_S, run)
+    fastest = {name: min(t.runs[name]) for name in CONTENDERS}
+    fastest["train"] = (min(t.runs["train E+1"]) - min(t.runs["train 1"])) / epochs
     door = door_seconds(params, X, y, activation)
-    return ({name: t.median(name) for name in CONTENDERS},
-            {name: t.median(name + "/book") for name in CONTENDERS}, door, epochs, repeats, others, same)
+    return (fastest, {name: t.median(name + "/book") for name in CONTENDERS}, door, epochs, repeats,
+            others, same)
 
 
 def floor_case(sizes, n):
@@ -695,11 +716,11 @@ def main():
     header = [("us per step (x the book's)", -36)] + [(f"{a} n={n}", 17) for a, n, _ in cases]
     rows = [[label] + [f"{fmt_us(t[name])} ({ratio[name]:.2f}x)" for _, _, (t, ratio, *_) in cases]
             for name, (label, _) in CONTENDERS.items()]
-    rows.append(["door per public call (% of a step)"] + [
-        f"{fmt_us(door)} ({100 * door / (t['loss_and_grads'] - door):.0f} %)"
-        for _, _, (t, _, door, *_) in cases])
-    rows.append(["page faults per step: " + " / ".join(CONTENDERS)] + [
-        " / ".join(str(f) for f in contender_faults(activation, n)) for activation, n, _ in cases])
+    rows.append(["door per public call (% of the call)"] + [
+        f"{fmt_us(door)} ({100 * door / bare:.0f} %)" for _, _, (_, _, (door, bare), *_) in cases])
+    faults = [contender_faults(activation, n) for activation, n, _ in cases]
+    rows += [[f"page faults per step, {name}"] + [str(f[i]) for f in faults]
+             for i, name in enumerate(CONTENDERS)]
     rows.append(["epochs per block E, repetitions"] + [f"{e}, {r}" for _, _, (_, _, _, e, r, *_) in cases])
     rows.append(["CPUs used by other processes"] + [f"{o:.2f}" for _, _, (*_, o, _) in cases])
     same = max(max(d.values()) for _, _, (*_, d) in cases)
@@ -713,13 +734,16 @@ loss_and_grads  E public calls mlp.loss_and_grads(params, X, y, activation), eac
                 update params[key] -= lr * grads["d" + key]: a learner's own loop, door included, / E
 gd_step         E public calls mlp.gd_step(...), / E
 train           (mlp.train(..., epochs=E + 1) - mlp.train(..., epochs=1)) / E: the step as train runs it
+                (each of the two: its fastest block)
 textbook        the flat textbook step above, E times, / E
 (Nx)            median over the repetitions of the per-repetition ratio to the book (below 1: faster)
 door            mlp.loss_and_grads against mlp.loss_and_grads.__wrapped__ inside the open door, on the
-                same input: what the checks cost one public call; %: of the step without them
+                same input, fastest of 120 interleaved blocks each: what the checks cost one public
+                call; %: of the call without them
 page faults     minor page faults in one step (fresh pages the kernel hands out and zeroes)
-Times are medians over the repetitions; each repetition runs the contenders in alternating order
-from the same start. Same step: from the same start, one step of each contender gives parameters
+Times are the fastest block of E steps (the least disturbed by other processes); each repetition
+runs the contenders in alternating order from the same start. Same step: from the same start, one
+step of each contender gives parameters
 within {same:.1e} of loss_and_grads' {"(bound " + format(SAME_STEP, ".0e") + ")" if same <= SAME_STEP
                                       else "-- ABOVE THE BOUND " + format(SAME_STEP, ".0e") + "!"}.""")
 
