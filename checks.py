@@ -76,14 +76,15 @@ def checked(f):
     unknown = set(signature.parameters) - set(Arguments.ORDER)
     if unknown:  # at import time: a new argument name needs a rule first
         raise TypeError(f"@checked {f.__name__}: no rule for {sorted(unknown)}")
-    order = tuple(name for name in Arguments.ORDER if name in signature.parameters)
+    rules = tuple((name, getattr(Arguments, "check_" + name))  # check_X for X
+                  for name in Arguments.ORDER if name in signature.parameters)
     bind = binder(signature)
 
     @functools.wraps(f)
     def door(*args, **kwargs):
         if _door.inside:  # called by a checked function
             return f(*args, **kwargs)
-        arguments = Arguments(f, bind(args, kwargs), order).check()
+        arguments = Arguments(f, bind(args, kwargs), rules).check()
         _door.inside = True
         try:
             return f(**arguments)
@@ -106,14 +107,17 @@ def binder(signature):
     names = tuple(signature.parameters)
     known = frozenset(names)
     defaults = {p.name: p.default for p in parameters if p.default is not p.empty}
-    plain = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
+    simple = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
 
     def bind(args, kwargs):
-        if Arguments.fast and plain and len(args) <= len(names):
-            arguments = {**defaults, **dict(zip(names, args, strict=False)), **kwargs}
-            if len(arguments) == len(names) and (not kwargs or (
-                    kwargs.keys() <= known
-                    and kwargs.keys().isdisjoint(names[:len(args)]))):
+        if Arguments.fast and simple and len(args) <= len(names) and (
+                not kwargs or kwargs.keys() <= known
+                and kwargs.keys().isdisjoint(names[:len(args)])):
+            arguments = dict(zip(names, args, strict=False))
+            arguments.update(kwargs)
+            if len(arguments) < len(names):  # the defaults of the rest
+                arguments = {**defaults, **arguments}
+            if len(arguments) == len(names):  # else one is missing
                 return arguments
         bound = signature.bind(*args, **kwargs)  # TypeError, as for any call
         bound.apply_defaults()
@@ -163,8 +167,10 @@ class Arguments:
 
     fast = True  # False: every argument takes the full path (for the tests)
 
-    def __init__(self, f, arguments, order=ORDER):
-        self.where, self.args, self.order = f.__name__, dict(arguments), order
+    def __init__(self, f, arguments, rules=None):
+        self.where, self.args = f.__name__, dict(arguments)
+        self.rules = rules or [(name, getattr(Arguments, "check_" + name))
+                               for name in self.ORDER if name in self.args]
         self.options = f.__globals__  # ACTIVATIONS, INIT_STD of f's module
         self.widths = None  # [d, n_1, ..., K] once sizes or params are known
         self.n = self.n_from = None  # examples, and the array that set n
@@ -172,11 +178,10 @@ class Arguments:
 
     def check(self):
         args = self.args
-        for name in self.order:  # ORDER, as far as f takes them
+        for name, rule in self.rules:  # in ORDER, as far as f takes them
             if name in args and (args[name] is not None
                                  or name not in self.OPTIONAL):
-                rule = getattr(self, "check_" + name)  # check_X for X, ...
-                args[name] = rule(args[name], name)
+                args[name] = rule(self, args[name], name)
         return args
 
     def fail(self, name, expected, got):
