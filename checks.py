@@ -17,6 +17,13 @@ expected and what it got. Delete the `@checked` lines from mlp.py and the
 maths runs exactly as before, on input you trust: X (n, d) floats, and y
 as targets, the (n, 1) column of 0/1 labels or (n, K) one-hot rows. A y of
 shape (n,) would broadcast against y_hat (n, 1) to (n, n) without a word.
+
+A learner's own loop pays the door on every step, so the common case is
+cheap: arrays that need no conversion (`plain`), 0/1 labels and a plain
+call take a fast path of a few NumPy calls; anything else falls back to
+the full check and its message (test_door.py runs every bad input both
+ways). And because every process that runs mlp.py imports this module, it
+also asks glibc to keep freed memory for reuse (`keep_freed_memory`).
 """
 
 import functools
