@@ -168,9 +168,9 @@ class Arguments:
     the earlier ones learnt: the network's widths, then n, then the labels."""
 
     ORDER = ("activation", "init", "sizes", "params", "X", "cache", "zL", "z",
-             "y", "X_val", "y_val", "analytic", "a", "b", "tiny", "lr",
-             "epochs", "batch_size", "seed", "eps", "n", "noise", "factor")
-    OPTIONAL = ("init", "batch_size", "analytic")  # None: the function's default
+             "y", "X_val", "y_val", "history", "analytic", "a", "b", "tiny",
+             "lr", "epochs", "batch_size", "seed", "eps", "n", "noise", "factor")
+    OPTIONAL = ("init", "batch_size", "analytic", "history")  # None: the default
 
     fast = True  # False: every argument takes the full path (for the tests)
 
@@ -209,11 +209,14 @@ class Arguments:
 
     def real(self, value, name, expected, ok):
         """A real number (not a bool or a string), finite in float64 (so not
-        NaN, inf or an int such as 10**400), for which ok holds."""
-        number = is_integer(value) or isinstance(value, (float, np.floating))
-        if not (number and abs(value) <= FLOAT64_MAX and ok(value)):
+        NaN, inf or an int such as 10**400), for which ok holds: returned as
+        a Python int or float (np.float32(x) <= 1.8e308 would cast 1.8e308 to
+        float32, an overflow that warns)."""
+        v = (int(value) if is_integer(value) else float(value)
+             if isinstance(value, (float, np.floating)) else None)
+        if not (v is not None and abs(v) <= FLOAT64_MAX and ok(v)):
             self.fail(name, expected, repr(value))
-        return value
+        return v
 
     def count(self, value, name, low=1):
         if not (is_integer(value) and value >= low):
@@ -457,3 +460,31 @@ class Arguments:
 
     def check_y_val(self, value, name):  # checked with X_val, above
         return value
+
+    def check_history(self, value, name):
+        """What train returned with params: lists of finite numbers, one per
+        epoch, "loss", and "val_loss", "val_acc" exactly when X_val is given."""
+        if self.args["params"] is None:
+            self.fail(name, "None when params is None (to go on with a run, "
+                      "pass the params and history it returned)",
+                      type(value).__name__)
+        keys = ["loss"] + (["val_loss", "val_acc"]
+                           if self.args["X_val"] is not None else [])
+        if not (isinstance(value, dict) and sorted(value) == sorted(keys)):
+            self.fail(name, f"a dict of lists with the keys {keys} (the val_ "
+                      "lists exactly when X_val is given)",
+                      sorted(value, key=str) if isinstance(value, dict)
+                      else type(value).__name__)
+        lists = {}
+        for key in keys:
+            try:
+                a = lists[key] = np.asarray(value[key])
+            except ValueError:  # a ragged list
+                a = np.asarray(None)
+            if a.ndim != 1 or a.dtype.kind not in "iuf" or not np.isfinite(a).all():
+                self.fail(f"{name}['{key}']", "a list of finite numbers",
+                          repr(value[key])[:80])
+        if len({len(a) for a in lists.values()}) > 1:
+            self.fail(f"{name}'s lists", "of one length, an entry per epoch",
+                      {key: len(a) for key, a in lists.items()})
+        return {key: a.astype(np.float64).tolist() for key, a in lists.items()}

@@ -1,4 +1,4 @@
-"""The lab: the experiments, their figures, the bug zoo and the command line.
+"""The lab: the experiments, their figures and the command line.
 
 mlp.py is the lesson; this file only uses it. `python experiments.py` (or
 `python mlp.py`, which hands over to it) runs every experiment, draws every
@@ -8,13 +8,11 @@ runs write the same bytes.
 """
 
 import argparse
-import inspect
 import multiprocessing
 import os
 import pathlib
 import re
 import shutil
-import textwrap
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -22,144 +20,21 @@ import numpy as np
 
 import datasets
 import mlp
+import practice
+from common import TASKS, dead_fraction, markdown_table, negative_bias_init, pct, pyplot, save
+from zoo import BUGS, bug_zoo, gradcheck_problem
 
 # ----------------------------------------------------------------------------------------------------
-# The bug zoo: backward_two_layer with one planted mistake, each one that learners make. Each bug is
-# a replacement of lines in the lesson's own source, so the zoo shows it as a diff against the code
-# that runs. gradient_check (or the shape rule at its door) must catch every one.
-# ----------------------------------------------------------------------------------------------------
-
-# --8<-- [start:bug_zoo]
-BUGS = {  # name -> (hidden activation, what is wrong, {line of backward_two_layer: its buggy version})
-    "sigma'(a) for sigma'(z)": ("sigmoid", "the derivative taken at a, not at z", {
-        "dz1 = da1 * f_grad(z1, a1)": "dz1 = da1 * f_grad(a1, sigmoid(a1))"}),
-    "missing 1/n": ("sigmoid", "db without the 1/n, while dW keeps it", {
-        "db2 = dz2.sum(axis=0, keepdims=True) / n": "db2 = dz2.sum(axis=0, keepdims=True)",
-        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = dz1.sum(axis=0, keepdims=True)"}),
-    "swapped transpose": ("sigmoid", "dW1 = dz1^T X is dW1^T: NumPy lets it through for a square W1", {
-        "dW1 = X.T @ dz1 / n": "dW1 = dz1.T @ X / n"}),
-    "dropped bias gradient": ("sigmoid", "db = 0: the bias is forgotten", {
-        "db2 = dz2.sum(axis=0, keepdims=True) / n": "db2 = 0 * dz2.sum(axis=0, keepdims=True)",
-        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = 0 * dz1.sum(axis=0, keepdims=True)"}),
-    "relu mask from da": ("relu", "the ReLU mask taken from the gradient, not from z", {
-        "dz1 = da1 * f_grad(z1, a1)": "dz1 = da1 * (da1 > 0)"}),
-    "sum vs mean": ("sigmoid", "no 1/n anywhere: the gradient of the summed loss, while L is the mean", {
-        "dW2 = a1.T @ dz2 / n": "dW2 = a1.T @ dz2",
-        "db2 = dz2.sum(axis=0, keepdims=True) / n": "db2 = dz2.sum(axis=0, keepdims=True)",
-        "dW1 = X.T @ dz1 / n": "dW1 = X.T @ dz1",
-        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = dz1.sum(axis=0, keepdims=True)"}),
-    "bias summed over units": ("sigmoid", "db1 summed along axis=1, over units, not over examples", {
-        "db1 = dz1.sum(axis=0, keepdims=True) / n": "db1 = dz1.sum(axis=1, keepdims=True) / n"}),
-    "skipped activation": ("tanh", "step (5) forgets f'(z1): the gradient skips the hidden layer", {
-        "dz1 = da1 * f_grad(z1, a1)": "dz1 = da1"}),
-    "sigma' kept in step (1)": ("sigmoid", "dz2 times sigma'(z2): the chain rule through y_hat, "
-                                "without the cancellation", {
-        "dz2 = y_hat - y": "dz2 = (y_hat - y) * y_hat * (1 - y_hat)"}),
-    "1/n carried down": ("sigmoid", "da1 divided by n: the 1/n of step (2) taken into the error sent "
-                         "down", {
-        'da1 = dz2 @ params["W2"].T': 'da1 = dz2 @ params["W2"].T / n'}),
-}
-
-
-def buggy_backward(bug):
-    """backward_two_layer with the lines of BUGS[bug] replaced: a new function, compiled from the
-    lesson's own source (so its line numbers and comments stay those of mlp.py)."""
-    source = textwrap.dedent(inspect.getsource(mlp.backward_two_layer.__wrapped__))
-    source = source[source.index("def "):]  # without the @checked line: no door, as a learner's own code
-    for old, new in BUGS[bug][2].items():
-        if source.count(old) != 1:
-            raise ValueError(f"bug {bug!r}: {old!r} is not exactly one line of backward_two_layer")
-        source = source.replace(old, new)
-    namespace = dict(vars(mlp))
-    exec(compile(source, f"<backward_two_layer with bug {bug!r}>", "exec"), namespace)
-    return namespace["backward_two_layer"]
-# --8<-- [end:bug_zoo]
-
-
-ZOO_SIZES = [3, 3, 1]  # a square W1 (3, 3), so that the swapped transpose runs at all
-
-
-def gradcheck_problem(sizes=(2, 3, 3, 1), activation="sigmoid", n=8, seed=0):
-    """A small network with random (nonzero) biases and inputs: (params, X, y) to gradient-check on.
-
-    Nonzero biases keep relu units off their kink: with zero biases, an example that switches off every
-    unit of a layer gives the next layer z = 0 exactly, where relu has no derivative. K = sizes[-1] > 1
-    gives integer class labels 0 .. K - 1.
-    """
-    params = mlp.init_params(list(sizes), activation, seed)
-    rng = np.random.default_rng(seed + 1)  # not seed: init_params drew W1 from that stream
-    for key in params:
-        if key.startswith("b"):
-            params[key] = 0.5 * rng.standard_normal(params[key].shape)
-    X = rng.standard_normal((n, sizes[0]))
-    K = sizes[-1]
-    y = (rng.random((n, 1)) < 0.5).astype(np.float64) if K == 1 else rng.integers(0, K, (n, 1))
-    return params, X, y
-
-
-def bug_zoo(seed=0):
-    """[(bug, activation, max error, the first tensor (in step order) not correct, what caught it)].
-
-    The first two rows are the real backward (bug None), on a sigmoid and on a relu network. A bug
-    whose gradients have the wrong shape is stopped by gradient_check's door before any comparison.
-    """
-    rows = []
-    for bug, activation in [(None, "sigmoid"), (None, "relu")] + [(b, v[0]) for b, v in BUGS.items()]:
-        params, X, y = gradcheck_problem(ZOO_SIZES, activation, seed=seed)
-        _, cache = mlp.forward(params, X, activation)
-        f = mlp.backward_two_layer if bug is None else buggy_backward(bug)
-        analytic = f(params, cache, y, activation)
-        try:
-            report = mlp.gradient_check(params, X, y, activation, analytic=analytic)
-        except ValueError as err:
-            rows.append((bug, activation, np.inf, re.search(r"analytic\['(\w+)'\]", str(err))[1],
-                         "the shape rule"))
-            continue
-        first = next((k for k in report if report[k]["verdict"] != "correct"), None)  # in step order
-        worst = max(report, key=lambda k: report[k]["error"])
-        rows.append((bug, activation, report[worst]["error"], first or "none", "gradient_check"))
-    return rows
-
-
 # Experiments. Each returns (tables, headline): tables maps a section name of experiments_log.md to the
 # Markdown table generated for it; headline is the one number the progress line prints. Each draws
 # its figures into `figdir`. Seeds are fixed, so every run writes the same bytes.
 # ----------------------------------------------------------------------------------------------------
-
-def split(make, n_train=400, n_test=1000, **kwargs):
-    """Train and test sets drawn independently from the same distribution (seeds 0 and 1)."""
-    return make(n_train, seed=0, **kwargs), make(n_test, seed=1, **kwargs)
-
-
-TASKS = {  # name -> (train, test); the noise levels keep each task learnable but not trivial
-    "xor": split(datasets.make_xor, noise=0.2),
-    "moons": split(datasets.make_moons, noise=0.2),
-    "circles": split(datasets.make_circles, noise=0.1),
-}
-
-
-def markdown_table(header, rows):
-    """A Markdown table; floats in rows should already be formatted as strings."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
-
-
-def pct(x):
-    return f"{100 * x:.1f} %"
-
 
 def grad_rms(params, X, y, activation):
     """For each layer l, the root-mean-square of the entries of dL/dW_l: the typical gradient of one
     weight, which compares layers of different shapes fairly (a norm would grow with the layer's size)."""
     _, grads = mlp.loss_and_grads(params, X, y, activation)
     return [float(np.sqrt(np.mean(grads[f"dW{l}"] ** 2))) for l in range(1, len(params) // 2 + 1)]
-
-
-def dead_fraction(params, X):
-    """Fraction of hidden relu units that are never active (z <= 0) on any row of X: they get no gradient."""
-    _, cache = mlp.forward(params, X, "relu")
-    dead = [~(cache[f"z{l}"] > 0).any(axis=0) for l in range(1, len(params) // 2)]  # hidden layers only
-    return float(np.concatenate(dead).mean())
 
 
 def moons_bayes_accuracy(X, y, noise):
@@ -174,25 +49,6 @@ def moons_bayes_accuracy(X, y, noise):
 
 
 # --- figures ---------------------------------------------------------------------------------------
-
-def pyplot():
-    """matplotlib, imported only when figures are drawn, set up to write the same bytes every run."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 10, "axes.titlesize": 11,
-                         "axes.grid": True, "grid.alpha": 0.3, "legend.fontsize": 9, "svg.hashsalt": "mlp"})
-    return plt
-
-
-def save(fig, figdir, name):
-    """Save without the metadata that changes between machines or versions, then close."""
-    fig.savefig(f"{figdir}/{name}", metadata={"Software": None})
-    fig.clf()
-    pyplot().close(fig)
-
 
 ACTIVATION_COLORS = {"sigmoid": "tab:blue", "tanh": "tab:green", "relu": "tab:orange"}
 
@@ -293,11 +149,15 @@ def max_rel_error(report):
 
 
 def eps_sweep(params, X, y, activation, dtype, eps_values):
-    """Max relative error of the centred difference at each eps, the loss computed in `dtype`, against
-    the float64 analytical gradient: truncation error falls as eps^2, round-off grows as 1/eps."""
+    """Max relative error of the centred difference at each eps, over the parameters' gradients, with
+    the loss computed in `dtype`, against the float64 analytical gradient: truncation error falls as
+    eps^2, round-off grows as 1/eps. (gradient_check itself always differences the loss in float64.)"""
     _, exact = mlp.loss_and_grads(params, X, y, activation)
     low = {k: v.astype(dtype) for k, v in params.items()}
-    return [max_rel_error(mlp.gradient_check(low, X.astype(dtype), y.astype(dtype), activation, eps, exact))
+    X, y = X.astype(dtype), y.astype(dtype)
+    return [max(float(mlp.relative_error(exact["d" + key], mlp.numerical_gradient(
+                lambda t: mlp.compute_loss(low, X, y, activation), low[key], dtype(eps))).max())
+                for key in low)
             for eps in eps_values]
 
 
@@ -343,10 +203,77 @@ def deep_check_table():
     noise = report["dW1"]["noise"]  # the same for every parameter tensor
     table = markdown_table(["tensor", "largest gradient entry", "largest abs. difference",
                             "cs231n rel. error", "its reading", "error (round-off aware)", "verdict"], rows)
-    return table + (f"\n\nThe round-off of the two losses, noise = 10 u |L| / eps, is {noise:.1e} here "
-                    "(L = loss, eps = 1e-5): a gradient entry below it cannot be resolved by any float64 "
-                    "centred difference, so for such entries the verdict only says that backward's value "
-                    "is as small as the check can see.")
+    return table + (f"\n\nThe check's round-off noise for the weights, 10 u S / eps with S the size of the "
+                    f"losses, is {noise:.1e} here (eps = 1e-5): the error subtracts it from |a - g| before "
+                    "dividing by |a| + |g|. An entry whose gradient is below it cannot be resolved by any "
+                    "float64 centred difference, so for such entries the verdict only says that backward's "
+                    "value is as small as the check can see; anything larger is judged relative to its own "
+                    "size, however small.")
+
+
+VERDICT_DTYPES = {  # column of the verdict table -> (X's dtype, the parameters' dtype)
+    "float64": (np.float64, np.float64),
+    "float32 X, float64 params": (np.float32, np.float64),  # NumPy promotes: the maths runs in float64
+    "all float32": (np.float32, np.float32),
+}
+
+
+def planted_mistakes(a, n):
+    """The seven mistakes the verdict table plants in a gradient a: x2, sign, zeroed, x n, / n, its
+    largest entry x 1.5, and (for a square a) the transpose."""
+    one = a.copy()
+    one[np.unravel_index(np.abs(a).argmax(), a.shape)] *= 1.5
+    mistakes = [2 * a, -a, 0 * a, n * a, a / n, one]
+    return mistakes + ([a.T.copy()] if a.shape[0] == a.shape[1] else [])
+
+
+def verdict_counts(sizes, activation, dtypes, n=6, seed=0):
+    """(correct tensors, tensors, wrong plants, plants float64 can tell) for the lesson's backward on
+    one network, checked as is and with each mistake of planted_mistakes in every tensor at once. A
+    plant is tellable when its change is over 100 times the check's noise and over 1 % of the tensor's
+    largest entry."""
+    params, X, y = gradcheck_problem(sizes, activation, n, seed)
+    params = {k: v.astype(dtypes[1]) for k, v in params.items()}
+    X = X.astype(dtypes[0])
+    report = mlp.gradient_check(params, X, y, activation)
+    correct = sum(r["verdict"] == "correct" for r in report.values())
+    plants = {}  # i-th mistake -> {key: planted tensor}
+    for key, r in report.items():
+        for i, wrong in enumerate(planted_mistakes(r["analytic"], n)):
+            change = np.abs(wrong - r["analytic"]).max()
+            if change > 100 * r["noise"] and change > 0.01 * np.abs(r["numeric"]).max():
+                plants.setdefault(i, {})[key] = wrong
+    caught = told = 0
+    for analytic in plants.values():
+        checked = mlp.gradient_check(params, X, y, activation, analytic=analytic)
+        caught += sum(checked[key]["verdict"] == "wrong" for key in analytic)
+        told += len(analytic)
+    return np.array([correct, len(report), caught, told])
+
+
+ACTIVATION_NAMES = list(mlp.ACTIVATIONS)  # sigmoid, relu, tanh: taken in turn by depth
+
+
+def experiment_verdicts(figdir, quick=False):
+    """The gradient check's verdicts by depth and dtype: the lesson's backward on two networks of each
+    depth from 1 to 10 layers (one sigmoid output, a 3-class softmax; the activations in turn), and
+    seven planted mistakes."""
+    rows, total = [], 0
+    for depth in (1, 2, 5, 10) if quick else range(1, 11):
+        row = [depth]
+        for dtypes in VERDICT_DTYPES.values():
+            counts = sum(verdict_counts([2] + [4] * (depth - 1) + [K], ACTIVATION_NAMES[(depth + K) % 3],
+                                        dtypes, seed=depth) for K in (1, 3))
+            row.append(f"{counts[0]}/{counts[1]} correct; {counts[2]}/{counts[3]} wrong")
+            total += counts
+        rows.append(row)
+    table = markdown_table(["layers"] + [f"{name}: the lesson's backward; planted mistakes"
+                                         for name in VERDICT_DTYPES], rows)
+    table += (f"\n\nIn all: {total[0]} of {total[1]} tensors of a correct backward read correct, and "
+              f"{total[2]} of the {total[3]} planted mistakes that float64 can tell from round-off read "
+              "wrong. Two networks [2, 4, ..., 4, K] per depth, K = 1 and 3, the hidden activation taken in "
+              "turn (sigmoid, relu, tanh), six examples each.")
+    return {"verdicts": table}, f"{total[0]}/{total[1]} correct, {total[2]}/{total[3]} mistakes wrong"
 
 
 def experiment_gradient_check(figdir, quick=False):
@@ -369,10 +296,11 @@ def experiment_gradient_check(figdir, quick=False):
 
     zoo = bug_zoo()
     zoo_rows = [[bug or "none: the real backward", act, BUGS[bug][1] if bug else "",
-                 f"{err:.1e}" if np.isfinite(err) else "(wrong shape)", where, by,
-                 mlp.verdict(err)] for bug, act, err, where, by in zoo]
+                 f"{err:.1e}" if np.isfinite(err) else "(wrong shape)", where, by, verdict,
+                 (said or "").replace("|", "\\|")] for bug, act, err, where, by, verdict, said in zoo]
     zoo_table = markdown_table(["planted mistake", "hidden activation", "what the code does",
-                                "max error", "first wrong step", "caught by", "verdict"], zoo_rows)
+                                "max error", "first wrong step", "caught by", "verdict",
+                                "the check's diagnosis of that step"], zoo_rows)
 
     fig, axes = plt.subplots(2, 2, figsize=(12, 9), layout="constrained")
     ax = axes[0, 0]
@@ -439,8 +367,8 @@ def at_default_lr(epochs, seed):
     raises because the run diverged, what it said."""
     try:
         params, _ = mlp.train(*TASKS["xor"][0], DEPTHS["3 layers"], "relu", epochs=epochs, seed=seed)
-    except FloatingPointError as err:
-        return "diverged (" + str(err).split(": ")[1] + ")"
+    except mlp.Diverged as err:  # train's message: "... in epoch e with lr=4.0: why: advice"
+        return f"diverged in epoch {err.epoch} ({str(err).split(': ')[1]})"
     return pct(mlp.accuracy(params, *TASKS["xor"][1], "relu"))
 
 
@@ -554,14 +482,6 @@ def experiment_vanishing(figdir, quick=False):
 
 
 # --- 5. initialisation and dead neurons --------------------------------------------------------------
-
-def negative_bias_init(sizes, seed, bias=-1.0):
-    """He weights, hidden biases at `bias`: each relu unit starts with z = x w - 1, off for most inputs."""
-    params = mlp.init_params(sizes, "relu", seed)
-    for l in range(1, len(sizes) - 1):
-        params[f"b{l}"][:] = bias
-    return params
-
 
 INITS = ["he", "xavier", "normal", "small", "zeros", "he, bias -1"]
 
@@ -751,21 +671,14 @@ def write_tables(path, tables):
 # Command line: python mlp.py [--out DIR]
 # ----------------------------------------------------------------------------------------------------
 
-def experiment_practice(figdir, quick=False):
-    """The tables and figure of the exercises in docs/practice.md. practice.py imports this module,
-    so this one imports it only when it runs."""
-    import practice
-
-    return practice.experiment(figdir, quick)
-
-
 # name -> (function, the figures it writes); the longest first, so that two processes finish together
 EXPERIMENTS = {
     "ten digits": (experiment_digits, ["digits.png"]),
     "depth comparison": (experiment_depth, ["depth_comparison.png"]),
     "initialisation": (experiment_init, ["dead_neurons.png"]),
-    "practice": (experiment_practice, ["practice_mse.png"]),
+    "practice": (practice.experiment, ["practice_mse.png"]),
     "gradient check": (experiment_gradient_check, ["gradient_check.png"]),
+    "check verdicts": (experiment_verdicts, []),
     "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"]),
     "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"]),
 }

@@ -33,13 +33,14 @@ the keys "dW1", "db1", ..., "dz1", "da1", ...
 import numpy as np
 
 from checks import checked
+from diagnosis import diagnose
 
 __all__ = [
     "sigmoid", "relu", "tanh", "softplus", "softmax", "logsumexp",
     "init_params", "forward", "cross_entropy", "backward_two_layer",
     "backward", "loss_and_grads", "compute_loss", "relative_error",
-    "gradient_check", "gd_step", "train", "predict_proba", "predict",
-    "accuracy",
+    "gradient_check", "gd_step", "Diverged", "train", "predict_proba",
+    "predict", "accuracy",
 ]
 
 
@@ -176,22 +177,23 @@ def forward(params, X, activation="relu"):
 # --- Loss: mean cross-entropy, from the logits z_L, not from y_hat ------
 
 # --8<-- [start:cross_entropy]
-@checked
-def cross_entropy(zL, y):
-    """L = -(1/n) sum_i sum_k y_ik log(y_hat_ik), from the logits zL (n, K).
+def example_losses(zL, y):
+    """l_i = -sum_k y_ik log(y_hat_ik), each example's loss (n, 1), from zL.
 
-    K = 1 (the spec's BCE): log(sigma(z)) = -softplus(-z) and
-    log(1 - sigma(z)) = -softplus(z), one of them per example as its label
-    is 1 or 0. log(y_hat) itself fails: sigma(z) rounds to 1.0 for
-    z > 37, and log(1 - 1.0) = -inf. K >= 2 (softmax): log(y_hat_k) =
-    z_k - logsumexp(z), and each row of y sums to 1. Either way L is
-    exact, about |z| for a confident mistake (finite while the logits of a
-    row differ by less than the largest float, 1.8e308).
+    K = 1: log(sigma(z)) = -softplus(-z), log(1 - sigma(z)) = -softplus(z);
+    log(y_hat) itself fails, as sigma(z) rounds to 1.0 for z > 37 and
+    log(1 - 1.0) = -inf. K >= 2: log(y_hat_k) = z_k - logsumexp(z). Either
+    way l_i is exact, about |z| for a confident mistake.
     """
     if zL.shape[1] == 1:  # y softplus(-z) + (1 - y) softplus(z), y = 0 or 1:
-        losses = softplus((1 - 2 * y) * zL)  # the logit against its label
-    else:
-        losses = logsumexp(zL) - (y * zL).sum(axis=1, keepdims=True)  # (n, 1)
+        return softplus((1 - 2 * y) * zL)  # the logit against its label
+    return logsumexp(zL) - (y * zL).sum(axis=1, keepdims=True)  # (n, 1)
+
+
+@checked
+def cross_entropy(zL, y):
+    """L = -(1/n) sum_i sum_k y_ik log(y_hat_ik) = mean l_i, from logits."""
+    losses = example_losses(zL, y)  # (n, 1)
     # The mean: ln K while every zL ~ 0 (a small init). Each term is divided
     # by n before the sum, so losses near 1e308 cannot add up to inf.
     return np.sum(losses / len(losses))
@@ -268,72 +270,81 @@ def relative_error(a, b, tiny=1e-8):
     return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), tiny)
 
 
-def numerical_gradient(loss_of, t, eps):
-    """dL/dt ~ (L(t + eps) - L(t - eps)) / (2 eps), entry by entry.
+def numerical_gradient(loss_of, t, eps, by_column=False):
+    """dL/dt ~ (L(t + eps) - L(t - eps)) / (2 eps): error O(eps^2).
 
-    loss_of(t) computes L from the array t, which is changed in place one
-    entry at a time and restored. Error O(eps^2), against O(eps) one-sided.
+    Moves one entry of t at a time, in place, and restores it; by_column: a
+    whole column, in every row at once, where row i of t reaches only l_i
+    (loss_of then returns the n losses l_i, each one's own difference).
     """
     g = np.zeros_like(t)
-    for i, t_i in enumerate(t.flat):
-        t.flat[i] = t_i + eps
+    parts = ([np.s_[:, j:j + 1] for j in range(t.shape[1])] if by_column
+             else np.ndindex(t.shape))
+    for s in parts:
+        t_s = t[s].copy()
+        t[s] = t_s + eps
         up = loss_of(t)
-        t.flat[i] = t_i - eps
-        g.flat[i] = (up - loss_of(t)) / (2 * eps)
-        t.flat[i] = t_i  # restore before the next entry
+        t[s] = t_s - eps
+        g[s] = (up - loss_of(t)) / (2 * eps)
+        t[s] = t_s  # restore before the next
     return g
 
 
-def loss_from(params, name, t, y, activation):
-    """L as a function of one intermediate t = z_l or a_l of the network."""
+def losses_from(params, name, t, y, activation):
+    """l_i (n, 1) as a function of one intermediate t = z_l or a_l."""
     n_layers, l = len(params) // 2, int(name[1:])
     if l == n_layers:  # t = z_L, the logits
-        return cross_entropy(t, y)
+        return example_losses(t, y)
     a = ACTIVATIONS[activation][0](t) if name[0] == "z" else t  # a_l
     above = {f"{p}{k - l}": params[f"{p}{k}"]  # layers l+1.. as a network
              for k in range(l + 1, n_layers + 1) for p in "Wb"}
-    return compute_loss(above, a, y, activation)
+    _, cache = forward(above, a, activation)
+    return example_losses(cache[f"z{n_layers - l}"], y)
 
 
 @checked
 def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
     """Each gradient of backward (or `analytic`) against its numerical twin.
 
-    Checks dW_l, db_l and the intermediates dz_l, da_l (as n dL/dz_l: they
-    are per example), so a wrong backward shows the first step that goes
-    wrong. analytic: your own backward's output, to check instead. Returns
-    {"dW1": {"analytic", "numeric", "rel_error", "error", "noise",
-    "verdict"}, ...}:
-    rel_error is cs231n's; "error" raises its tiny to the round-off of the
-    two losses, noise = 10 eps_m |L| / eps (eps_m = 2.2e-16, float64's
-    machine epsilon): an entry with
-    |a - g| <= noise is as correct as float64 can tell.
+    dW_l, db_l and the intermediates dz_l, da_l (per example: n dL/dz_l),
+    in step order: the first not "correct" is the first wrong step. The
+    twin g is computed in float64. Report {"dW1": {"analytic" a, "numeric"
+    g, "rel_error" (cs231n's), "noise", "error", "verdict", "diagnosis"}}:
+    noise, what round-off can leave in |a - g| (that of g, and what a's
+    dtype costs backward); error, the largest (|a - g| - noise) / (|a| +
+    |g|); diagnosis, None if correct, else what the numbers show.
     """
     _, cache = forward(params, X, activation)
-    if analytic is None:
-        analytic = backward(params, cache, y, activation)
-    theta = {k: v.copy() for k, v in params.items()}  # perturbed in place
-    L = compute_loss(params, X, y, activation)
+    mine = backward(params, cache, y, activation)  # in the inputs' dtypes
+    analytic = mine if analytic is None else analytic
+    theta = {k: v.astype(np.float64) for k, v in params.items()}  # copies
+    X, y = X.astype(np.float64), y.astype(np.float64)
+    _, cache = forward(theta, X, activation)
+    exact = backward(theta, cache, y, activation)  # mine - exact: dtype's
+    zL = cache[f"z{len(theta) // 2}"]  # l_i's round-off: u (l_i + max |zL|)
+    size = example_losses(zL, y) + np.abs(zL).max(axis=1, keepdims=True)
 
-    def numeric(name):  # dL/d(name) by centred differences
-        if name in theta:  # a parameter: the loss of the whole network
+    def numeric(name):  # (g, the size of the losses it differences)
+        if name in theta:  # a parameter: L of the whole network
             return numerical_gradient(
                 lambda t: compute_loss(theta, X, y, activation),
-                theta[name], eps)
-        return len(X) * numerical_gradient(  # z_l or a_l: the layers above
-            lambda t: loss_from(params, name, t, y, activation),
-            cache[name].copy(), eps)
+                theta[name], eps), size.mean()
+        return numerical_gradient(  # z_l or a_l: each row's own l_i
+            lambda t: losses_from(theta, name, t, y, activation),
+            cache[name].copy(), eps, by_column=True), size.max()
 
     report = {}
     for key, a in analytic.items():  # "dW1" is checked against W1, ...
-        g = numeric(key[1:])
-        scale = 1 if key[1:] in theta else len(X)  # per example: n dL/dz
-        noise = scale * 10 * np.finfo(X.dtype).eps * abs(L) / eps
-        err = float(relative_error(a, g, max(1e-8, noise / 1e-7)).max())
-        report[key] = {"analytic": a, "numeric": g,
+        g, loss = numeric(key[1:])
+        noise = 10 * (np.finfo(np.float64).eps * loss / eps
+                      + np.abs(mine[key] - exact[key]).max())
+        gap = np.maximum(np.abs(a - g) - noise, 0)  # beyond round-off
+        err = float((gap / np.maximum(np.abs(a) + np.abs(g), 1e-300)).max())
+        report[key] = {"analytic": a, "numeric": g, "noise": float(noise),
                        "rel_error": float(relative_error(a, g).max()),
-                       "error": err, "noise": noise, "verdict": verdict(err)}
-    return report
+                       "error": err, "verdict": verdict(err)}
+    return diagnose(report, exact, theta, cache, y, (activation, ACTIVATIONS),
+                    eps)
 
 
 def verdict(err):
@@ -359,12 +370,12 @@ def gd_step(params, X, y, activation, lr):
     return loss
 
 
-def train_epoch(params, X, y, activation, lr, batch_size, rng):
-    """One pass over (X, y) in batches, shuffled unless one batch: mean L."""
+def train_epoch(params, X, y, activation, lr, batch_size, seed):
+    """One pass over (X, y) in batches, shuffled by seed: the mean L."""
     n = len(X)
     if batch_size >= n:  # one full batch: no shuffle, no copy of X and y
         return gd_step(params, X, y, activation, lr)
-    order = rng.permutation(n)
+    order = np.random.default_rng(seed).permutation(n)  # this epoch's
     loss_sum = 0.0
     for start in range(0, n, batch_size):
         batch = order[start:start + batch_size]  # row indices
@@ -373,54 +384,78 @@ def train_epoch(params, X, y, activation, lr, batch_size, rng):
     return loss_sum / n  # each batch's L, measured just before its step
 
 
+class Diverged(FloatingPointError):
+    """train stopped a run in epoch .epoch. Nothing is lost: .params are the
+    last finite ones (where it stopped, or, if that epoch made a value not
+    finite, from its start), .history the epochs they went through.
+    An exception, not a warning: a warning scrolls by unseen in a loop, and
+    under -W error it is raised anyway, losing the params."""
+
+    def __init__(self, why, lr, params, history, epoch):
+        super().__init__(f"training diverged in epoch {epoch} with lr={lr}: "
+                         f"{why}: try a smaller learning rate")
+        self.why, self.lr, self.epoch = why, lr, epoch
+        self.params, self.history = params, history
+
+    def __reduce__(self):  # pickle (a process pool) rebuilds it from these
+        return Diverged, (self.why, self.lr, self.params, self.history,
+                          self.epoch)
+
+
 @checked
 def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
           batch_size=None, seed=0, init=None, params=None,
-          X_val=None, y_val=None):
+          X_val=None, y_val=None, history=None):
     """Train a network of the given layer sizes: (params, history).
 
-    Full-batch gradient descent by default; with batch_size, mini-batch SGD
-    on a seeded shuffle each epoch (above n: one full batch). params: start
-    from a copy of these. The defaults fit [2, 16, 1] in a fraction of a
-    second: XOR to 100 %, 400 moons to ~97 % held-out; sigmoid units need the
-    large step to leave their early plateau. history["loss"][e]: the mean
-    loss during epoch e + 1, each batch's just before its step; with X_val,
-    y_val also "val_loss" and "val_acc" after each epoch. Raises
-    FloatingPointError, naming the epoch and lr, if training diverges: a
-    loss or step overflows, or the loss ends above twice its start, or on
-    the way rises above a hundred times it.
+    Full-batch gradient descent by default; with batch_size, mini-batch SGD,
+    shuffled in epoch e by (seed, e). The defaults fit [2, 16, 1] in a
+    fraction of a second: XOR to 100 %, 400 moons to ~97 % held-out; sigmoid
+    units need the large step to leave their early plateau.
+    history["loss"][e]: the mean loss during epoch e + 1, each batch's just
+    before its step; with X_val, y_val also "val_loss" and "val_acc" after
+    each epoch. params alone: a new run from a copy of them; params and the
+    history a call returned: that run goes on (epoch numbers, shuffles, rule),
+    so N calls of epochs=1 give the bits of one call of epochs=N.
+
+    The rule: the run stops, raising Diverged, when a loss or a parameter is
+    not finite, or a loss exceeds 100 max(L1, ln K): L1 is the run's first
+    loss, history["loss"][0] (in epoch 1, the starting params' loss), and
+    ln K (K = 2 for one unit) the loss of knowing nothing. The losses judged:
+    each epoch's, and the one after the call's last step.
     """
     if params is None:
         params = init_params(sizes, activation, seed, init)
     params = {key: v.copy() for key, v in params.items()}  # updated in place
+    keys = ["loss"] + (["val_loss", "val_acc"] if X_val is not None else [])
+    history = {key: list(history[key] if history else []) for key in keys}
     batch_size = min(batch_size or len(X), len(X))
-    history = {"loss": []}
-    if X_val is not None:
-        history.update(val_loss=[], val_acc=[])
-    rng = np.random.default_rng((seed, 1))  # not init_params' stream
-    epoch = 0  # 0: the loss of the starting params overflowed
-    try:
-        with np.errstate(over="raise", invalid="raise"):
-            start = compute_loss(params, X, y, activation)
-            for epoch in range(1, epochs + 1):  # noqa: B007 (named below)
-                history["loss"].append(train_epoch(
-                    params, X, y, activation, lr, batch_size, rng))
-                if X_val is not None:
-                    history["val_loss"].append(
-                        compute_loss(params, X_val, y_val, activation))
-                    history["val_acc"].append(
-                        accuracy(params, X_val, y_val, activation))
-            end = compute_loss(params, X, y, activation)  # after the last
-    except FloatingPointError as err:
-        raise FloatingPointError(
-            f"training diverged in epoch {epoch} ({err}) with lr={lr}: "
-            "try a smaller learning rate") from None
-    peak = max(history["loss"])
-    if end > 2 * start or peak > 100 * start:  # far above its start
-        raise FloatingPointError(
-            f"training diverged with lr={lr}: the loss went from {start:.3g}"
-            f" to {peak:.3g} in epoch {history['loss'].index(peak) + 1} and "
-            f"ended at {end:.3g}: try a smaller learning rate")
+    ln_K = np.log(max(sizes[-1], 2))  # L when y_hat = 1/K: knowing nothing
+    done = len(history["loss"])  # epochs before this call: numbering goes on
+    with np.errstate(over="ignore", invalid="ignore"):  # wasm has no flags
+        L0 = None if done else compute_loss(params, X, y, activation)
+        for epoch in range(done + 1, done + epochs + 1):
+            kept = {key: v.copy() for key, v in params.items()}  # undo point
+            new = [train_epoch(params, X, y, activation, lr, batch_size,
+                               (seed, epoch))]  # shuffled by (seed, epoch)
+            if X_val is not None:
+                new += [compute_loss(params, X_val, y_val, activation),
+                        accuracy(params, X_val, y_val, activation)]
+            losses = new[:1]  # the epoch's loss, and after the call's last:
+            if epoch == done + epochs:
+                losses.append(compute_loss(params, X, y, activation))
+            L1 = (history["loss"] or [L0])[0]  # the run's first loss
+            limit, worst = 100 * max(L1, ln_K), max(losses)
+            if not (np.isfinite([*new, *losses, L1]).all() and all(
+                    np.isfinite(v).all() for v in params.values())):
+                raise Diverged("a loss or a parameter is not finite", lr,
+                               kept, history, epoch)
+            for key, value in zip(keys, new, strict=True):
+                history[key].append(float(value))
+            if worst > limit:
+                raise Diverged(f"the loss went from {L1:.3g} to {worst:.3g}, "
+                               f"over 100 max(first loss, ln K) = {limit:.3g}",
+                               lr, params, history, epoch)
     return params, history
 # --8<-- [end:train]
 

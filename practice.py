@@ -6,24 +6,39 @@ number a solution states is generated. The page quotes the named regions of this
 (test_practice.py) run them and check what the page claims.
 
 Three kinds of exercise:
-- find the bug: each mistake of the bug zoo (experiments.BUGS) as a diff against mlp.py, and the
+- find the bug: each mistake of the bug zoo (zoo.BUGS) as a diff against mlp.py, and the
   gradient check's answer; and two bugs in a gradient check itself (CHECK_BUGS);
 - derive it: a formula, checked against the centred differences of the loss;
 - predict, then run: a number, and the run that gives it.
+
+And a command line, for learners and teachers (NumPy only, as the rest):
+    python practice.py starter DIR   writes the starter (backward_two_layer, its seven steps to
+                                     write) and one file per bug of the zoo into DIR
+    python practice.py check FILE    grades FILE's backward_two_layer (or backward): exit status 0
+                                     only when every step is correct on every network
 """
 
+import argparse
+import ast
 import difflib
 import inspect
+import linecache
 import math
 import pathlib
 import re
+import runpy
+import sys
+import tempfile
 import textwrap
+import traceback
 
 import numpy as np
 
+import common
 import datasets
-import experiments
+import diagnosis
 import mlp
+import zoo
 
 # ----------------------------------------------------------------------------------------------------
 # Planting changes in the lesson's own source: the diffs the page shows and the code that runs them
@@ -43,17 +58,8 @@ def _edited_lines(name, edits):
         if len(where) != 1:
             raise ValueError(f"{old!r} is in {len(where)} lines of mlp.{name}, not exactly one")
         i = where[0]
-        new[i] = None if replacement is None else _replace(lines[i], old, replacement)
+        new[i] = None if replacement is None else zoo.replace(lines[i], old, replacement)
     return first, lines, [line for line in new if line is not None]
-
-
-def _replace(line, old, new):
-    """line with old replaced by new, its end-of-line comment kept in its column where it fits."""
-    code, hash_, comment = line.partition("  # ")
-    if old not in code or not hash_:
-        return line.replace(old, new)
-    edited = code.rstrip().replace(old, new)
-    return edited.ljust(len(code)) + hash_ + comment
 
 
 def planted(changes, **extra):
@@ -90,16 +96,19 @@ def steps_of_backward_two_layer():
     return {name: int(step) for name, step in re.findall(r"^\s*(\w+) = .*# \((\d)\)", source, re.M)}
 
 
-def report_table(report, steps):
+def report_table(report, steps, diagnosed=True):
     """gradient_check's report as a Markdown table, a column per tensor in its step order, and the
-    first tensor that is not correct."""
+    first tensor that is not correct, with its diagnosis if diagnosed (not for a broken check: the
+    diagnosis reads backward against the numerical gradient, which is then what is wrong)."""
     header = ["tensor"] + [f"`{key}` ({steps[key]})" for key in report]
     rows = [["error"] + [f"{r['error']:.1e}" for r in report.values()],
             ["verdict"] + [r["verdict"] for r in report.values()]]
     first = next((key for key, r in report.items() if r["verdict"] != "correct"), None)
-    return experiments.markdown_table(header, rows) + (
+    said = report[first].get("diagnosis") if first and diagnosed else None
+    return common.markdown_table(header, rows) + (
         "\n\nEvery tensor is correct." if first is None else
-        f"\n\nThe first tensor that is not correct: `{first}`, step ({steps[first]}).")
+        f"\n\nThe first tensor that is not correct: `{first}`, step ({steps[first]})."
+        + (f" The check's diagnosis: \"{said}\"." if said else ""))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -110,11 +119,11 @@ def report_table(report, steps):
 def bug_check(bug, seed=0):
     """gradient_check's report on backward_two_layer with the zoo's `bug`
     planted: what you see if that is your backward."""
-    activation = experiments.BUGS[bug][0]
-    params, X, y = experiments.gradcheck_problem(
-        experiments.ZOO_SIZES, activation, seed=seed)  # a small network
+    activation = zoo.BUGS[bug][0]
+    params, X, y = zoo.gradcheck_problem(
+        zoo.ZOO_SIZES, activation, seed=seed)  # a small network
     _, cache = mlp.forward(params, X, activation)
-    backward = experiments.buggy_backward(bug)  # compiled from mlp.py
+    backward = zoo.buggy_backward(bug)  # compiled from mlp.py
     mine = backward(params, cache, y, activation)
     return mlp.gradient_check(params, X, y, activation, analytic=mine)
 # --8<-- [end:bug_check]
@@ -122,12 +131,14 @@ def bug_check(bug, seed=0):
 
 def bug_tables(bug):
     """{practice-diff-SLUG: the bug as a diff, practice-check-SLUG: what the check says}."""
-    _, description, lines = experiments.BUGS[bug]
+    _, description, lines = zoo.BUGS[bug]
     try:
         check = report_table(bug_check(bug), steps_of_backward_two_layer())
     except ValueError as err:  # the shape rule at gradient_check's door
-        check = (experiments.markdown_table(["caught by", "compared"], [["the shape rule", "nothing"]])
-                 + f"\n\n`gradient_check`'s door raises:\n\n```text linenums='0'\nValueError: {err}\n```")
+        key, want, got = zoo.shape_error(err)
+        check = (common.markdown_table(["caught by", "compared"], [["the shape rule", "nothing"]])
+                 + f"\n\n`gradient_check`'s door raises:\n\n```text linenums='0'\nValueError: {err}\n```"
+                 f"\n\nThe grader's diagnosis: \"{zoo.shape_sentence(key, got, want)}\".")
     return {f"practice-diff-{slug(bug)}": diff({"backward_two_layer": lines}),
             f"practice-check-{slug(bug)}": f"{check}\n\nThis is the zoo's *{bug}*: {description}."}
 
@@ -138,7 +149,7 @@ CHECK_BUGS = {  # name -> (what is wrong, {function of mlp.py: {line: new}})
         "gradient_check": {"theta[name], eps)": "theta[name].copy(), eps)"}}),
     "never restores": ("each entry is left at t - eps", {
         "numerical_gradient": {
-            "t.flat[i] = t_i  # restore before the next entry": None}}),
+            "t[s] = t_s  # restore before the next": None}}),
 }  # None: the line is deleted
 
 
@@ -147,15 +158,15 @@ def check_bug_check(bug, seed=0):
     correct, backward: a check must pass a backward you trust."""
     changes = {"gradient_check": {}, **CHECK_BUGS[bug][1]}  # all recompiled
     buggy_check = planted(changes)["gradient_check"]
-    params, X, y = experiments.gradcheck_problem(
-        experiments.ZOO_SIZES, "sigmoid", seed=seed)
+    params, X, y = zoo.gradcheck_problem(
+        zoo.ZOO_SIZES, "sigmoid", seed=seed)
     return buggy_check(params, X, y, "sigmoid")
 # --8<-- [end:check_bugs]
 
 
 def check_bug_tables(bug):
     description, changes = CHECK_BUGS[bug]
-    check = report_table(check_bug_check(bug), steps_of_backward_two_layer())
+    check = report_table(check_bug_check(bug), steps_of_backward_two_layer(), diagnosed=False)
     return {f"practice-diff-{slug(bug)}": diff(changes),
             f"practice-check-{slug(bug)}": f"{check}\n\nThe check's bug, *{bug}*: {description}."}
 
@@ -189,7 +200,7 @@ def worst(report):
 # --8<-- [start:derive_tanh]
 def derive_tanh(seed=0):
     """tanh'(z1) in step (5), dz1 = da1 tanh'(z1): dz1 checked alone."""
-    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    params, X, y = zoo.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, cache = mlp.forward(params, X, "tanh")
     da1 = mlp.backward(params, cache, y, "tanh")["da1"]  # checked: correct
     z1 = cache["z1"]
@@ -203,7 +214,7 @@ def derive_tanh(seed=0):
 # --8<-- [start:derive_bias]
 def derive_bias(seed=0):
     """db1 and db2 from backward's dz1 and dz2, three ways, checked."""
-    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    params, X, y = zoo.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, cache = mlp.forward(params, X, "tanh")
     g, n = mlp.backward(params, cache, y, "tanh"), len(X)
     dz = {1: g["dz1"], 2: g["dz2"]}  # per example, (n, h) and (n, 1)
@@ -223,7 +234,7 @@ def derive_bias(seed=0):
 # --8<-- [start:derive_softmax]
 def derive_softmax(seed=0):
     """Step (1) of a softmax output over K = 3 classes: dz2 checked alone."""
-    params, X, y = experiments.gradcheck_problem([2, 4, 3], "tanh", seed=seed)
+    params, X, y = zoo.gradcheck_problem([2, 4, 3], "tanh", seed=seed)
     y_hat, _ = mlp.forward(params, X, "tanh")  # (n, 3); y: labels 0, 1, 2
     Y = np.eye(3)[y.ravel()]  # the one-hot rows (n, 3) of the labels
     candidates = {"y_hat - Y": y_hat - Y, "Y (y_hat - 1)": Y * (y_hat - 1)}
@@ -252,7 +263,7 @@ mse_backward = planted(MSE_STEP_1, mse_step_1=mse_step_1)["backward"]
 
 def derive_mse(seed=0):
     """mse_backward, and backward (the cross-entropy's), against the MSE."""
-    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    params, X, y = zoo.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, cache = mlp.forward(params, X, "tanh")
 
     def loss(p):  # the MSE as a function of the parameters alone
@@ -273,7 +284,7 @@ def l2_loss(params, X, y, activation, lam):
 
 def derive_l2(seed=0, lam=0.1):
     """dW_l + c W_l for two factors c, against the penalised loss."""
-    params, X, y = experiments.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
+    params, X, y = zoo.gradcheck_problem([2, 3, 1], "tanh", seed=seed)
     _, grads = mlp.loss_and_grads(params, X, y, "tanh")
 
     def loss(p):
@@ -302,7 +313,7 @@ def derivation_table(function, against):
     for formula, report in function().items():
         err, verdict = worst(report)
         rows.append([f"`{formula}`", ", ".join(f"`{k}`" for k in report), f"{err:.1e}", verdict])
-    return (experiments.markdown_table(["formula", "tensors checked", "max error", "verdict"], rows)
+    return (common.markdown_table(["formula", "tensors checked", "max error", "verdict"], rows)
             + f"\n\nChecked against {against}.")
 
 
@@ -336,7 +347,7 @@ NEURON_LOSSES = {"cross-entropy": (mlp.backward, lambda p: -np.log1p(-p)),  # y 
 
 def experiment_neuron(figdir, epochs=300):
     """The unit's belief and loss over the epochs, for both losses and both starts: table and figure."""
-    plt = experiments.pyplot()
+    plt = common.pyplot()
     runs = {(loss, start): train_neuron(NEURON_LOSSES[loss][0], NEURON_STARTS[start], epochs=epochs)
             for loss in NEURON_LOSSES for start in NEURON_STARTS}
     rows = []
@@ -344,7 +355,7 @@ def experiment_neuron(figdir, epochs=300):
         fixed = np.flatnonzero(beliefs < 0.5)
         rows.append([loss, start, f"{beliefs[0]:.3f}", fixed[0] if fixed.size else f"not in {epochs}",
                      f"{beliefs[-1]:.3f}"])
-    table = experiments.markdown_table(["loss", "start", "y_hat at the start (the label is 0)",
+    table = common.markdown_table(["loss", "start", "y_hat at the start (the label is 0)",
                                         "gradient steps until y_hat < 0.5", f"y_hat after {epochs} steps"],
                                        rows)
 
@@ -373,7 +384,7 @@ def experiment_neuron(figdir, epochs=300):
                 ylabel="step (1): $dz$", title="Step (1): the push on the logit")
     axes[2].legend(loc="upper left")
     fig.suptitle("One sigmoid unit taught that x = 1 is class 0, by gradient descent with lr 0.15")
-    experiments.save(fig, figdir, "practice_mse.png")
+    common.save(fig, figdir, "practice_mse.png")
     return table
 
 
@@ -384,8 +395,8 @@ def experiment_neuron(figdir, epochs=300):
 # --8<-- [start:initial_loss]
 def initial_loss():
     """[(task, sizes, L before any training at init="small", ln K)]."""
-    tasks = {"moons": (experiments.TASKS["moons"][0], [2, 16, 1]),
-             "xor": (experiments.TASKS["xor"][0], [2, 16, 1]),
+    tasks = {"moons": (common.TASKS["moons"][0], [2, 16, 1]),
+             "xor": (common.TASKS["xor"][0], [2, 16, 1]),
              "digits": (datasets.load_digits(), [64, 32, 10])}
     rows = []
     for task, ((X, y), sizes) in tasks.items():
@@ -400,7 +411,7 @@ def initial_loss():
 def zero_init(epochs=300):
     """[(classes, activation, distinct hidden units, max |W1|, training
     loss, held-out accuracy)] for [2, 16, 1] from init="zeros", moons."""
-    (X, y), (Xt, yt) = experiments.TASKS["moons"]
+    (X, y), (Xt, yt) = common.TASKS["moons"]
     two_to_one = (y[:, 0] == 0) | (np.arange(len(y)) % 4 == 1)  # half of 1s
     rows = []
     for classes, keep in (("balanced", slice(None)), ("2:1", two_to_one)):
@@ -445,7 +456,7 @@ BIG_STEPS = [([2, 16, 1], 4.0), ([2, 16, 1], 8.0), ([2, 16, 1], 16.0),
 def big_steps():
     """[(sizes, lr, the losses or the FloatingPointError, held-out accuracy,
     dead units)]: relu networks on the moons, train's defaults but lr."""
-    (X, y), (Xt, yt) = experiments.TASKS["moons"]
+    (X, y), (Xt, yt) = common.TASKS["moons"]
     rows = []
     for sizes, lr in BIG_STEPS:
         try:
@@ -454,7 +465,7 @@ def big_steps():
             rows.append((sizes, lr, err, None, None))
             continue
         rows.append((sizes, lr, history["loss"], mlp.accuracy(params, Xt, yt),
-                     experiments.dead_fraction(params, X)))
+                     common.dead_fraction(params, X)))
     return rows
 # --8<-- [end:big_steps]
 
@@ -464,10 +475,10 @@ def dead_units(bias=-1.0, seeds=range(10)):
     """Mean and std over seeds of the fraction of each hidden layer of relu
     [2, 32, 32, 1] that no moons training point switches on, at init: He
     weights, every hidden bias `bias`."""
-    X, _ = experiments.TASKS["moons"][0]
+    X, _ = common.TASKS["moons"][0]
     dead = []
     for seed in seeds:
-        params = experiments.negative_bias_init([2, 32, 32, 1], seed, bias)
+        params = common.negative_bias_init([2, 32, 32, 1], seed, bias)
         _, cache = mlp.forward(params, X)
         dead.append([np.mean((cache[f"z{l}"] <= 0).all(axis=0))  # off always
                      for l in (1, 2)])
@@ -477,15 +488,15 @@ def dead_units(bias=-1.0, seeds=range(10)):
 
 def predict_tables(quick=False):
     """The tables of the predict-then-run exercises."""
-    pct = experiments.pct
+    pct = common.pct
     rows = [[task, sizes, f"{L:.4f}", f"{lnK:.4f}", f"{L - lnK:+.1e}"]
             for task, sizes, L, lnK in initial_loss()]
-    tables = {"practice-initial-loss": experiments.markdown_table(
+    tables = {"practice-initial-loss": common.markdown_table(
         ["task", "network", "loss at init", "ln K (K classes)", "difference"], rows)}
 
     rows = [[c, act, d, f"{w:.2g}", f"{L:.3f}", pct(acc)]
             for c, act, d, w, L, acc in zero_init(100 if quick else 300)]
-    tables["practice-zero-init"] = experiments.markdown_table(
+    tables["practice-zero-init"] = common.markdown_table(
         ["classes", "hidden activation", "distinct hidden units (of 16)", "max abs(W1)", "training loss",
          "held-out accuracy"], rows)
 
@@ -494,7 +505,7 @@ def predict_tables(quick=False):
     corner = ["(-1, -1)", "(-1, 1)", "(1, -1)", "(1, 1)"]
     rows = [[seed, " ".join(f"{p:.2f}" for p in y_hat), f"{L:.3f}",
              ", ".join(corner[i] for i in off) or "none"] for seed, y_hat, L, off in xor]
-    tables["practice-xor"] = experiments.markdown_table(
+    tables["practice-xor"] = common.markdown_table(
         ["seed", "y_hat at the corners (labels 0 1 1 0)", "final loss", "corners where both units are off"],
         rows) + (
         f"\n\n{solved} of {len(xor)} seeds classify all four corners. The losses of the stuck runs: "
@@ -510,7 +521,7 @@ def predict_tables(quick=False):
             L = np.array(losses)
             rows.append([sizes, lr, f"returns; the largest loss: {L.max():.3g}, in epoch {L.argmax() + 1}",
                          f"{L[-1]:.3f}", pct(acc), pct(dead)])
-    tables["practice-lr"] = experiments.markdown_table(
+    tables["practice-lr"] = common.markdown_table(
         ["network (relu)", "lr", "train", "final training loss", "held-out accuracy", "dead hidden units"],
         rows)
 
@@ -518,7 +529,7 @@ def predict_tables(quick=False):
     for bias in (0.0, -1.0):
         mean, std = dead_units(bias, range(3) if quick else range(10))
         rows.append([f"{bias:g}"] + [f"{pct(m)} ± {100 * s:.1f}" for m, s in zip(mean, std, strict=True)])
-    tables["practice-dead"] = experiments.markdown_table(
+    tables["practice-dead"] = common.markdown_table(
         ["hidden biases", "dead in hidden layer 1 (mean ± std over seeds)", "dead in hidden layer 2"], rows)
     return tables
 
@@ -530,7 +541,7 @@ def predict_tables(quick=False):
 def experiment(figdir, quick=False):
     """Every practice table (tables of experiments_log.md's practice-... sections) and the figure."""
     tables = {}
-    for bug in experiments.BUGS:
+    for bug in zoo.BUGS:
         tables.update(bug_tables(bug))
     for bug in CHECK_BUGS:
         tables.update(check_bug_tables(bug))
@@ -538,6 +549,367 @@ def experiment(figdir, quick=False):
         tables[name] = derivation_table(function, against)
     tables["practice-diff-mse"] = diff(MSE_STEP_1, "with the MSE's step (1)")
     tables["practice-mse"] = experiment_neuron(figdir, 100 if quick else 300)
+    tables["practice-starter"] = f"```python linenums=\"0\"\n{starter_source()}```"
+    tables.update(grader_examples())
     tables.update(predict_tables(quick))
-    exercises = len(experiments.BUGS) + len(CHECK_BUGS) + len(DERIVATIONS) + 5
+    exercises = len(zoo.BUGS) + len(CHECK_BUGS) + len(DERIVATIONS) + 5
     return tables, f"{exercises} exercises, {len(tables)} tables"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Grade a file: python practice.py check FILE. The learner's backward_two_layer (or backward, for any
+# depth) on small networks; every step's verdict, the first wrong step and what the check makes of it.
+# ----------------------------------------------------------------------------------------------------
+
+GRADED = {  # the function a file may define -> the networks it is graded on: (sizes, hidden activation)
+    "backward_two_layer": [(sizes, act) for sizes in ([3, 3, 1], [3, 4, 3]) for act in mlp.ACTIVATIONS],
+    "backward": [(sizes, act) for sizes in ([3, 3, 1], [3, 4, 3], [3, 4, 3, 1], [2, 3, 4, 3])
+                 for act in mlp.ACTIVATIONS],
+}
+GRADE_N = 8  # examples per network
+GRADE_WIDTH = 100  # characters per printed line: a diagnosis is wrapped to fit
+KINK_MARGIN = 1e-3  # a relu input this close to 0 would sit within eps = 1e-5 of the kink: redrawn
+
+
+def grading_problem(sizes, activation):
+    """zoo.gradcheck_problem for these sizes, at the first seed whose hidden inputs z all keep
+    KINK_MARGIN from relu's kink (the check cannot judge a kink), and forward's cache."""
+    for seed in range(100):
+        params, X, y = zoo.gradcheck_problem(sizes, activation, n=GRADE_N, seed=seed)
+        _, cache = mlp.forward(params, X, activation)
+        hidden = [cache[f"z{l}"] for l in range(1, len(sizes) - 1)]
+        if min(np.abs(z).min() for z in hidden) > KINK_MARGIN:
+            return params, X, y, cache
+    raise RuntimeError(f"no seed below 100 keeps {sizes} off relu's kink")  # pragma: no cover
+
+
+def step_of(key, n_layers):
+    """The derivation's step number of a gradient: (1) dz_L; (2), (3) dW_l, db_l, which are (6), (7) at
+    l = 1; (4) da_l; (5) dz_l below the output."""
+    kind, l = key[:2], int(key[2:])
+    if kind == "dz":
+        return 1 if l == n_layers else 5
+    return {"dW": 2, "db": 3, "da": 4}[kind] + (4 if l == 1 and kind in ("dW", "db") else 0)
+
+
+def step_keys(n_layers):
+    """The gradients in backward's order: dz_L, dW_L, db_L, da_{L-1}, dz_{L-1}, ..., dW1, db1."""
+    keys = [f"dz{n_layers}"]
+    for l in range(n_layers, 0, -1):
+        keys += [f"dW{l}", f"db{l}"] + ([f"da{l - 1}", f"dz{l - 1}"] if l > 1 else [])
+    return keys
+
+
+class TheirError(Exception):
+    """The learner's file raised (or could not be read): what to print, in their terms. written: the
+    gradients their function had computed when it stopped at a step not yet written."""
+
+    def __init__(self, text, written=None, todo=None, wrong=None):
+        super().__init__(text)
+        self.written, self.todo, self.wrong = written or {}, todo, wrong
+
+
+def their_traceback(err, path, function=None):
+    """err as Python prints it, keeping only the frames in the learner's file; where none is (their
+    function called with arguments it does not take), the line that defines the function."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == str(path)]
+    if isinstance(err, SyntaxError) and err.filename == str(path):
+        frames = []  # format_exception_only shows the line and the caret itself
+    elif not frames and function is not None:
+        code = function.__code__
+        frames = [traceback.FrameSummary(code.co_filename, code.co_firstlineno, code.co_name,
+                                         line=linecache.getline(code.co_filename, code.co_firstlineno))]
+    text = "".join(traceback.format_list(frames) + traceback.format_exception_only(type(err), err))
+    return text.rstrip("\n")
+
+
+def load(path):
+    """The names the learner's file defines, run in a namespace of its own (never imported as a
+    module, and its folder not put on sys.path, so it shadows none of the project's modules)."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise TheirError(f"{path}: there is no such file")
+    try:
+        return runpy.run_path(str(path), run_name="__graded__")
+    except Exception as err:  # noqa: BLE001 (theirs, whatever it is, is reported as theirs)
+        raise TheirError(f"{path} could not be run:\n{textwrap.indent(their_traceback(err, path), '  ')}")\
+            from None
+
+
+def call_theirs(function, path, *args):
+    """function(*args), an exception in it reported as theirs; a NotImplementedError whose message
+    names a step "(N)" reads "step (N) is not written yet"."""
+    try:
+        return function(*args)
+    except Exception as err:  # noqa: BLE001
+        where = textwrap.indent(their_traceback(err, path, function), "  ")
+        todo = re.search(r"\((\d)\)", str(err)) if isinstance(err, NotImplementedError) else None
+        if todo:
+            frames = [tb.tb_frame for tb in walk_tb(err.__traceback__)
+                      if tb.tb_frame.f_code is function.__code__]  # their function's own frame
+            names = frames[-1].f_locals if frames else {}
+            written = {k: v for k, v in names.items() if re.fullmatch(r"d[zaWb]\d+", k)}
+            raise TheirError(f"step ({todo[1]}) is not written yet: your {function.__name__} raised\n"
+                             f"{where}", written, todo[1]) from None
+        raise TheirError(f"your {function.__name__} raised an error:\n{where}") from None
+
+
+def walk_tb(tb):
+    """The entries of a traceback, outermost first."""
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def their_tensors(name, grads, params, n, keys=None):
+    """The learner's gradients (keys: those to look at; all of backward's by default) with the shape,
+    kind and finiteness of each checked: ({key: array} of the ones to compare, {key: why it is not})."""
+    if not isinstance(grads, dict):
+        raise TheirError(f"your {name} returned {type(grads).__name__}, not a dict of gradients "
+                         "{'dz2': ..., 'dW2': ..., ...}")
+    widths = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1] for l in range(1, len(params) // 2 + 1)]
+    shapes = {key: params[key[1:]].shape if key[1] in "Wb" else (n, widths[int(key[2:])])
+              for key in step_keys(len(params) // 2) if keys is None or key in keys}
+    ok, problems = {}, {}
+    for key, shape in shapes.items():
+        g = grads.get(key)
+        try:
+            g = None if g is None else np.asarray(g, dtype=np.float64)
+        except (TypeError, ValueError):
+            problems[key] = f"{key} is a {type(grads[key]).__name__}, not an array of numbers"
+            continue
+        if g is None:
+            problems[key] = f"{key} is None" if key in grads else f"{key} is missing from the dict"
+        elif g.shape != shape:
+            problems[key] = zoo.shape_sentence(key, g.shape, shape)
+        elif not np.isfinite(g).all():
+            problems[key] = f"{key} has {np.count_nonzero(~np.isfinite(g))} entries NaN or inf"
+        else:
+            ok[key] = g
+    return ok, problems
+
+
+def grade_network(function, path, sizes, activation):
+    """(every step correct?, the lines to print) for the learner's function on one network. Where it
+    stops at a step not yet written, the TheirError it raises also grades the steps written so far."""
+    params, X, y, cache = grading_problem(sizes, activation)
+    K = sizes[-1]
+    output = "one sigmoid output" if K == 1 else f"a softmax over K = {K} classes"
+    head = f"{sizes}, {activation} hidden units, {output}, n = {len(X)}:"
+    targets = y if K == 1 else np.eye(K)[y.ravel()]  # one-hot rows (n, K), as backward gets them
+    try:
+        mine = call_theirs(function, path, {k: v.copy() for k, v in params.items()},
+                           {k: v.copy() for k, v in cache.items()}, targets.copy(), activation)
+    except TheirError as err:
+        if not err.written:
+            raise
+        first, lines = step_lines(function.__name__, err.written, params, X, y, activation, list(err.written))
+        lines = lines if first else lines[:-1]  # not "every step is correct": some are not written
+        raise TheirError(f"{err}\n\nThe steps written so far, on {head}\n" + "\n".join(
+            "  " + line for line in lines), todo=err.todo, wrong=first) from None
+    first, lines = step_lines(function.__name__, mine, params, X, y, activation)
+    return first is None, [head] + ["  " + line for line in lines]
+
+
+def step_lines(name, grads, params, X, y, activation, keys=None):
+    """(the first step not correct, "dz1, step (5)", or None; the lines to print): the learner's
+    gradients (those named in keys, or all) checked on one network, printed by diagnosis.report_lines
+    (a line per tensor, the diagnosis under one that is not correct) with each tensor's step number
+    before it, and a last line naming the first wrong step."""
+    ok, problems = their_tensors(name, grads, params, len(X), keys)
+    report = mlp.gradient_check(params, X, y, activation, analytic=ok) if ok else {}
+    n_layers = len(params) // 2
+    entries = {key: report.get(key) or {"verdict": "wrong", "error": np.inf, "diagnosis": problems[key]}
+               for key in step_keys(n_layers) if keys is None or key in keys}  # a problem: not compared
+    lines = []
+    for line in diagnosis.report_lines(entries):
+        key = line.split()[0]
+        numbered = key in entries and line.startswith(f"{key:>4}")  # a tensor's line, not a diagnosis
+        line = line.replace(f"error {np.inf:.1e}", "not compared") if key in problems else line
+        if numbered:
+            lines.append(f"({step_of(key, n_layers)}) {line}")
+        else:  # a diagnosis: wrapped, so that it reads in a terminal (and on the page) without scrolling
+            indent = " " * (4 + len(line) - len(line.lstrip()))
+            lines += textwrap.wrap(line.strip(), GRADE_WIDTH - 2, initial_indent=indent,
+                                   subsequent_indent=indent, break_on_hyphens=False)
+    first = diagnosis.first_wrong(entries)
+    if first is None:
+        return None, lines + ["every step is correct"]
+    step = f"{first}, step ({step_of(first, n_layers)})"
+    return step, lines + [f"the first wrong step: {step}"]  # its diagnosis is printed under it
+
+
+def grade(path):
+    """(passed, the text to print): the learner's file graded on every network of GRADED its functions
+    are graded on. passed only when every tensor on every network is correct."""
+    path = pathlib.Path(path)
+    try:
+        names = load(path)
+        found = {name: names[name] for name in GRADED if callable(names.get(name))}
+        if not found:
+            raise TheirError(f"{path} defines no function {' or '.join(GRADED)}: the grader calls "
+                             "backward_two_layer(params, cache, y, activation)")
+        lines, right, total = [], 0, 0
+        for name, function in found.items():
+            for sizes, activation in GRADED[name]:
+                ok, text = grade_network(function, path, sizes, activation)
+                right, total = right + ok, total + 1
+                lines += [""] * bool(lines) + [f"{name} on {text[0]}"] + text[1:]
+    except TheirError as err:
+        then = (f"fix {err.wrong}, write step ({err.todo})," if err.wrong and err.todo else
+                f"write step ({err.todo})" if err.todo else "fix this")
+        return False, f"{err}\n\nNot passed: {then} and run the check again."
+    verdict = ("Passed: every step is correct on every network." if right == total else
+               f"Not passed: {total - right} of {total} networks have a step that is not correct.")
+    return right == total, "\n".join(lines + ["", verdict])
+
+
+# ----------------------------------------------------------------------------------------------------
+# Files to hand out: python practice.py starter DIR. Made from mlp.py's and zoo.py's own source.
+# ----------------------------------------------------------------------------------------------------
+
+STEP_LINE = re.compile(  # a tagged line of backward_two_layer: "    dz2 = y_hat - y  # (1) ...  (n, K)"
+    r"^(?P<indent>\s*)(?P<name>\w+) = (?P<code>.*?)\s+# \((?P<step>\d)\)\s*(?P<comment>.*)$")
+HOW_TO_CHECK = """\
+Check it from the project's folder (where mlp.py is), with the path to this file:
+
+    python practice.py check {name}
+
+The grader runs it on small networks (sigmoid, tanh and relu hidden units; one output and K = 3
+classes) and prints, for each, every step's verdict and the first wrong step with what the check
+makes of it. It exits 0 once every step is correct on every network."""
+ARGUMENTS = """\
+What the function gets (the lesson's names; shapes for the network [d, h, K], n examples):
+    params      {"W1": (d, h), "b1": (1, h), "W2": (h, K), "b2": (1, K)}
+    cache       forward's: {"a0": X (n, d), "z1": (n, h), "a1": (n, h), "z2": (n, K),
+                "a2": y_hat (n, K)}
+    y           the targets (n, K): the 0/1 column if K = 1; for K >= 2 classes, the
+                one-hot rows (as mlp.backward_two_layer gets them from its door)
+    activation  "sigmoid", "tanh" or "relu": f of the hidden layer
+What it returns: {"dz2", "dW2", "db2", "da1", "dz1", "dW1", "db1"}. dW and db have the
+shapes of W and b; dz and da have one row per example (n dL/dz, as in mlp.py's symbol
+table), so the 1/n is applied in dW and db."""
+
+
+def lesson_source():
+    """backward_two_layer's source, dedented, from its def line: without the @checked door."""
+    source = textwrap.dedent(inspect.getsource(inspect.unwrap(mlp.backward_two_layer)))
+    return source[source.index("def "):]
+
+
+def imports_for(source):
+    """The import line for the names of mlp.py that the code uses without defining them."""
+    tree = ast.parse(source)
+    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    names = sorted((used - assigned) & {k for k in vars(mlp) if not k.startswith("_")})
+    return f"from mlp import {', '.join(names)}\n" if names else ""
+
+
+def starter_source():
+    """The lesson's backward_two_layer with each of its seven steps a TODO that raises."""
+    lines = []
+    for line in lesson_source().splitlines():
+        m = STEP_LINE.match(line)
+        if not m:
+            lines.append(line)
+            continue
+        what, shape = re.fullmatch(r"(.*?)\s*(\(\w+, \w+\))", m["comment"]).groups()  # "... (n, K)"
+        lines += [f"{m['indent']}# ({m['step']}) {m['name']} {shape}" + (f": {what}" if what else ""),
+                  f'{m["indent"]}raise NotImplementedError("step ({m["step"]}): {m["name"]} = ...")']
+    return "\n".join(lines) + "\n"
+
+
+def handout(title, body, source):
+    """A file to hand out: its docstring (title, body), the imports its code needs, the code."""
+    return f'"""{title}\n\n{body}\n"""\n\n{imports_for(source)}\n\n{source}'
+
+
+def starter_files():
+    """{file name: text}: the starter, backward_two_layer.py, and one file per bug of the zoo."""
+    files = {"backward_two_layer.py": handout(
+        "Backpropagation by hand: write the seven steps of backward_two_layer.",
+        "Replace each `raise NotImplementedError(...)` with one line of NumPy: the step its comment\n"
+        "names, as derived on the site's Backpropagation page. Written by `python practice.py\n"
+        "starter` from mlp.py, the lesson, whose backward_two_layer is the solution.\n\n"
+        f"{ARGUMENTS}\n\n{HOW_TO_CHECK.format(name='path/to/backward_two_layer.py')}",
+        starter_source())}
+    for i, bug in enumerate(zoo.BUGS, 1):
+        name = f"bug_{i:02}.py"
+        files[name] = handout(
+            f"Find the bug: Bug {i} of the site's Practice page.",
+            "This backward_two_layer has one mistake in it, a mistake that learners make. Find it,\n"
+            "fix it (one line or a few), and check the fix.\n\n"
+            f"{ARGUMENTS}\n\n{HOW_TO_CHECK.format(name=f'path/to/{name}')}",
+            zoo.buggy_source(bug))
+    return files
+
+
+def solved_starter(edits=None):
+    """The starter with each TODO replaced by the lesson's line for its step, with `edits` ({piece of a
+    line: its replacement}) made: a learner's finished file, for the examples of the page."""
+    lesson = {m["step"]: f"{m['indent']}{m['name']} = {m['code']}"
+              for m in map(STEP_LINE.match, lesson_source().splitlines()) if m}
+    text = starter_files()["backward_two_layer.py"]
+    for step, line in lesson.items():
+        todo = re.search(rf'^ *raise NotImplementedError\("step \({step}\): .*$', text, re.M)[0]
+        for old, new in (edits or {}).items():
+            line = line.replace(old, new)
+        text = text.replace(todo, line)
+    return text
+
+
+MEAN_IN_DZ = {  # cs231n's and makemore's convention: the 1/n in dz2, so dW and db go without it
+    "y_hat - y": "(y_hat - y) / n", "a1.T @ dz2 / n": "a1.T @ dz2", "X.T @ dz1 / n": "X.T @ dz1",
+    "keepdims=True) / n": "keepdims=True)"}
+
+
+def grader_examples():
+    """The grader's output, as the page shows it: on the starter as written (its path as if written by
+    `python practice.py starter exercises`), and on a finished file in the mean-in-dz convention."""
+    tables = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in {"backward_two_layer.py": starter_files()["backward_two_layer.py"],
+                           "mean_in_dz.py": solved_starter(MEAN_IN_DZ)}.items():
+            path = pathlib.Path(folder, name)
+            path.write_text(text, encoding="utf-8")
+            passed, said = grade(path)
+            said = said.replace(folder, "exercises")
+            tables[f"practice-grader-{name[:-3].replace('_', '-')}"] = (
+                f"```text linenums=\"0\"\n$ python practice.py check exercises/{name}\n{said}\n"
+                f"$ echo $?\n{0 if passed else 1}\n```")
+    return tables
+
+
+def write_starter(folder):
+    """Write starter_files() into folder (made if need be); the paths written."""
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in starter_files().items():
+        (folder / name).write_text(text, encoding="utf-8")
+        written.append(folder / name)
+    return written
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Exercises to hand out, and a grader for them. `starter DIR` writes the starter "
+                    "(backward_two_layer with its seven steps to write) and the find-the-bug files into DIR; "
+                    "`check FILE` grades FILE's backward_two_layer (or backward) and exits 0 only when every "
+                    "step is correct on every network.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("starter", help="write the files to hand out").add_argument("folder", metavar="DIR")
+    commands.add_parser("check", help="grade a file").add_argument("file", metavar="FILE")
+    args = parser.parse_args(argv)
+    if args.command == "starter":
+        for path in write_starter(args.folder):
+            print(path)
+        return 0
+    passed, text = grade(args.file)
+    print(text)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

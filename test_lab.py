@@ -19,6 +19,7 @@ import pytest
 import datasets
 import experiments
 import mlp
+import zoo
 from test_mlp import KINK_MARGIN, MOONS_NOISE, STEPS, moons_bayes_accuracy, moons_test_set
 
 HERE = experiments.HERE
@@ -31,21 +32,21 @@ HERE = experiments.HERE
 def corrupted_step(bug):
     """The first step, in the derivation's order, whose line the bug replaces: the name its line assigns
     ("dz1 = da1 * (da1 > 0)" corrupts dz1). Taken from BUGS' replacements, not from gradient_check."""
-    assigned = {old.split(" = ")[0] for old in experiments.BUGS[bug][2]}
+    assigned = {old.split(" = ")[0] for old in zoo.BUGS[bug][2]}
     return next(step for step in STEPS if step in assigned)
 
 
 def zoo_problem(bug):
     """The bug zoo's problem for this bug's activation: (params, X, y, activation, cache)."""
-    activation = experiments.BUGS[bug][0] if bug else "sigmoid"
-    params, X, y = experiments.gradcheck_problem(experiments.ZOO_SIZES, activation, seed=0)
+    activation = zoo.BUGS[bug][0] if bug else "sigmoid"
+    params, X, y = zoo.gradcheck_problem(zoo.ZOO_SIZES, activation, seed=0)
     return params, X, y, activation, mlp.forward(params, X, activation)[1]
 
 
 BUG_IDS = {"ids": lambda b: re.sub(r"\W+", "_", b).strip("_")}
 
 
-@pytest.mark.parametrize("bug", list(experiments.BUGS), **BUG_IDS)
+@pytest.mark.parametrize("bug", list(zoo.BUGS), **BUG_IDS)
 def test_gradient_check_catches_planted_bug_at_the_step_it_corrupts(bug):
     """On the same problem, the real backward passes (every tensor "correct", cs231n's max relative error
     <= 1e-7) and the buggy one is flagged "wrong" (error > 1e-2) by the round-off-aware error as well as
@@ -60,7 +61,7 @@ def test_gradient_check_catches_planted_bug_at_the_step_it_corrupts(bug):
     real = mlp.backward_two_layer(params, cache, y, activation)
     entries = np.abs(np.concatenate([g.ravel() for g in real.values()]))
     assert entries[entries > 0].min() > 1e-5  # no vanishing entry whose round-off could reach 1e-7
-    buggy = experiments.buggy_backward(bug)(params, cache, y, activation)
+    buggy = zoo.buggy_backward(bug)(params, cache, y, activation)
     step = corrupted_step(bug)
     wrong_shape = np.shape(buggy[step]) != real[step].shape
     assert wrong_shape or not np.allclose(buggy[step], real[step], rtol=1e-6, atol=0), "the bug is not there"
@@ -85,17 +86,20 @@ def test_bug_zoo_table():
     wrong), then every bug of BUGS with its activation, caught: by gradient_check with an error > 1e-2
     at the step it corrupts, or, exactly for the bugs whose gradient has the wrong shape (found here by
     running them), by the shape rule at the door, with an infinite error. Catches a row that names the
-    worst tensor instead of the first wrong step, and a bug counted caught that was not."""
-    rows = experiments.bug_zoo()
-    assert all(len(row) == 5 for row in rows)
+    worst tensor instead of the first wrong step, a bug counted caught that was not, and a caught bug
+    whose row carries no diagnosis sentence (or a real backward that carries one)."""
+    rows = zoo.bug_zoo()
+    assert all(len(row) == 7 for row in rows)
     assert [(bug, act) for bug, act, *_ in rows] == (
-        [(None, "sigmoid"), (None, "relu")] + [(b, v[0]) for b, v in experiments.BUGS.items()])
-    for bug, _, err, where, by in rows:
+        [(None, "sigmoid"), (None, "relu")] + [(b, v[0]) for b, v in zoo.BUGS.items()])
+    for bug, _, err, where, by, verdict, diagnosis in rows:
         if bug is None:
-            assert err <= 1e-7 and (where, by) == ("none", "gradient_check")
+            assert err <= 1e-7
+            assert (where, by, verdict, diagnosis) == ("none", "gradient_check", "correct", None)
             continue
+        assert verdict == "wrong" and isinstance(diagnosis, str) and diagnosis, (bug, verdict, diagnosis)
         params, _, y, activation, cache = zoo_problem(bug)
-        buggy = experiments.buggy_backward(bug)(params, cache, y, activation)
+        buggy = zoo.buggy_backward(bug)(params, cache, y, activation)
         real = mlp.backward(params, cache, y, activation)
         shapes_wrong = any(np.shape(buggy[k]) != g.shape for k, g in real.items())
         assert where == corrupted_step(bug), bug
@@ -103,29 +107,48 @@ def test_bug_zoo_table():
             assert (err, by) == (np.inf, "the shape rule"), bug
         else:
             assert by == "gradient_check" and err > 1e-2, (bug, err)
-    assert any(by == "the shape rule" for *_, by in rows)  # precondition: both kinds of catch are tested
+    assert any(row[4] == "the shape rule" for row in rows)  # precondition: both kinds of catch are tested
 
 
 def test_buggy_backward_refuses_a_line_that_is_not_in_the_lesson(monkeypatch):
     """A bug whose line to replace is not, exactly once, a line of backward_two_layer (the lesson was
     edited, or a typo) is an error, not a "buggy" backward that is the correct one and passes."""
     typo = {"dz1 = da1 * f_grad(z1,a1)": "dz1 = da1"}  # no space after the comma
-    monkeypatch.setitem(experiments.BUGS, "typo", ("sigmoid", "a typo", typo))
+    monkeypatch.setitem(zoo.BUGS, "typo", ("sigmoid", "a typo", typo))
     with pytest.raises(ValueError, match=r"not exactly one line of backward_two_layer"):
-        experiments.buggy_backward("typo")
+        zoo.buggy_backward("typo")
+
+
+@pytest.mark.parametrize("bug", list(zoo.BUGS), **BUG_IDS)
+def test_buggy_source_is_the_lesson_with_the_planted_lines(bug):
+    """buggy_source (what the live page and the bug files show): the lesson's function from its def line,
+    without the @checked door, every planted line in it and none of the lines it replaces; run where
+    mlp's names are, it computes what buggy_backward computes."""
+    source = zoo.buggy_source(bug)
+    assert source.startswith("def backward_two_layer(params, cache, y, activation")
+    assert "@checked" not in source
+    statements = [line.split("  #")[0].strip() for line in source.splitlines()]
+    for old, new in zoo.BUGS[bug][2].items():
+        assert new in statements and old not in statements, (old, new)
+    namespace = dict(vars(mlp))
+    exec(source, namespace)
+    params, _, y, activation, cache = zoo_problem(bug)
+    ours = namespace["backward_two_layer"](params, cache, y, activation)
+    theirs = zoo.buggy_backward(bug)(params, cache, y, activation)
+    assert all(np.array_equal(ours[k], theirs[k]) for k in theirs)
 
 
 def test_gradcheck_problem_draws_nonzero_biases_and_class_labels():
     """The problems the checks run on: biases nonzero (zero biases put relu units of an all-off example
     exactly on the kink), seeded (the same problem every run), labels 0/1 for one output unit and
     integers 0..K-1 for K classes."""
-    params, X, y = experiments.gradcheck_problem([2, 5, 4, 1], "relu", n=8, seed=3)
-    again = experiments.gradcheck_problem([2, 5, 4, 1], "relu", n=8, seed=3)
+    params, X, y = zoo.gradcheck_problem([2, 5, 4, 1], "relu", n=8, seed=3)
+    again = zoo.gradcheck_problem([2, 5, 4, 1], "relu", n=8, seed=3)
     assert all(params[k].all() for k in params if k.startswith("b"))
     drawn, redrawn = [*params.values(), X, y], [*again[0].values(), *again[1:]]
     assert all(np.array_equal(a, b) for a, b in zip(drawn, redrawn, strict=True))
     assert X.shape == (8, 2) and y.shape == (8, 1) and set(y.ravel()) <= {0.0, 1.0}
-    _, _, labels = experiments.gradcheck_problem([2, 5, 4], "relu", n=40, seed=3)
+    _, _, labels = zoo.gradcheck_problem([2, 5, 4], "relu", n=40, seed=3)
     assert labels.dtype.kind == "i" and set(labels.ravel()) == {0, 1, 2, 3}
 
 
@@ -369,7 +392,7 @@ def test_a_run_writes_every_figure_and_table(two_quick_runs):
     text = (out / "experiments_log.md").read_text()
     tables = sections(text)
     assert set(tables) == {name for _, name in MARKER.findall(LOG.read_text())}
-    assert all(table.startswith(("| ", "```diff")) for table in tables.values())
+    assert all(table.startswith(("| ", "```diff", "```python", "```text")) for table in tables.values())
     assert prose(text) == prose(LOG.read_text())
     n = len(experiments.EXPERIMENTS)
     assert len(lines) == 2 * (n + 1) and lines[n].startswith("done in")
