@@ -43,8 +43,8 @@ def keep_freed_memory(mmap_threshold=32 << 20, trim_threshold=64 << 20):
     default glibc hands a freed block back to the system once 128 kB of it
     lie free at the top of its heap. A step at n = 2000 frees (n, h) arrays
     of 256 kB, so the next step asks for them again, and the kernel gives
-    and zeroes each 4 kB page anew: 230 to 340 page faults a step, half of
-    its time (python bench.py counts them). Blocks below mmap_threshold now
+    and zeroes each 4 kB page anew: 230 to 340 page faults a step, two
+    thirds of its time (python bench.py counts the faults). Blocks below mmap_threshold now
     come from the heap, and up to trim_threshold of free heap is kept: 32
     and 64 MB, glibc's own largest dynamic choice. The same bits result;
     only where memory comes from changes. Elsewhere (macOS, Windows, musl,
@@ -133,6 +133,9 @@ def binder(signature):
     return bind
 
 
+ndarray, vdot, isfinite = np.ndarray, np.vdot, math.isfinite  # looked up once
+
+
 def plain(a, ndim=None, finite=True):
     """True if a is already what Arguments.array makes of it, and so passes
     it unchanged: a C-ordered float64 (or float32) ndarray of ndim dimensions
@@ -141,14 +144,11 @@ def plain(a, ndim=None, finite=True):
     The door's fast path, cheap because a public call is one step of a
     learner's loop: finiteness in one NumPy call, the sum of squares, which
     is NaN if an entry is NaN and inf if one is +-inf (or if it overflows:
-    then the full check looks at each entry). vdot warns of no overflow.
+    then the full check looks at each entry; vdot raises no overflow warning).
     """
     return (type(a) is ndarray and a.dtype in FLOATS and a.size > 0
             and (ndim is None or a.ndim == ndim) and a.flags.c_contiguous
             and (not finite or isfinite(vdot(a, a))))
-
-
-ndarray, vdot, isfinite = np.ndarray, np.vdot, math.isfinite  # looked up once
 
 
 @functools.cache
