@@ -151,7 +151,7 @@ def plain(a, ndim=None, finite=True):
             and (not finite or isfinite(vdot(a, a))))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)
 def param_keys(n_layers):
     """(("W1", "b1"), ("W2", "b2"), ...) for n_layers, and the set of keys."""
     pairs = tuple((f"W{l}", f"b{l}") for l in range(1, n_layers + 1))
