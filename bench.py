@@ -1,6 +1,6 @@
 """Speed of one gradient-descent step of mlp.py: against the textbooks, and against this machine's floor.
 
-Run: python bench.py   (about 40 s; nothing is written to disk)
+Run: python bench.py   (about a minute on a quiet machine; nothing is written to disk)
 
 Part 1, side by side: one full-batch step on [2, 16, 1] (sigmoid or relu hidden units, one sigmoid
 output), two moons (datasets.make_moons(n, seed=0)) at n = 200 and n = 2000, float64, every contender
