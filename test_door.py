@@ -8,7 +8,7 @@ word. A fast path that let a bad input through, rejected a good one, converted d
 message fails here. The inputs: every bad-input case of test_checks.py, its valid calls and unusual
 inputs, and cases made to sit on each edge of the fast path (overflowing squares, read-only, big-endian,
 subclassed, non-contiguous, y of shape (1, n), ...). Also here: the binder gives what inspect's
-signature.bind gives, or its TypeError, and glibc's setting leaves results and Pyodide alone.
+signature.bind gives, or its TypeError; and glibc's memory setting is made on glibc and nowhere else.
 """
 
 import inspect
@@ -68,7 +68,7 @@ def bad_cases():
     cases += [(name, changes) for name, changes, _ in tc.WRONG_SHAPES + tc.BAD_LABELS + tc.BAD_NETWORKS]
     cases += [(name, {arg: v}) for name, arg in tc.takes(*tc.BAD_SCALARS) for v in tc.BAD_SCALARS[arg][1]]
     cases += [(name, {arg: v}) for name, arg in tc.takes(*tc.BAD_CHOICES) for v in tc.BAD_CHOICES[arg][1]]
-    cases += [("train", changes) for changes, _ in tc.BAD_VALIDATION]
+    cases += [("train", changes) for changes, _ in tc.BAD_VALIDATION + tc.BAD_HISTORIES]
     cases += [(name, {arg: v}) for name in tc.PUBLIC for arg in tc.VALID[name]() for v in tc.WRONG_TYPES]
     return cases
 
@@ -103,7 +103,7 @@ EDGES = [  # (function, changes): each sits on one edge of the fast path, valid 
     ("loss_and_grads", {"params": tc.PK, "y": tc.YK}), ("loss_and_grads", {"params": tc.PK, "y": Y}),
     ("cross_entropy", {"y": Y.ravel()}), ("cross_entropy", {"zL": tc.ZL.astype(np.float32)}),
 ]
-VALID_CASES = [(name, {}) for name in tc.PUBLIC] + [
+VALID_CASES = [(name, {}) for name in tc.PUBLIC] + [("train", tc.ON)] + [
     (name, {"X": X_u, "y": y_u}) for X_u, y_u, _ in tc.UNUSUAL.values()
     for name in ("loss_and_grads", "accuracy", "train")]
 
