@@ -44,11 +44,12 @@ def keep_freed_memory(mmap_threshold=32 << 20, trim_threshold=64 << 20):
     lie free at the top of its heap. A step at n = 2000 frees (n, h) arrays
     of 256 kB, so the next step asks for them again, and the kernel gives
     and zeroes each 4 kB page anew: 230 to 340 page faults a step, two
-    thirds of its time (python bench.py counts the faults). Blocks below mmap_threshold now
-    come from the heap, and up to trim_threshold of free heap is kept: 32
-    and 64 MB, glibc's own largest dynamic choice. The same bits result;
-    only where memory comes from changes. Elsewhere (macOS, Windows, musl,
-    Pyodide in the browser) nothing happens: their allocators differ.
+    thirds of its time (python bench.py counts the faults). Blocks below
+    mmap_threshold now come from the heap, and up to trim_threshold of free
+    heap is kept: 32 and 64 MB, glibc's own largest dynamic choice. The
+    same bits result; only where memory comes from changes. Elsewhere
+    (macOS, Windows, musl, Pyodide in the browser) nothing happens: their
+    allocators differ.
     """
     if not sys.platform.startswith("linux"):
         return False
@@ -113,7 +114,8 @@ def binder(signature):
     parameters = signature.parameters.values()
     names = tuple(signature.parameters)
     known = frozenset(names)
-    defaults = {p.name: p.default for p in parameters if p.default is not p.empty}
+    defaults = {p.name: p.default for p in parameters
+                if p.default is not p.empty}
     simple = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
 
     def bind(args, kwargs):
@@ -367,13 +369,15 @@ class Arguments:
         for w, b in pairs:
             W, B = params[w], params[b] = value[w], value[b]
             if not (plain(W, 2, finite=False) and plain(B, 2, finite=False)
-                    and B.shape == (1, W.shape[1]) and widths[-1] in (None, W.shape[0])):
+                    and B.shape == (1, W.shape[1])
+                    and widths[-1] in (None, W.shape[0])):
                 return None
             widths[-1:] = W.shape  # [..., n_{l-1}, n_l]
         arrays = params.values()  # finite: all the sums of squares, in C
         if not all(map(isfinite, map(vdot, arrays, arrays))):
             return None
-        if self.where == "gd_step" and not all(a.flags.writeable for a in arrays):
+        if self.where == "gd_step" and not all(
+                a.flags.writeable for a in arrays):
             return None
         if (self.widths is not None and widths != self.widths) or (
                 self.where == "backward_two_layer" and len(pairs) != 2):
