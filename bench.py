@@ -1,35 +1,46 @@
-"""Speed of one gradient-descent step of mlp.py: against the textbook step, and against this machine's floor.
+"""Speed of one gradient-descent step of mlp.py: against the textbooks, and against this machine's floor.
 
-Run: python bench.py   (about 25 s on a quiet machine; nothing is written to disk)
+Run: python bench.py   (about a minute on a quiet machine; nothing is written to disk)
 
-Part 1, side by side. The reference is the textbook step written the way tutorials do (`textbook_step`
-below): a naive 1 / (1 + np.exp(-z)) sigmoid, no input checks, the loss from a clipped y_hat, and the
-same forward, backward and update maths as mlp.py. Both run on [2, 16, 1] (sigmoid and relu hidden
-units) at n = 200 and n = 2000, full batch, float64. The textbook is written flat, for two layers,
-the fastest way tutorials write it; mlp.py's step is the general one (any depth, a named cache).
+Part 1, side by side: one full-batch step on [2, 16, 1] (sigmoid or relu hidden units, one sigmoid
+output), two moons (datasets.make_moons(n, seed=0)) at n = 200 and n = 2000, float64, every contender
+started from mlp.init_params' parameters. The contenders:
 
-How mlp.py's step is timed, fairly. Its checks run once per public call, at the outermost level
-(checks.py's door); inside `train` the steps run unchecked. So the step is timed as train runs it:
-    mlp.train per epoch = (wall time of mlp.train(..., epochs=E) - 2 x wall time of mlp.compute_loss) / E
-train computes the loss once before the first epoch and once after the last: those two are
-subtracted, timed as two public compute_loss calls. What is left of train's fixed cost (its own door
-and the copy of the parameters, less the two compute_loss doors subtracted with them) is below 1 us
-an epoch at the E used here. Every epoch, train still records the loss and passes each nested call
-through the open door: those stay in, since train pays them. The
-textbook runs the same E epochs in a plain Python loop. A third column times E public mlp.gd_step
-calls in a loop, each of which pays the door once: the difference is the door's cost.
+    book            the nnfs book's way (Neural Networks from Scratch in Python, chapter 16): layer and
+                    activation objects whose forward and backward keep their inputs, outputs and
+                    gradients as attributes, so one step's arrays stay alive until the next replaces
+                    them; its sigmoid 1 / (1 + np.exp(-z)), its clipped binary cross-entropy and the
+                    backward through it, its Optimizer_SGD
+    loss_and_grads  a learner's own loop of public calls: mlp.loss_and_grads(params, X, y, activation),
+                    through the door (checks.py), then params[key] -= lr * grads["d" + key]
+    gd_step         a loop of public mlp.gd_step calls, each through the door
+    train           mlp.train per epoch: its checks run once, at its door, and its steps run inside
+    textbook        the flat step tutorials write (`textbook_step` below): a naive sigmoid, no checks,
+                    the loss from a clipped y_hat, the same forward, backward and update as mlp.py
 
-Each repetition times the three one after the other, in alternating
-order, from the same starting parameters; the table shows medians over the repetitions, and ratio =
-median of the per-repetition ratios mlp / textbook (so a neighbour's burst slows both sides alike).
+Each is checked to take the same step: from the same start, one step of each gives parameters within
+1e-14 of loss_and_grads' (the table prints the largest difference). train runs E + 1 epochs and 1 epoch,
+and (E + 1 epochs - 1 epoch) / E leaves out what it pays once (its door, the copy of params, the loss
+before the first epoch and after the last) and keeps what it pays each epoch. The others run E steps.
+
+Timing. A repetition times each contender once, on a block of E steps of about 5 ms, in alternating
+order, from the same start. Part 1 reads this process's CPU time (time.process_time): these steps run
+on one thread (the matrices are too small for OpenBLAS to split), so on a quiet machine it is the wall
+time, and on a busy one it leaves out the time other processes held the core. Each time shown is the
+fastest block over the repetitions, the least disturbed; each ratio to the book is the median of the
+per-repetition ratios (a neighbour's burst slows both sides of a ratio alike). The door's cost: the
+public mlp.loss_and_grads against the same call of the function inside it (its __wrapped__), same
+input, with the door held open as train holds it; 120 interleaved blocks of 10 calls each, and the
+difference of the two fastest blocks.
 
 Part 2, what mlp.py has that the textbook lacks, measured on the spot: an error or warning for large
 finite logits (under np.errstate(all="raise")), the loss of a confident mistake, and bad inputs; and
 the one place where the textbook's sigmoid is the more precise (where sigma(z) < 1e-16).
 
 Part 3, the floor. For each network (relu hidden layers, sigmoid output, float64, full batch of n
-random examples) it compares mlp's step as train runs it (median per epoch, as above) with a floor
-measured in the same run:
+random examples) it compares mlp's step as train runs it (median per epoch of (E + 1 epochs - 1 epoch)
+/ E, in wall time: these matmuls are large enough to use both cores) with a floor measured in the
+same run:
 
     floor = max(compute floor, memory floor)
     compute floor = matmul FLOPs of the step / FLOP rate of a large float64 matmul on this machine
@@ -68,11 +79,13 @@ another one (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE): a forced older kernel lowers 
 so both the floor and the measured step.
 
 Not in either floor: the fixed cost of each NumPy call, and the kernel's cost of handing out fresh
-zeroed pages when a new array is allocated (glibc gives large freed blocks back to the OS). The
-`faults` columns count those pages (minor page faults) in one step. The last row, marked *, times
-the largest case again after mallopt has told glibc to keep freed memory for reuse (as the
-environment variables MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ would): the difference
-between the two rows is what the fresh pages cost.
+zeroed pages when a new array is allocated. By default glibc gives large freed blocks back to the
+system and the next step faults them in again; checks.py (keep_freed_memory) asks glibc to keep blocks
+up to 32 MB for reuse, so the steps of parts 1 and 3 fault in no fresh pages, except where arrays are
+larger: the (n, 256) arrays of 41 MB in the largest case. The `faults` columns count those pages
+(minor page faults) in one step. The last row, marked *, times the largest case again after mallopt
+has told glibc to keep even blocks of up to 1 GiB: the difference between the two rows is what the
+fresh pages cost.
 
 The column `others` is the CPU time other processes used while a case was timed, in CPUs. This
 machine has 2 cores: any other busy process stalls the two-thread OpenBLAS matmuls, so a run with
@@ -90,13 +103,18 @@ import time
 
 import numpy as np
 
+import checks
+import datasets
 import mlp
 
 SIDE_BY_SIDE = [  # (hidden activation, n) on [2, 16, 1]
     ("sigmoid", 200), ("sigmoid", 2000), ("relu", 200), ("relu", 2000),
 ]
 SIDE_SIZES = [2, 16, 1]
-SIDE_BUDGET_S = 1.6  # seconds per side-by-side case
+SIDE_BUDGET_S = 2.5  # seconds per side-by-side case
+SAME_STEP = 1e-14  # every contender's first step must match loss_and_grads' to this
+SIDE_BLOCK_S = 0.005  # short blocks: more chances of one that no other process disturbed
+SIDE_CLOCK = time.process_time  # this process's CPU time: the steps here run on one thread
 
 CASES = [  # (layer sizes, batch size n): small, medium, large
     ([2, 16, 1], 200),
@@ -149,6 +167,126 @@ def textbook_train(params, X, y, activation, lr, epochs):
         textbook_step(params, X, y, activation, lr)
 
 
+# --- The nnfs book's way: layer objects that keep their arrays between steps ---------------------
+# Neural Networks from Scratch in Python (Kinsley and Kukiela), chapter 16, binary logistic
+# regression: each layer and activation is an object whose forward and backward store their inputs,
+# outputs and gradients as attributes, so the arrays of one step stay alive until the next step
+# replaces them. Written here in the book's style and names; its optimizer is plain SGD (the book's
+# Optimizer_SGD without decay or momentum); its regularisation terms (zero) and the accuracy it prints
+# each epoch are left out, as they are not part of the step.
+
+class Layer_Dense:
+    def __init__(self, weights, biases):  # mlp's initial W, b (updated in place)
+        self.weights, self.biases = weights, biases
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = np.dot(inputs, self.weights) + self.biases
+
+    def backward(self, dvalues):
+        self.dweights = np.dot(self.inputs.T, dvalues)
+        self.dbiases = np.sum(dvalues, axis=0, keepdims=True)
+        self.dinputs = np.dot(dvalues, self.weights.T)
+
+
+class Activation_ReLU:
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = np.maximum(0, inputs)
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues.copy()
+        self.dinputs[self.inputs <= 0] = 0
+
+
+class Activation_Sigmoid:
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = 1 / (1 + np.exp(-inputs))
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues * (1 - self.output) * self.output
+
+
+class Loss_BinaryCrossentropy:
+    def calculate(self, output, y):
+        return np.mean(self.forward(output, y))
+
+    def forward(self, y_pred, y_true):
+        y_pred_clipped = np.clip(y_pred, 1e-7, 1 - 1e-7)
+        sample_losses = -(y_true * np.log(y_pred_clipped) + (1 - y_true) * np.log(1 - y_pred_clipped))
+        return np.mean(sample_losses, axis=-1)
+
+    def backward(self, dvalues, y_true):
+        samples, outputs = len(dvalues), len(dvalues[0])
+        clipped_dvalues = np.clip(dvalues, 1e-7, 1 - 1e-7)
+        self.dinputs = -(y_true / clipped_dvalues - (1 - y_true) / (1 - clipped_dvalues)) / outputs
+        self.dinputs = self.dinputs / samples
+
+
+class Optimizer_SGD:
+    def __init__(self, learning_rate):
+        self.learning_rate = learning_rate
+
+    def update_params(self, layer):
+        layer.weights += -self.learning_rate * layer.dweights
+        layer.biases += -self.learning_rate * layer.dbiases
+
+
+def book_train(params, X, y, activation, lr, epochs):
+    """The book's training loop on [d, h, 1], epochs full-batch steps; params updated in place."""
+    dense1 = Layer_Dense(params["W1"], params["b1"])
+    activation1 = Activation_Sigmoid() if activation == "sigmoid" else Activation_ReLU()
+    dense2 = Layer_Dense(params["W2"], params["b2"])
+    activation2 = Activation_Sigmoid()
+    loss_function, optimizer = Loss_BinaryCrossentropy(), Optimizer_SGD(lr)
+    for _ in range(epochs):
+        dense1.forward(X)
+        activation1.forward(dense1.output)
+        dense2.forward(activation1.output)
+        activation2.forward(dense2.output)
+        loss_function.calculate(activation2.output, y)
+        loss_function.backward(activation2.output, y)
+        activation2.backward(loss_function.dinputs)
+        dense2.backward(activation2.dinputs)
+        activation1.backward(dense2.dinputs)
+        dense1.backward(activation1.dinputs)
+        optimizer.update_params(dense1)
+        optimizer.update_params(dense2)
+
+
+# --- mlp.py's public calls, as a learner's own loop makes them -----------------------------------
+
+def public_loss_and_grads(params, X, y, activation, lr, epochs):
+    """E steps of the loop the README shows: loss_and_grads (through the door), then the update."""
+    for _ in range(epochs):
+        _, grads = mlp.loss_and_grads(params, X, y, activation)
+        for key in params:
+            params[key] -= lr * grads["d" + key]
+
+
+def public_gd_step(params, X, y, activation, lr, epochs):
+    """E public mlp.gd_step calls (each through the door)."""
+    for _ in range(epochs):
+        mlp.gd_step(params, X, y, activation, lr)
+
+
+def train_epochs(params, X, y, activation, lr, epochs):
+    """mlp.train for E epochs from params: (the parameters it returns, its wall time)."""
+    t0 = time.perf_counter()
+    trained, _ = mlp.train(X, y, SIDE_SIZES, activation, lr=lr, epochs=epochs, params=params)
+    return trained, time.perf_counter() - t0
+
+
+CONTENDERS = {  # name -> E steps in place on params; train's own entry is timed differently
+    "book": ("nnfs book, ch. 16 (layer objects)", book_train),
+    "loss_and_grads": ("mlp.loss_and_grads + update", public_loss_and_grads),
+    "gd_step": ("mlp.gd_step, public calls", public_gd_step),
+    "train": ("mlp.train, per epoch", None),
+    "textbook": ("textbook step (one function)", textbook_train),
+}
+
+
 # --- Timing ----------------------------------------------------------------------------------------
 
 def problem(sizes, n, activation, seed=0):
@@ -163,11 +301,11 @@ def copy_of(params):
     return {key: value.copy() for key, value in params.items()}
 
 
-def timed(fn):
-    """Seconds of one call of fn()."""
-    t0 = time.perf_counter()
+def timed(fn, clock=time.perf_counter):
+    """Seconds of one call of fn(), by clock."""
+    t0 = clock()
     fn()
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
 class Timings:
@@ -183,22 +321,51 @@ class Timings:
         return statistics.median(self.runs[name])
 
 
-def epochs_for(seconds_per_epoch):
-    """Epochs per timed block: a block of about BLOCK_S, at least 1 epoch."""
-    return max(1, round(BLOCK_S / seconds_per_epoch))
+def epochs_for(seconds_per_epoch, block_s=BLOCK_S):
+    """Epochs per timed block: a block of about block_s, at least 1 epoch."""
+    return max(1, round(block_s / seconds_per_epoch))
 
 
 def mlp_epoch_seconds(X, y, sizes, activation, params, epochs):
-    """Wall time of mlp.train(epochs) minus its two extra losses (start and end), per epoch."""
-    train = timed(lambda: mlp.train(X, y, sizes, activation, lr=LR, epochs=epochs, params=params))
-    loss = timed(lambda: mlp.compute_loss(params, X, y, activation))
-    return (train - 2 * loss) / epochs
+    """mlp.train per epoch: (wall time of epochs + 1 epochs - wall time of 1 epoch) / epochs. The
+    difference leaves out train's fixed cost (its door, the copy of params, the losses it computes
+    before the first epoch and after the last) and keeps what each epoch pays."""
+    one = timed(lambda: mlp.train(X, y, sizes, activation, lr=LR, epochs=1, params=params))
+    more = timed(lambda: mlp.train(X, y, sizes, activation, lr=LR, epochs=epochs + 1, params=params))
+    return (more - one) / epochs
 
 
-def public_steps(params, X, y, activation, epochs):
-    """E public mlp.gd_step calls in a loop, as a learner's own training loop would make them."""
-    for _ in range(epochs):
-        mlp.gd_step(params, X, y, activation, LR)
+def door_seconds(params, X, y, activation, calls=10, repeats=120):
+    """(the door's cost per public call, the call's cost without it), in seconds.
+
+    mlp.loss_and_grads(...) against the same call, same input, of the function inside
+    (mlp.loss_and_grads.__wrapped__) with the door held open, as train holds it for its own calls.
+    Blocks of `calls` calls of each, interleaved; each side's fastest block (the one least disturbed
+    by other processes), and the difference."""
+    inside, y_column = mlp.loss_and_grads.__wrapped__, y.reshape(-1, 1)
+
+    def public():
+        for _ in range(calls):
+            mlp.loss_and_grads(params, X, y, activation)
+
+    def bare():
+        checks._door.inside = True  # nested calls go straight through, as inside train
+        try:
+            for _ in range(calls):
+                inside(params, X, y_column, activation)
+        finally:
+            checks._door.inside = False
+
+    public(), bare()  # warm-up
+    with_door, without = [], []
+    gc.disable()
+    try:
+        for rep in range(repeats):
+            for times, run in [(with_door, public), (without, bare)][::1 if rep % 2 else -1]:
+                times.append(timed(run, SIDE_CLOCK) / calls)
+    finally:
+        gc.enable()
+    return min(with_door) - min(without), min(without)
 
 
 def repeat(budget_s, run):
@@ -219,33 +386,65 @@ def repeat(budget_s, run):
     return rep, others.cpus
 
 
+def moons(n, activation):
+    """Two moons, X (n, 2) and y (n, 1) of 0.0/1.0, and mlp's initial parameters for [2, 16, 1]."""
+    X, y = datasets.make_moons(n, seed=0)
+    return X, y, mlp.init_params(SIDE_SIZES, activation, seed=0)
+
+
+def first_steps(params, X, y, activation):
+    """{contender: the parameters after one step from params}."""
+    after = {}
+    for name, (_, run) in CONTENDERS.items():
+        if run is None:
+            after[name] = train_epochs(params, X, y, activation, LR, 1)[0]
+        else:
+            after[name] = copy_of(params)
+            run(after[name], X, y, activation, LR, 1)
+    return after
+
+
 def side_by_side(activation, n):
-    """({name: median seconds} for textbook, mlp, gd_step, and the median ratio mlp / textbook,
-    epochs per block, repetitions, CPUs used by others, max |parameter difference| after one step)."""
-    X, y, params = problem(SIDE_SIZES, n, activation)
-    theirs, mine = copy_of(params), copy_of(params)
-    textbook_step(theirs, X, y, activation, LR)
-    mlp.gd_step(mine, X, y, activation, LR)
-    same = max(float(np.abs(theirs[key] - mine[key]).max()) for key in params)  # the same maths?
-    textbook_train(copy_of(params), X, y, activation, LR, 20)  # warm-up: caches, OpenBLAS threads
+    """({contender: seconds per step, fastest block}, {contender: median ratio to the book},
+    (door seconds per call, seconds of the call without it), epochs per block, repetitions, CPUs
+    used by others, {contender: max |parameter difference| from loss_and_grads' after one step})."""
+    X, y, params = moons(n, activation)
+    after = first_steps(params, X, y, activation)
+    same = {name: max(float(np.abs(after[name][key] - after["loss_and_grads"][key]).max())
+                      for key in params) for name in after}
+    for _, run in CONTENDERS.values():  # warm-up: caches, OpenBLAS threads, the allocator
+        if run is not None:
+            run(copy_of(params), X, y, activation, LR, 20)
     mlp.train(X, y, SIDE_SIZES, activation, lr=LR, epochs=20, params=params)
-    epochs = epochs_for(timed(lambda: textbook_train(copy_of(params), X, y, activation, LR, 20)) / 20)
+    book = min(timed(lambda: book_train(copy_of(params), X, y, activation, LR, 20), SIDE_CLOCK)
+               for _ in range(5)) / 20
+    epochs = epochs_for(book, SIDE_BLOCK_S)
     t = Timings()
 
     def run(rep):
-        theirs, mine = copy_of(params), copy_of(params)
-        runs = [
-            ("textbook", lambda: timed(lambda: textbook_train(theirs, X, y, activation, LR, epochs))
-             / epochs),
-            ("mlp", lambda: mlp_epoch_seconds(X, y, SIDE_SIZES, activation, params, epochs)),
-            ("gd_step", lambda: timed(lambda: public_steps(mine, X, y, activation, epochs)) / epochs),
-        ]
+        def one(run):
+            start = copy_of(params)
+            return timed(lambda: run(start, X, y, activation, LR, epochs), SIDE_CLOCK) / epochs
+
+        def train():  # E + 1 epochs and 1 epoch, kept apart: each has its own fastest block
+            t.add("train 1", timed(lambda: train_epochs(params, X, y, activation, LR, 1), SIDE_CLOCK))
+            t.add("train E+1", timed(lambda: train_epochs(params, X, y, activation, LR, epochs + 1),
+                                     SIDE_CLOCK))
+            return (t.runs["train E+1"][-1] - t.runs["train 1"][-1]) / epochs
+
+        runs = [(name, (lambda run=run: one(run)) if run is not None else train)
+                for name, (_, run) in CONTENDERS.items()]
         for name, seconds in runs[::-1] if rep % 2 else runs:  # alternate the order
             t.add(name, seconds())
-        t.add("ratio", t.runs["mlp"][-1] / t.runs["textbook"][-1])
+        for name in CONTENDERS:
+            t.add(name + "/book", t.runs[name][-1] / t.runs["book"][-1])
 
     repeats, others = repeat(SIDE_BUDGET_S, run)
-    return {name: t.median(name) for name in t.runs}, epochs, repeats, others, same
+    fastest = {name: min(t.runs[name]) for name in CONTENDERS}
+    fastest["train"] = (min(t.runs["train E+1"]) - min(t.runs["train 1"])) / epochs
+    door = door_seconds(params, X, y, activation)
+    return (fastest, {name: t.median(name + "/book") for name in CONTENDERS}, door, epochs, repeats,
+            others, same)
 
 
 def floor_case(sizes, n):
@@ -445,6 +644,10 @@ def fmt_time(seconds):
     return f"{seconds:.2f} s"
 
 
+def fmt_us(seconds):
+    return f"{seconds * 1e6:.1f} us" if seconds < 1e-4 else f"{seconds * 1e6:.0f} us"
+
+
 def fmt_count(x):
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if x >= scale:
@@ -483,16 +686,23 @@ def step_faults(step, sizes, n, activation):
     return minor_faults(lambda: step(params, X, y, activation, LR))
 
 
-def keep_freed_memory():
-    """Ask glibc to keep freed blocks for reuse instead of returning them to the kernel: True if it
-    could (glibc's mallopt; elsewhere False). What MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_
-    in the environment do, from here on in this process."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's malloc.h
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, 1 << 30) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
-    except (OSError, AttributeError):
-        return False
+def contender_faults(activation, n, epochs=10):
+    """Minor page faults per step of each contender, after two warm-up steps (train: per epoch, as
+    the difference of epochs + 1 and 1 epochs)."""
+    X, y, params = moons(n, activation)
+    faults = []
+    for _, run in CONTENDERS.values():
+        if run is None:
+            def train(e):
+                return mlp.train(X, y, SIDE_SIZES, activation, lr=LR, epochs=e, params=params)
+            train(2)
+            faults.append(round((minor_faults(lambda: train(epochs + 1)) - minor_faults(lambda: train(1)))
+                                / epochs))
+        else:
+            mine = copy_of(params)
+            run(mine, X, y, activation, LR, 2)
+            faults.append(minor_faults(lambda run=run, mine=mine: run(mine, X, y, activation, LR, 1)))
+    return faults
 
 
 def main():
@@ -502,30 +712,41 @@ def main():
     first_rates = machine_rates()  # and again before part 3: the floor uses the better of the two
     busiest = first_rates[2]
 
-    print(f"\n1. One step on {SIDE_SIZES}: mlp.py against the textbook step "
-          "(naive sigmoid, no checks, loss from a clipped y_hat)")
-    header = [("hidden", -9), ("n", 5), ("textbook", 11), ("mlp.train", 11), ("ratio", 7),
-              ("mlp.gd_step", 13), ("door", 10), ("faults", 9), ("E", 5), ("reps", 6),
-              ("others", 8)]
-    rows, same = [], 0.0
-    for activation, n in SIDE_BY_SIDE:
-        t, epochs, repeats, others, difference = side_by_side(activation, n)
-        busiest, same = max(busiest, others), max(same, difference)
-        faults = [step_faults(step, SIDE_SIZES, n, activation) for step in (textbook_step, mlp.gd_step)]
-        rows.append((activation, n, fmt_time(t["textbook"]), fmt_time(t["mlp"]), f"{t['ratio']:.2f}",
-                     fmt_time(t["gd_step"]), fmt_time(t["gd_step"] - t["mlp"]), "/".join(map(str, faults)),
-                     epochs, repeats, f"{others:.2f}"))
+    print(f"\n1. One full-batch step on {SIDE_SIZES}, two moons, float64, lr = {LR}: each way of taking it")
+    cases = [(activation, n, side_by_side(activation, n)) for activation, n in SIDE_BY_SIDE]
+    header = [("us per step (x the book's)", -36)] + [(f"{a} n={n}", 17) for a, n, _ in cases]
+    rows = [[label] + [f"{fmt_us(t[name])} ({ratio[name]:.2f}x)" for _, _, (t, ratio, *_) in cases]
+            for name, (label, _) in CONTENDERS.items()]
+    rows.append(["door per public call (% of the call)"] + [
+        f"{fmt_us(door)} ({100 * door / bare:.0f} %)" for _, _, (_, _, (door, bare), *_) in cases])
+    faults = [contender_faults(activation, n) for activation, n, _ in cases]
+    rows += [[f"page faults per step, {name}"] + [str(f[i]) for f in faults]
+             for i, name in enumerate(CONTENDERS)]
+    rows.append(["epochs per block E, repetitions"] + [f"{e}, {r}" for _, _, (_, _, _, e, r, *_) in cases])
+    rows.append(["CPUs used by other processes"] + [f"{o:.2f}" for _, _, (*_, o, _) in cases])
+    same = max(max(d.values()) for _, _, (*_, d) in cases)
+    rows.append(["max |parameter difference|, 1 step"] + [
+        f"{max(d.values()):.1e}" for _, _, (*_, d) in cases])
+    busiest = max([busiest] + [o for _, _, (*_, o, _) in cases])
     table(header, rows)
     print(f"""\
-textbook     its plain loop of E steps, / E
-mlp.train    (mlp.train(..., epochs=E) - its 2 extra losses) / E: the step as train runs it
-ratio        median of the per-repetition ratios mlp.train / textbook (below 1: mlp.py is faster)
-mlp.gd_step  a loop of E public calls, / E: each call pays the door once
-door         mlp.gd_step - mlp.train: the checks, paid once per public call
-faults       minor page faults in one step, textbook / mlp.py: fresh pages that the kernel zeroes
-             because glibc returned the last step's freed temporaries (at n = 2000 they are 256 kB)
-Times are medians over `reps` repetitions. The same maths: after one step from the same start, the
-two steps' parameters differ by at most {same:.1e}.""")
+book            the nnfs book's loop of E steps (layer objects keep their arrays), / E
+loss_and_grads  E public calls mlp.loss_and_grads(params, X, y, activation), each followed by the
+                update params[key] -= lr * grads["d" + key]: a learner's own loop, door included, / E
+gd_step         E public calls mlp.gd_step(...), / E
+train           (mlp.train(..., epochs=E + 1) - mlp.train(..., epochs=1)) / E: the step as train runs it
+                (each of the two: its fastest block)
+textbook        the flat textbook step above, E times, / E
+(Nx)            median over the repetitions of the per-repetition ratio to the book (below 1: faster)
+door            mlp.loss_and_grads against mlp.loss_and_grads.__wrapped__ inside the open door, on the
+                same input, fastest of 120 interleaved blocks each: what the checks cost one public
+                call; %: of the call without them
+page faults     minor page faults in one step (fresh pages the kernel hands out and zeroes)
+Times are the fastest block of E steps (the least disturbed by other processes); each repetition
+runs the contenders in alternating order from the same start. Same step: from the same start, one
+step of each contender gives parameters
+within {same:.1e} of loss_and_grads' {"(bound " + format(SAME_STEP, ".0e") + ")" if same <= SAME_STEP
+                                      else "-- ABOVE THE BOUND " + format(SAME_STEP, ".0e") + "!"}.""")
 
     print("\n2. What mlp.py has that the textbook step lacks (both run here, on the same input)")
     for what, textbook, mine in properties():
@@ -558,7 +779,7 @@ two steps' parameters differ by at most {same:.1e}.""")
 
     for sizes, n in CASES:
         busiest = max(busiest, row("-".join(map(str, sizes)), sizes, n))
-    kept = keep_freed_memory()
+    kept = checks.keep_freed_memory(1 << 30, 1 << 30)
     if kept:  # the largest case again, without the kernel's fresh zeroed pages
         sizes, n = CASES[-1]
         busiest = max(busiest, row("-".join(map(str, sizes)) + "*", sizes, n))
@@ -567,9 +788,10 @@ two steps' parameters differ by at most {same:.1e}.""")
           "over `reps`\nblocks of E epochs); ratio = measured / floor; faults = minor page faults in one "
           "step;\nothers = CPUs used by other processes while timing (of 2).")
     if kept:
-        print("* the same, after mallopt told glibc to keep freed memory (M_MMAP_THRESHOLD = "
-              "M_TRIM_THRESHOLD = 1 GiB):\n  the difference is what the kernel's fresh zeroed pages "
-              "cost the step.")
+        print("* the same, after mallopt told glibc to keep even larger blocks (M_MMAP_THRESHOLD = "
+              "M_TRIM_THRESHOLD = 1 GiB,\n  where checks.py asks for 32 and 64 MB): the difference is "
+              "what the kernel's fresh zeroed pages cost\n  the step whose (n, 256) arrays of 41 MB are "
+              "above checks.py's threshold.")
     if busiest > 0.1:
         print(f"WARNING: other processes used up to {busiest:.2f} CPUs during the run: the times are not "
               "trustworthy; run again on a quiet machine.")

@@ -17,16 +17,65 @@ expected and what it got. Delete the `@checked` lines from mlp.py and the
 maths runs exactly as before, on input you trust: X (n, d) floats, and y
 as targets, the (n, 1) column of 0/1 labels or (n, K) one-hot rows. A y of
 shape (n,) would broadcast against y_hat (n, 1) to (n, n) without a word.
+
+A learner's own loop pays the door on every step, so the common case is
+cheap: arrays that need no conversion (`plain`), 0/1 labels and a plain
+call take a fast path of a few NumPy calls; anything else falls back to
+the full check and its message (test_door.py runs every bad input both
+ways). And because every process that runs mlp.py imports this module, it
+also asks glibc to keep freed memory for reuse (`keep_freed_memory`).
 """
 
 import functools
 import inspect
+import math
+import os
+import sys
 import threading
 
 import numpy as np
 
-_door = threading.local()  # _door.inside: a checked call is running
+
+def keep_freed_memory(mmap_threshold=32 << 20, trim_threshold=64 << 20):
+    """Ask glibc to keep freed memory for reuse: True if it could.
+
+    Not a check, but every process that runs mlp.py imports this module. By
+    default glibc hands a freed block back to the system once 128 kB of it
+    lie free at the top of its heap. A step at n = 2000 frees (n, h) arrays
+    of 256 kB, so the next step asks for them again, and the kernel gives
+    and zeroes each 4 kB page anew: 230 to 340 page faults a step, two
+    thirds of its time (python bench.py counts the faults). Blocks below
+    mmap_threshold now come from the heap, and up to trim_threshold of free
+    heap is kept: 32 and 64 MB, glibc's own largest dynamic choice. The
+    same bits result; only where memory comes from changes. Elsewhere
+    (macOS, Windows, musl, Pyodide in the browser) nothing happens: their
+    allocators differ.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
+            return False
+        import ctypes  # only here: glibc's mallopt, from this very process
+
+        mallopt = ctypes.CDLL(None).mallopt
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+        return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)
+                    and mallopt(M_TRIM_THRESHOLD, trim_threshold))
+    except (ImportError, OSError, ValueError, AttributeError):
+        return False
+
+
+KEPT = keep_freed_memory()  # once, when mlp.py (or any user) imports this
+
+
+class _Door(threading.local):
+    inside = False  # a checked call is running (in this thread)
+
+
+_door = _Door()
 FLOAT64_MAX = float(np.finfo(np.float64).max)  # a Python float: 10**400 > it
+FLOATS = (np.dtype(np.float64), np.dtype(np.float32))  # kept as they are
 
 
 def checked(f):
@@ -35,14 +84,15 @@ def checked(f):
     unknown = set(signature.parameters) - set(Arguments.ORDER)
     if unknown:  # at import time: a new argument name needs a rule first
         raise TypeError(f"@checked {f.__name__}: no rule for {sorted(unknown)}")
+    rules = tuple((name, getattr(Arguments, "check_" + name))  # check_X for X
+                  for name in Arguments.ORDER if name in signature.parameters)
+    bind = binder(signature)
 
     @functools.wraps(f)
     def door(*args, **kwargs):
-        if getattr(_door, "inside", False):  # called by a checked function
+        if _door.inside:  # called by a checked function
             return f(*args, **kwargs)
-        bound = signature.bind(*args, **kwargs)  # TypeError, as for any call
-        bound.apply_defaults()
-        arguments = Arguments(f, bound.arguments).check()
+        arguments = Arguments(f, bind(args, kwargs), rules).check()
         _door.inside = True
         try:
             return f(**arguments)
@@ -50,6 +100,64 @@ def checked(f):
             _door.inside = False  # closed again, even after an exception
 
     return door
+
+
+def binder(signature):
+    """bind(args, kwargs) -> {name: value} for every parameter, defaults
+    included: what signature.bind + apply_defaults give, or their TypeError.
+
+    Those two cost 5 us a call; a learner's loop of loss_and_grads calls pays
+    them each step. So the names and defaults are read once, here, and a call
+    that maps plainly (no name twice, none unknown or missing) is bound by
+    them; any other call goes through signature.bind, for its exact error.
+    """
+    parameters = signature.parameters.values()
+    names = tuple(signature.parameters)
+    known = frozenset(names)
+    defaults = {p.name: p.default for p in parameters
+                if p.default is not p.empty}
+    simple = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
+
+    def bind(args, kwargs):
+        if Arguments.fast and simple and len(args) <= len(names) and (
+                not kwargs or kwargs.keys() <= known
+                and kwargs.keys().isdisjoint(names[:len(args)])):
+            arguments = dict(zip(names, args, strict=False))
+            arguments.update(kwargs)
+            if len(arguments) < len(names):  # the defaults of the rest
+                arguments = {**defaults, **arguments}
+            if len(arguments) == len(names):  # else one is missing
+                return arguments
+        bound = signature.bind(*args, **kwargs)  # TypeError, as for any call
+        bound.apply_defaults()
+        return bound.arguments
+
+    return bind
+
+
+ndarray, vdot, isfinite = np.ndarray, np.vdot, math.isfinite  # looked up once
+
+
+def plain(a, ndim=None, finite=True):
+    """True if a is already what Arguments.array makes of it, and so passes
+    it unchanged: a C-ordered float64 (or float32) ndarray of ndim dimensions
+    (any if None), non-empty and finite. False: the full check decides.
+
+    The door's fast path, cheap because a public call is one step of a
+    learner's loop: finiteness in one NumPy call, the sum of squares, which
+    is NaN if an entry is NaN and inf if one is +-inf (or if it overflows:
+    then the full check looks at each entry; vdot raises no overflow warning).
+    """
+    return (type(a) is ndarray and a.dtype in FLOATS and a.size > 0
+            and (ndim is None or a.ndim == ndim) and a.flags.c_contiguous
+            and (not finite or isfinite(vdot(a, a))))
+
+
+@functools.lru_cache(maxsize=64)
+def param_keys(n_layers):
+    """(("W1", "b1"), ("W2", "b2"), ...) for n_layers, and the set of keys."""
+    pairs = tuple((f"W{l}", f"b{l}") for l in range(1, n_layers + 1))
+    return pairs, frozenset(key for pair in pairs for key in pair)
 
 
 def is_integer(value):
@@ -66,20 +174,24 @@ class Arguments:
              "lr", "epochs", "batch_size", "seed", "eps", "n", "noise", "factor")
     OPTIONAL = ("init", "batch_size", "analytic", "history")  # None: the default
 
-    def __init__(self, f, arguments):
+    fast = True  # False: every argument takes the full path (for the tests)
+
+    def __init__(self, f, arguments, rules=None):
         self.where, self.args = f.__name__, dict(arguments)
+        self.rules = rules or [(name, getattr(Arguments, "check_" + name))
+                               for name in self.ORDER if name in self.args]
         self.options = f.__globals__  # ACTIVATIONS, INIT_STD of f's module
         self.widths = None  # [d, n_1, ..., K] once sizes or params are known
         self.n = self.n_from = None  # examples, and the array that set n
         self.dtype = None  # the first array's (X, zL, cache): the targets' too
 
     def check(self):
-        for name in self.ORDER:
-            if name in self.args and not (self.args[name] is None
-                                          and name in self.OPTIONAL):
-                rule = getattr(self, "check_" + name)  # check_X for X, ...
-                self.args[name] = rule(self.args[name], name)
-        return self.args
+        args = self.args
+        for name, rule in self.rules:  # in ORDER, as far as f takes them
+            if name in args and (args[name] is not None
+                                 or name not in self.OPTIONAL):
+                args[name] = rule(self, args[name], name)
+        return args
 
     def fail(self, name, expected, got):
         raise ValueError(f"{self.where}: {name} must be {expected}, got {got}")
@@ -138,6 +250,8 @@ class Arguments:
         """A finite, non-empty real array of ndim dimensions (any if None),
         C-ordered; float32 stays float32 (see experiments.eps_sweep), the
         rest (int, bool, float16, ...) becomes float64."""
+        if self.fast and plain(value, ndim):
+            return value  # what the full check below returns: value itself
         try:
             a = np.asarray(value)
         except ValueError:  # nested lists of different lengths
@@ -165,6 +279,9 @@ class Arguments:
         return a
 
     def check_X(self, value, name):
+        if self.fast and plain(value, 2) and (
+                self.widths is None or value.shape[1] == self.widths[0]):
+            return self.rows(value, name)  # the common case, as below
         X = self.array(value, name, what="2-D, one row per example "
                        "(one example x: x.reshape(1, -1))")
         if self.widths is not None and X.shape[1] != self.widths[0]:
@@ -206,6 +323,10 @@ class Arguments:
     def check_params(self, value, name):
         if value is None and self.where == "train":  # start from init_params
             return None
+        if self.fast and type(value) is dict:
+            params = self.plain_params(value)
+            if params is not None:
+                return params
         if not isinstance(value, dict):
             self.fail("params", "a dict {'W1': W1, 'b1': b1, ...}",
                       type(value).__name__)
@@ -234,6 +355,33 @@ class Arguments:
                           "float32) array, which gd_step updates in place",
                           f"{type(v).__name__} of {a.dtype}, C-ordered "
                           f"{a.flags.c_contiguous}, writeable {a.flags.writeable}")
+        self.widths = widths
+        return params
+
+    def plain_params(self, value):
+        """check_params' result when every rule holds at a glance (each W, b
+        plain, the widths chained and as known): a new dict of the same
+        arrays, in key order. Else None, and the full check follows."""
+        pairs, keys = param_keys(len(value) // 2)
+        if not pairs or value.keys() != keys:
+            return None
+        params, widths = {}, [None]  # d, then each layer's width
+        for w, b in pairs:
+            W, B = params[w], params[b] = value[w], value[b]
+            if not (plain(W, 2, finite=False) and plain(B, 2, finite=False)
+                    and B.shape == (1, W.shape[1])
+                    and widths[-1] in (None, W.shape[0])):
+                return None
+            widths[-1:] = W.shape  # [..., n_{l-1}, n_l]
+        arrays = params.values()  # finite: all the sums of squares, in C
+        if not all(map(isfinite, map(vdot, arrays, arrays))):
+            return None
+        if self.where == "gd_step" and not all(
+                a.flags.writeable for a in arrays):
+            return None
+        if (self.widths is not None and widths != self.widths) or (
+                self.where == "backward_two_layer" and len(pairs) != 2):
+            return None
         self.widths = widths
         return params
 
@@ -276,6 +424,12 @@ class Arguments:
         """Labels (n,) or (n, 1) -> targets (n, K): 0/1 for one sigmoid unit,
         classes 0 .. K-1 (made one-hot) for a softmax over K >= 2."""
         K = self.widths[-1]
+        if (self.fast and K == 1 and type(value) is ndarray
+                and value.dtype is self.dtype and value.size == self.n
+                and 0 < value.ndim <= 2 and value.shape[0] == self.n
+                and value.flags.c_contiguous
+                and np.count_nonzero(value) == np.count_nonzero(value == 1)):
+            return value.reshape(-1, 1)  # each non-zero label is 1: (n, 1)
         y = self.array(value, name, None)
         if y.ndim == 2 and y.shape[1] == K > 1:
             self.fail(name, "class labels of shape (n,) or (n, 1), not one-"
