@@ -1005,7 +1005,8 @@ def test_diagnosis_says_where_an_error_is_inherited_and_is_none_when_correct():
     report = planted_report([2, 3, 1], "sigmoid", plant)
     assert [k for k, r in report.items() if r["diagnosis"] is None] == ["dz2", "dW2", "db2", "da1"]
     for key, step in [("dW1", 6), ("db1", 7)]:
-        assert report[key]["diagnosis"].startswith(f"step ({step}) is right for your dz1, which is not correct")
+        assert report[key]["diagnosis"].startswith(
+            f"step ({step}) is right for your dz1, which is not correct")
 
 
 @pytest.mark.parametrize(("distance", "reads"), [(1e-6, "wrong"), (1e-3, "correct")])
