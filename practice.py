@@ -646,7 +646,7 @@ def load(path):
         raise TheirError(f"{path}: there is no such file")
     try:
         return runpy.run_path(str(path), run_name="__graded__")
-    except Exception as err:  # noqa: BLE001 (theirs, whatever it is, is reported as theirs)
+    except (Exception, SystemExit) as err:  # noqa: BLE001 (theirs, whatever it is; an exit() too)
         raise TheirError(f"{path} could not be run:\n{textwrap.indent(their_traceback(err, path), '  ')}")\
             from None
 
@@ -656,7 +656,7 @@ def call_theirs(function, path, *args):
     names a step "(N)" reads "step (N) is not written yet"."""
     try:
         return function(*args)
-    except Exception as err:  # noqa: BLE001
+    except (Exception, SystemExit) as err:  # noqa: BLE001
         where = textwrap.indent(their_traceback(err, path, function), "  ")
         todo = re.search(r"\((\d)\)", str(err)) if isinstance(err, NotImplementedError) else None
         if todo:
@@ -688,8 +688,9 @@ def their_tensors(name, grads, params, n, keys=None):
     ok, problems = {}, {}
     for key, shape in shapes.items():
         g = grads.get(key)
-        try:
-            g = None if g is None else np.asarray(g, dtype=np.float64)
+        try:  # float32 stays float32: the check allows for its round-off
+            g = None if g is None else np.asarray(g)
+            g = g if g is None or g.dtype in (np.float32, np.float64) else g.astype(np.float64)
         except (TypeError, ValueError):
             problems[key] = f"{key} is a {type(grads[key]).__name__}, not an array of numbers"
             continue
@@ -760,7 +761,8 @@ def grade(path):
     path = pathlib.Path(path)
     try:
         names = load(path)
-        found = {name: names[name] for name in GRADED if callable(names.get(name))}
+        found = {name: names[name] for name in GRADED  # defined in their file, not imported into it
+                 if getattr(getattr(names.get(name), "__code__", None), "co_filename", None) == str(path)}
         if not found:
             raise TheirError(f"{path} defines no function {' or '.join(GRADED)}: the grader calls "
                              "backward_two_layer(params, cache, y, activation)")
@@ -776,6 +778,9 @@ def grade(path):
         return False, f"{err}\n\nNot passed: {then} and run the check again."
     verdict = ("Passed: every step is correct on every network." if right == total else
                f"Not passed: {total - right} of {total} networks have a step that is not correct.")
+    if right < total and "mean-in-dz convention" in "".join(lines):  # right, in another convention
+        verdict += (" Your dz and da are dL/dz itself, the mean-in-dz convention: to pass here, write "
+                    "them per example (n dL/dz, as the lesson does) and divide by n in dW and db.")
     return right == total, "\n".join(lines + ["", verdict])
 
 

@@ -499,7 +499,43 @@ def test_grader_fails_a_wrong_file_at_its_first_wrong_step_with_the_diagnosis(tm
     assert said_under(blocks[0], "dz2") == said, blocks[0]
     assert "the first wrong step: dz2, step (1)" in blocks[0], blocks[0]
     assert re.search(r"\(2\)  dW2\s+correct", blocks[0]) and re.search(r"\(1\)  dz2\s+wrong", blocks[0])
-    assert text.endswith("Not passed: 6 of 6 networks have a step that is not correct.")
+    assert "Not passed: 6 of 6 networks have a step that is not correct." in text
+    assert text.endswith("divide by n in dW and db.")  # the last line names the convention
+
+
+def test_grader_grades_only_what_the_file_defines(tmp_path):
+    """`from mlp import *` in a learner's file also brings mlp.backward into it; the grader must grade
+    the learner's own backward_two_layer alone, not the imported lesson function (whose door refused the
+    grader's one-hot y and threw the learner's right grade away). Catches grading imported names."""
+    star = "from mlp import *  # noqa\nfrom mlp import ACTIVATIONS"  # mlp.backward comes in too
+    text = fill(STARTER).replace("from mlp import ACTIVATIONS", star)
+    assert "from mlp import *" in text
+    passed, out = graded(tmp_path, text)
+    assert passed, out
+    assert "backward on " not in out
+
+
+def test_grader_fails_a_file_that_exits(tmp_path):
+    """A file that ends in sys.exit(0) (a learner's own test script) must not pass: before, SystemExit
+    escaped the grader, which exited 0 having graded nothing. Catches catching Exception alone."""
+    text = ("import sys\n\n\ndef backward_two_layer(params, cache, y, activation):\n    return {}\n\n\n"
+            "sys.exit(0)\n")
+    passed, out = graded(tmp_path, text)
+    assert not passed and "SystemExit: 0" in out
+
+
+def test_grader_passes_a_right_backward_computed_in_float32(tmp_path):
+    """A right backward that computes in float32 (its arrays cast on the way in) passes: the check
+    allows for float32's round-off in the learner's arithmetic. Catches a grader that casts the
+    learner's gradients to float64 first and then holds them to float64's precision."""
+    cast = ('    X, z1, a1, y_hat = (cache[k].astype(np.float32) for k in ("a0", "z1", "a1", "a2"))\n'
+            "    params = {k: v.astype(np.float32) for k, v in params.items()}\n"
+            "    y = y.astype(np.float32)\n")
+    lesson = '    X, z1, a1, y_hat = cache["a0"], cache["z1"], cache["a1"], cache["a2"]\n'
+    text = fill(STARTER).replace(lesson, cast)
+    assert cast in text
+    passed, out = graded(tmp_path, "import numpy as np\n" + text)
+    assert passed, out
 
 
 def test_grader_on_the_unfilled_starter_says_which_step_is_not_written(tmp_path):
