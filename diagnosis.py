@@ -56,12 +56,30 @@ def report_lines(report):
     first, lines = first_wrong(report), []
     for key, r in report.items():
         line = f"{key:>4}  {r['verdict']:<13}  error {r['error']:.1e}"
-        lines.append(line + ("   <- the first wrong step" if key == first
-                             else ""))
+        if key == first:
+            line += "   <- the first wrong step"
+        elif r["verdict"] == "correct" and unseen(r):
+            line += "   (all below the noise: unseen)"
+        lines.append(line)
         if r["diagnosis"]:  # wrapped to 79 columns, under its tensor
             lines += textwrap.wrap(r["diagnosis"], 79, initial_indent=" " * 6,
                                    subsequent_indent=" " * 6)
     return lines
+
+
+def step_of(key, n_layers):
+    """The derivation's step number of a gradient: (1) dz_L; (2), (3) dW_l,
+    db_l, which are (6), (7) at l = 1; (4) da_l; (5) dz_l below the output."""
+    kind, l = key[1], int(key[2:])
+    if kind == "z" and l == n_layers:
+        return 1
+    return {"W": 6 if l == 1 else 2, "b": 7 if l == 1 else 3, "a": 4, "z": 5}[kind]
+
+
+def unseen(r):
+    """Every entry of a and g within the noise: "correct" says nothing."""
+    return max(np.abs(r["analytic"]).max(), np.abs(r["numeric"]).max()) <= r[
+        "noise"]
 
 
 def fits(a, h, noise):
@@ -94,12 +112,7 @@ class Case:
         self.kinks = self.near_kinks(eps) if self.activation == "relu" else ""
 
     def step(self, key):
-        """The derivation's step number of a tensor: (1) .. (7)."""
-        kind, l = key[1], int(key[2:])
-        if kind == "z" and l == self.n_layers:
-            return 1
-        return {"W": 6 if l == 1 else 2, "b": 7 if l == 1 else 3,
-                "a": 4, "z": 5}[kind]
+        return step_of(key, self.n_layers)
 
     def tensor(self, key):
         """Your tensor if the report has it, else the lesson's."""

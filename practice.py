@@ -598,15 +598,6 @@ def grading_problem(sizes, activation):
     raise RuntimeError(f"no seed below 100 keeps {sizes} off relu's kink")  # pragma: no cover
 
 
-def step_of(key, n_layers):
-    """The derivation's step number of a gradient: (1) dz_L; (2), (3) dW_l, db_l, which are (6), (7) at
-    l = 1; (4) da_l; (5) dz_l below the output."""
-    kind, l = key[:2], int(key[2:])
-    if kind == "dz":
-        return 1 if l == n_layers else 5
-    return {"dW": 2, "db": 3, "da": 4}[kind] + (4 if l == 1 and kind in ("dW", "db") else 0)
-
-
 def step_keys(n_layers):
     """The gradients in backward's order: dz_L, dW_L, db_L, da_{L-1}, dz_{L-1}, ..., dW1, db1."""
     keys = [f"dz{n_layers}"]
@@ -743,7 +734,7 @@ def step_lines(name, grads, params, X, y, activation, keys=None):
         numbered = key in entries and line.startswith(f"{key:>4}")  # a tensor's line, not a diagnosis
         line = line.replace(f"error {np.inf:.1e}", "not compared") if key in problems else line
         if numbered:
-            lines.append(f"({step_of(key, n_layers)}) {line}")
+            lines.append(f"({diagnosis.step_of(key, n_layers)}) {line}")
         else:  # a diagnosis: wrapped, so that it reads in a terminal (and on the page) without scrolling
             indent = " " * (4 + len(line) - len(line.lstrip()))
             lines += textwrap.wrap(line.strip(), GRADE_WIDTH - 2, initial_indent=indent,
@@ -751,7 +742,7 @@ def step_lines(name, grads, params, X, y, activation, keys=None):
     first = diagnosis.first_wrong(entries)
     if first is None:
         return None, lines + ["every step is correct"]
-    step = f"{first}, step ({step_of(first, n_layers)})"
+    step = f"{first}, step ({diagnosis.step_of(first, n_layers)})"
     return step, lines + [f"the first wrong step: {step}"]  # its diagnosis is printed under it
 
 

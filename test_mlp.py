@@ -1057,6 +1057,20 @@ def test_report_lines_mark_the_first_wrong_step_and_show_its_diagnosis():
     assert max(map(len, lines)) <= 79
 
 
+def test_report_lines_say_when_a_correct_tensor_is_all_below_the_noise():
+    """On a deep sigmoid network ([2] + [4] * 19 + [1]) the lowest layers' gradients vanish below the
+    check's noise: they read correct, and the printout says the check could not see them, so "correct"
+    is not read as confirmed; the top layer's line has no such note. Catches a printout that hides it."""
+    X, y = datasets.make_moons(8, 0.2, seed=0)
+    params = mlp.init_params([2] + [4] * 19 + [1], "sigmoid", seed=0)
+    report = mlp.gradient_check(params, X, y, "sigmoid")
+    lines = {line.split()[0]: line for line in report_lines(report)}
+    assert {r["verdict"] for r in report.values()} == {"correct"}
+    assert lines["dW1"].endswith("(all below the noise: unseen)")
+    assert np.abs(report["dW1"]["numeric"]).max() <= report["dW1"]["noise"]
+    assert "unseen" not in lines["dW20"] and np.abs(report["dW20"]["numeric"]).max() > report["dW20"]["noise"]
+
+
 # ----------------------------------------------------------------------------------------------------
 # Extreme but valid logits: the loss from the logit stays finite and exact; nothing warns
 # ----------------------------------------------------------------------------------------------------

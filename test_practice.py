@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import common
+import diagnosis
 import mlp
 import practice
 import zoo
@@ -683,7 +684,7 @@ def test_starter_and_bug_files_are_deterministic_and_written(tmp_path):
 def test_step_numbers_of_the_grader_are_the_lessons_tags():
     """The grader's step rule gives backward_two_layer's tags for two layers, in backward's order."""
     assert practice.step_keys(2) == list(STEPS)
-    assert {key: practice.step_of(key, 2) for key in STEPS} == STEPS
+    assert {key: diagnosis.step_of(key, 2) for key in STEPS} == STEPS
     params, X, y = zoo.gradcheck_problem([2, 3, 4, 3, 1], "tanh")
     assert practice.step_keys(4) == list(mlp.backward(params, mlp.forward(params, X, "tanh")[1], y, "tanh"))
 
