@@ -28,6 +28,7 @@ import textwrap
 import numpy as np
 
 FIT = 1e-6  # a pattern fits where |a - h| <= noise + FIT (|a| + |h|)
+CLOSE = 1e-3  # gaps all below this share of their entries: "close"
 
 
 def diagnose(report, exact, params, cache, y, activation, eps):
@@ -152,13 +153,15 @@ class Case:
     # --- the patterns, in order: each returns a sentence or None -------
 
     def near(self, key, a, g, noise):
-        """Within FIT of g but not within the verdict's 1e-7: too close for a
-        slip in the code, typical of the centred difference's truncation."""
-        if not fits(a, g, noise):
+        """Every gap within CLOSE of its entry's size, past round-off: too
+        close for a slip in the code, typical of the centred difference's
+        truncation error, which a smaller eps shrinks."""
+        gap = np.maximum(np.abs(a - g) - noise, 0)
+        rel = (gap / np.maximum(np.abs(a) + np.abs(g), 1e-300)).max()
+        if rel > CLOSE:
             return None
-        rel = np.abs(a - g) / np.maximum(np.abs(a) + np.abs(g), 1e-300)
-        return (f"close, with no pattern: the largest relative gap is "
-                f"{rel.max():.1e}, too small for a slip in the code. The centred "
+        return (f"close, with no pattern: the largest gap is {rel:.1e} of its "
+                "entry's size, small for a slip in the code. The centred "
                 "difference's own truncation error (eps^2/6 times the loss's "
                 "third derivative) grows with eps and with large inputs (a nudge "
                 "of eps to W1 moves z by eps |x|): check again with a smaller "

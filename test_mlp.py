@@ -1071,6 +1071,22 @@ def test_report_lines_say_when_a_correct_tensor_is_all_below_the_noise():
     assert "unseen" not in lines["dW20"] and np.abs(report["dW20"]["numeric"]).max() > report["dW20"]["noise"]
 
 
+def test_truncation_with_large_inputs_reads_close_and_shrinks_with_eps():
+    """Inputs in the hundreds make the centred difference's truncation error (eps^2/6 L''') visible on
+    a correct backward: dW1 reads "uncomfortable", and the diagnosis says "close, with no pattern" and
+    points at eps, rather than naming a pattern (a factor of 1, a column) that is not there. Both sides:
+    with eps = 1e-7 the same network reads correct throughout. Catches a diagnosis that invents a cause
+    for truncation, and a check that no smaller eps could satisfy."""
+    params, X, y = gradcheck_problem([2, 8, 8, 1], "tanh", n=10, seed=0)
+    report = mlp.gradient_check(params, 300 * X, y, "tanh")
+    off = {k: r for k, r in report.items() if r["verdict"] != "correct"}
+    assert off and {r["verdict"] for r in off.values()} == {"uncomfortable"}
+    for r in off.values():
+        assert r["diagnosis"].startswith("close, with no pattern") and "smaller eps" in r["diagnosis"]
+    finer = mlp.gradient_check(params, 300 * X, y, "tanh", eps=1e-7)
+    assert {r["verdict"] for r in finer.values()} == {"correct"}
+
+
 # ----------------------------------------------------------------------------------------------------
 # Extreme but valid logits: the loss from the logit stays finite and exact; nothing warns
 # ----------------------------------------------------------------------------------------------------
