@@ -773,23 +773,30 @@ def training_frames(epochs):
     return frames
 
 
-def draw_frame(left, right, params, history, epoch, epochs, loss_range):
-    """One frame on the axes (left, right), cleared first: the probability field after `epoch` epochs,
-    and the losses up to it (log axes, fixed ranges, so the frames line up)."""
+def loss_panel(ax, epochs, loss_range):
+    """The loss axes of the animation, drawn once (log axes, fixed ranges, so the frames line up):
+    (training line, held-out line), empty, for draw_frame to fill."""
+    color = ACTIVATION_COLORS["relu"]
+    lines = (ax.plot([], [], color=color, label="training")[0],
+             ax.plot([], [], color=color, ls="--", label="held-out")[0])
+    ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
+    ax.set(xscale="log", yscale="log", xlim=(1, epochs), ylim=loss_range,
+           xlabel="epoch (one full-batch gradient step each, lr 4)",
+           ylabel="mean binary cross-entropy", title="the loss so far")
+    ax.legend(loc="lower left")
+    return lines
+
+
+def draw_frame(left, lines, params, history, epoch):
+    """One frame: the probability field after `epoch` epochs on `left` (cleared first), and the losses
+    up to it in the loss panel's two lines (only their data change: the axes are drawn once)."""
     left.clear()
-    right.clear()
     acc = f", held-out accuracy {pct(history['val_acc'][-1])}" if epoch else ": untrained"
     plot_field(left, params, "relu", TASKS["moons"][0], title=f"epoch {epoch}{acc}")
     left.set(xlabel="", ylabel="", xticks=[], yticks=[], aspect="equal")
     e = np.arange(1, epoch + 1)
-    right.plot(e, history["loss"] if epoch else [], color=ACTIVATION_COLORS["relu"], label="training")
-    right.plot(e, history["val_loss"] if epoch else [], color=ACTIVATION_COLORS["relu"], ls="--",
-               label="held-out")
-    right.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
-    right.set(xscale="log", yscale="log", xlim=(1, epochs), ylim=loss_range,
-              xlabel="epoch (one full-batch gradient step each, lr 4)",
-              ylabel="mean binary cross-entropy", title="the loss so far")
-    right.legend(loc="lower left")
+    lines[0].set_data(e, history["loss"] if epoch else [])
+    lines[1].set_data(e, history["val_loss"] if epoch else [])
 
 
 def experiment_animation(figdir, quick=False):
@@ -807,12 +814,13 @@ def experiment_animation(figdir, quick=False):
     fig = plt.figure(figsize=(8, 3.6), dpi=100, layout="constrained")
     axes = fig.subplots(1, 2, width_ratios=[1.15, 1])
     fig.suptitle("A relu [2, 16, 1] network learning two moons by gradient descent")
-    draw_frame(*axes, *frames[-1][1:], epochs, epochs, loss_range)  # the longest labels: lay out once,
+    lines = loss_panel(axes[1], epochs, loss_range)
+    draw_frame(axes[0], lines, *frames[-1][1:], epochs)  # the longest labels: lay out once,
     fig.canvas.draw()
     fig.set_layout_engine("none")  # then keep those positions for every frame (and save the time)
     images = []
     for epoch, params, hist in frames:
-        draw_frame(*axes, params, hist, epoch, epochs, loss_range)
+        draw_frame(axes[0], lines, params, hist, epoch)
         fig.canvas.draw()
         rgb = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()).convert("RGB")
         images.append(rgb.quantize(64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE))
