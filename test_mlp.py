@@ -1631,12 +1631,13 @@ DIGITS = datasets.load_digits()
 
 def test_a_loss_that_stays_high_is_stopped_and_goes_on_at_a_smaller_lr():
     """The ten digits, [64, 32, 10] tanh at the default lr 4: the loss goes 2.32, 2.48, 3.56, 8.47, ...
-    and stays between about 23 and 79 for ever, at chance accuracy, never reaching 100 M = 232. The
-    rule's second clause must stop it: above 10 M = 23.2 for the 20 epochs 8 to 27. It gives back the
-    params at the start of epoch 3, the last whose loss (3.56) was at most 2 M, with epochs 1 and 2;
-    from there, lr 0.5 trains on (30 epochs: over 90 % of the training digits right). A loop of
-    one-epoch calls is judged over the whole run too: it stops in the same epoch (catches a count that
-    restarts with each call), though it can give back no more than the last call's start."""
+    and stays between 25.7 and 78.9 for ever (1000 epochs), at chance accuracy, never reaching
+    100 M = 232. The rule's second clause must stop it: above 10 M = 23.2 for the 20 epochs 8 to 27.
+    It gives back the params at the start of epoch 3, the last whose loss (3.56) was at most 2 M,
+    with epochs 1 and 2; from there, lr 0.5 trains on (30 epochs: over 90 % of the training digits
+    right). A loop of one-epoch calls is judged over the whole run too: it stops in the same epoch
+    (catches a count that restarts with each call), though it can give back no more than the last
+    call's start."""
     X, y = DIGITS
     with pytest.raises(mlp.Diverged, match=r"in epoch 27 with lr=4.0: the loss went from 2.32 to [0-9.]+, "
                        r"over 10 max\(first loss, ln K\) = 23.2 for 20 epochs: try") as stopped:
@@ -1656,8 +1657,8 @@ def test_a_loss_that_stays_high_is_stopped_and_goes_on_at_a_smaller_lr():
 def test_a_loss_that_stays_above_twice_its_scale_is_stopped():
     """Sigmoid on 200 moons at lr 100: after a peak of 64.3 (under 100 M = 90.4) the loss cycles
     through about 2, 5 and 10 for ever, at 75 % accuracy. It never stays above 10 M for 20 epochs, but
-    stays above 2 M = 1.81 from epoch 45 on: the third clause stops it in epoch 145, giving back the
-    params of epoch 44's start and the 44 epochs before them."""
+    stays above 2 M = 1.81 from epoch 46 on: the third clause stops it in epoch 145, giving back the
+    params at the start of epoch 45, the last whose loss was at most 2 M, and the 44 epochs before."""
     X, y = DATA_200["moons"]
     with pytest.raises(mlp.Diverged, match=r"in epoch 145 .*over 2 max\(first loss, ln K\) = 1.81 for 100 "
                        r"epochs") as stopped:
