@@ -383,9 +383,8 @@ def train_epoch(params, X, y, activation, lr, batch_size, seed):
 
 class Diverged(FloatingPointError):
     """train stopped a run in epoch .epoch. Nothing is lost: .params are the
-    last whose loss passed (<= 2 M), .history their epochs: going on from
-    them at a smaller lr resumes the run. An exception, not a warning: one
-    scrolls by unseen in a loop, and under -W error it carries nothing."""
+    last whose loss passed (<= 2 M), .history their epochs, to go on from at
+    a smaller lr. Not a warning: under -W error that would carry nothing."""
 
     def __init__(self, why, lr, params, history, epoch):
         super().__init__(f"training diverged in epoch {epoch} with lr={lr}: "
@@ -449,11 +448,12 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
             why = [f"the loss went from {L1:.3g} to {worst:.3g}, over {c} "
                    f"max(first loss, ln K) = {c * M:.3g}" + f" for {w} epochs"
                    * (w > 1) for c, w in ((100, 1), (10, 20), (2, 100))
-                   if len(run) >= w and min(run[-w:-1] + [worst]) > c * M]
-            if not all(np.isfinite(v).all() for v in [*params.values(), new,
-                                                      losses, L1]):
+                   if worst > c * M and len(run) >= w  # the last w losses
+                   and min(run[-w:-1] + [worst]) > c * M]  # all above c M
+            if not all(np.isfinite(v).all() for v in [*params.values(),
+                                                      [*new, *losses, L1]]):
                 why = ["a loss or a parameter is not finite"]
-            if why:  # (c, w): above c M for the last w epochs
+            if why:
                 raise Diverged(why[0], lr, back[0], {key: v[:back[1]] for
                                key, v in history.items()}, epoch)
     return params, history
