@@ -414,7 +414,7 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
     so N calls of epochs=1 give the bits of one call of epochs=N.
 
     The rule: the run stops, raising Diverged, when a value is not finite or
-    the loss exceeds 100 M, or 10 M for 20 epochs running, or 2 M for 100;
+    the loss exceeds 100 M, or 10 M for 20 epochs running, or 2 M for 150;
     M = max(L1, ln K), L1 the run's first loss (epoch 1: the starting
     params'), ln K (K = 2 for one unit) the loss of knowing nothing. Judged:
     every epoch's loss and the loss after the call's last step.
@@ -447,7 +447,7 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
                 history[key].append(float(value))
             why = [f"the loss went from {L1:.3g} to {worst:.3g}, over {c} "
                    f"max(first loss, ln K) = {c * M:.3g}" + f" for {w} epochs"
-                   * (w > 1) for c, w in ((100, 1), (10, 20), (2, 100))
+                   * (w > 1) for c, w in ((100, 1), (10, 20), (2, 150))
                    if worst > c * M and len(run) >= w  # the last w losses
                    and min(run[-w:-1] + [worst]) > c * M]  # all above c M
             if not all(np.isfinite(v).all() for v in [*params.values(),

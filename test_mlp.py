@@ -1543,13 +1543,13 @@ def test_the_largest_normal_rise_measured_returns():
     """The largest and longest rise measured in a run that trains well: the K = 2 softmax tanh network
     on the circles climbs to about 17 M (M = max(first loss, ln 2)) in epoch 14, stays above 10 M for
     7 epochs and above 2 M for 72, and ends near 0.006. A rule that stopped at 10 M, or at 10 M for 5
-    epochs, or at 2 M for 50, would stop it: 100 M, 10 M for 20 and 2 M for 100 leave it a margin."""
+    epochs, or at 2 M for 50, would stop it: 100 M, 10 M for 20 and 2 M for 150 leave it a margin."""
     X, y = DATA_200["circles"]
     params, history = mlp.train(X, y, [2, 16, 2], "tanh")
     M = max(history["loss"][0], LN2)
     assert max(history["loss"]) > 10 * M
     assert 5 <= longest_above(history["loss"], 10 * M) < 20
-    assert 50 <= longest_above(history["loss"], 2 * M) < 100
+    assert 50 <= longest_above(history["loss"], 2 * M) < 150
     assert history["loss"][-1] < 0.01
 
 
@@ -1657,10 +1657,10 @@ def test_a_loss_that_stays_high_is_stopped_and_goes_on_at_a_smaller_lr():
 def test_a_loss_that_stays_above_twice_its_scale_is_stopped():
     """Sigmoid on 200 moons at lr 100: after a peak of 64.3 (under 100 M = 90.4) the loss cycles
     through about 2, 5 and 10 for ever, at 75 % accuracy. It never stays above 10 M for 20 epochs, but
-    stays above 2 M = 1.81 from epoch 46 on: the third clause stops it in epoch 145, giving back the
+    stays above 2 M = 1.81 from epoch 46 on: the third clause stops it in epoch 195, giving back the
     params at the start of epoch 45, the last whose loss was at most 2 M, and the 44 epochs before."""
     X, y = DATA_200["moons"]
-    with pytest.raises(mlp.Diverged, match=r"in epoch 145 .*over 2 max\(first loss, ln K\) = 1.81 for 100 "
+    with pytest.raises(mlp.Diverged, match=r"in epoch 195 .*over 2 max\(first loss, ln K\) = 1.81 for 150 "
                        r"epochs") as stopped:
         mlp.train(X, y, [2, 16, 1], "sigmoid", lr=100)
     assert len(stopped.value.history["loss"]) == 44
