@@ -365,10 +365,7 @@ def verdict(err):
 # --8<-- [start:train]
 @checked
 def gd_step(params, X, y, activation, lr):
-    """One step of gradient descent, in place: theta <- theta - lr dL/dtheta.
-
-    Returns L, computed on the way (before the step).
-    """
+    """One step, in place: theta <- theta - lr dL/dtheta. Returns L before."""
     loss, grads = loss_and_grads(params, X, y, activation)
     for key in params:
         params[key] -= lr * grads["d" + key]
@@ -391,10 +388,8 @@ def train_epoch(params, X, y, activation, lr, batch_size, seed):
 
 class Diverged(FloatingPointError):
     """train stopped a run in epoch .epoch. Nothing is lost: .params are the
-    last finite ones (where it stopped, or, if that epoch made a value not
-    finite, from its start), .history the epochs they went through.
-    An exception, not a warning: a warning scrolls by unseen in a loop, and
-    under -W error it is raised anyway, losing the params."""
+    last whose loss passed (<= 2 M), .history their epochs, to go on from at
+    a smaller lr. Not a warning: under -W error that would carry nothing."""
 
     def __init__(self, why, lr, params, history, epoch):
         super().__init__(f"training diverged in epoch {epoch} with lr={lr}: "
@@ -423,11 +418,11 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
     history a call returned: that run goes on (epoch numbers, shuffles, rule),
     so N calls of epochs=1 give the bits of one call of epochs=N.
 
-    The rule: the run stops, raising Diverged, when a loss or a parameter is
-    not finite, or a loss exceeds 100 max(L1, ln K): L1 is the run's first
-    loss, history["loss"][0] (in epoch 1, the starting params' loss), and
-    ln K (K = 2 for one unit) the loss of knowing nothing. The losses judged:
-    each epoch's, and the one after the call's last step.
+    The rule: the run stops, raising Diverged, when a value is not finite or
+    the loss exceeds 100 M, or 10 M for 20 epochs running, or 2 M for 150;
+    M = max(L1, ln K), L1 the run's first loss (epoch 1: the starting
+    params'), ln K (K = 2 for one unit) the loss of knowing nothing. Judged:
+    every epoch's loss and the loss after the call's last step.
     """
     if params is None:
         params = init_params(sizes, activation, seed, init)
@@ -440,7 +435,7 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
     with np.errstate(over="ignore", invalid="ignore"):  # wasm has no flags
         L0 = None if done else compute_loss(params, X, y, activation)
         for epoch in range(done + 1, done + epochs + 1):
-            kept = {key: v.copy() for key, v in params.items()}  # undo point
+            kept = {key: v.copy() for key, v in params.items()}  # the start
             new = [train_epoch(params, X, y, activation, lr, batch_size,
                                (seed, epoch))]  # shuffled by (seed, epoch)
             if X_val is not None:
@@ -450,17 +445,22 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
             if epoch == done + epochs:
                 losses.append(compute_loss(params, X, y, activation))
             L1 = (history["loss"] or [L0])[0]  # the run's first loss
-            limit, worst = 100 * max(L1, ln_K), max(losses)
-            if not (np.isfinite([*new, *losses, L1]).all() and all(
-                    np.isfinite(v).all() for v in params.values())):
-                raise Diverged("a loss or a parameter is not finite", lr,
-                               kept, history, epoch)
+            M, worst, run = max(L1, ln_K), max(losses), history["loss"]
+            if new[0] <= 2 * M or epoch == done + 1:  # full batch: kept's L
+                back = kept, epoch - 1  # the undo point, and its epochs
             for key, value in zip(keys, new, strict=True):
                 history[key].append(float(value))
-            if worst > limit:
-                raise Diverged(f"the loss went from {L1:.3g} to {worst:.3g}, "
-                               f"over 100 max(first loss, ln K) = {limit:.3g}",
-                               lr, params, history, epoch)
+            why = [f"the loss went from {L1:.3g} to {worst:.3g}, over {c} "
+                   f"max(first loss, ln K) = {c * M:.3g}" + f" for {w} epochs"
+                   * (w > 1) for c, w in ((100, 1), (10, 20), (2, 150))
+                   if worst > c * M and len(run) >= w  # the last w losses
+                   and min(run[-w:-1] + [worst]) > c * M]  # all above c M
+            if not all(np.isfinite(v).all() for v in [*params.values(),
+                                                      [*new, *losses, L1]]):
+                why = ["a loss or a parameter is not finite"]
+            if why:
+                raise Diverged(why[0], lr, back[0], {key: v[:back[1]] for
+                               key, v in history.items()}, epoch)
     return params, history
 # --8<-- [end:train]
 
