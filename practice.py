@@ -772,7 +772,7 @@ def grade(path):
     if right < total and "mean-in-dz convention" in "".join(lines):  # right, in another convention
         verdict += (" Your dz and da are dL/dz itself, the mean-in-dz convention: to pass here, write "
                     "them per example (n dL/dz, as the lesson does) and divide by n in dW and db.")
-    return right == total, "\n".join(lines + ["", verdict])
+    return right == total, "\n".join(lines + [""] + textwrap.wrap(verdict, GRADE_WIDTH))
 
 
 # ----------------------------------------------------------------------------------------------------
