@@ -3,8 +3,8 @@
 Read this file top to bottom; it is the lesson, in the order the maths needs
 it: activations -> parameters -> forward -> loss -> backward -> gradient
 check -> training -> prediction. Everything else lives beside it: checks.py
-checks every argument at the door, datasets.py makes the data, and
-experiments.py (the lab) runs the experiments and draws the figures.
+checks every argument at the door, diagnosis.py says what a wrong gradient
+shows, datasets.py makes the data, experiments.py (the lab) runs the rest.
 `python mlp.py` hands over to the lab and reproduces every figure and table.
 Priorities: correct, readable, easy to change; fast where it costs nothing.
 
