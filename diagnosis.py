@@ -79,8 +79,8 @@ def step_of(key, n_layers):
 
 def unseen(r):
     """Every entry of a and g within the noise: "correct" says nothing."""
-    return max(np.abs(r["analytic"]).max(), np.abs(r["numeric"]).max()) <= r[
-        "noise"]
+    largest = max(np.abs(r["analytic"]).max(), np.abs(r["numeric"]).max())
+    return largest <= r["noise"]
 
 
 def fits(a, h, noise):
