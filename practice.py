@@ -796,7 +796,8 @@ What the function gets (the lesson's names; shapes for the network [d, h, K], n 
                 "a2": y_hat (n, K)}
     y           the targets (n, K): the 0/1 column if K = 1; for K >= 2 classes, the
                 one-hot rows (as mlp.backward_two_layer gets them from its door)
-    activation  "sigmoid", "tanh" or "relu": f of the hidden layer
+    activation  "sigmoid", "tanh" or "relu": f of the hidden layer; ACTIVATIONS[activation]
+                is (f, f_grad), and f_grad(z, a) is f'(z), given z and a = f(z)
 What it returns: {"dz2", "dW2", "db2", "da1", "dz1", "dW1", "db1"}. dW and db have the
 shapes of W and b; dz and da have one row per example (n dL/dz, as in mlp.py's symbol
 table), so the 1/n is applied in dW and db."""

@@ -79,6 +79,25 @@ def test_site_runs_the_repositorys_own_files(built_site):
 
 # --- what Run does (live_runner, here in CPython; the browser test runs it in Pyodide) ---------------
 
+def test_runner_reports_a_syntax_error_at_the_files_line(capsys, monkeypatch):
+    """A syntax error typed into step (5) is reported at that line of mlp.py, under the edited
+    function's own name, with no frame of the runner or of ast (before, it showed ast.py's frame and
+    "<unknown>", line 11, counted from the top of the function). The lesson's function is untouched."""
+    import mlp
+    monkeypatch.chdir(ROOT)
+    original = mlp.backward_two_layer
+    monkeypatch.setattr(mlp, "backward_two_layer", original)  # restored after the test
+    lines = (ROOT / "mlp.py").read_text(encoding="utf-8").splitlines()
+    five = next(i for i, text in enumerate(lines, start=1) if "# (5)" in text)
+    live_runner._current.clear()  # the region as in the file, not as an earlier test left it
+    assert live_runner.run("step", "dz1 = da1 *", "mlp.py", five, "backward_two_layer", 1) == "error"
+    err = capsys.readouterr().err
+    assert f"line {five}" in err and "SyntaxError" in err and "dz1 = da1 *" in err, err
+    assert "ast.py" not in err and "<unknown>" not in err and "live_runner" not in err, err
+    assert mlp.backward_two_layer is original
+    live_runner._current.clear()
+
+
 def test_runner_step_replaces_one_line_and_keeps_the_door(capsys, monkeypatch):
     """A step run rebuilds the function from its region with the edited line, at the file's line
     numbers, with its @checked door (a wrong-shaped y is still refused at the door); an error in the

@@ -30,7 +30,7 @@ VENDORED = {
     NUMPY_WHEEL: (3061133, "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"),
 }
 # The other files of that folder: licences and the notes that say where the runtime came from.
-VENDORED_NOTES = ("LICENSE-pyodide", "LICENSE-numpy", "VENDORED.txt")
+VENDORED_NOTES = ("LICENSE-pyodide", "LICENSE-python", "LICENSE-numpy", "VENDORED.txt")
 MAX_RUNTIME_BYTES = 20_000_000  # the budget for the vendored runtime
 
 # The repository's files that the page's Python imports or reads, relative to the repository root.

@@ -20,8 +20,10 @@ too: a mismatch stops here, and stops `mkdocs build`.
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import tempfile
 import zipfile
@@ -102,7 +104,10 @@ def vendored_txt() -> str:
         "(a third-party alpha of 77 MB with no licence declared); only that upstream file is used.",
         "LICENSE-pyodide is the text of the MPL-2.0 (npm pyodide's package.json: \"license\": \"MPL-2.0\"; "
         "the npm package ships no licence file). LICENSE-numpy is the wheel's own "
-        f"{NUMPY_LICENSE}.",
+        f"{NUMPY_LICENSE}. LICENSE-python is CPython's licence (the PSF License Agreement and its "
+        "history), for the interpreter and standard library inside pyodide.asm.wasm and "
+        "python_stdlib.zip: the LICENSE.txt of the CPython that runs this script (its terms are those "
+        "of CPython 3.12.7 too; only the history table's last rows differ).",
         "",
         f"{'file':<52} {'bytes':>10}  sha256",
     ]
@@ -127,6 +132,10 @@ def main() -> None:
             path = DEST / name
             print(f'    "{name}": ({path.stat().st_size}, "{live_files.sha256(path)}"),')
         print("}")
+    cpython = Path(sysconfig.get_paths()["stdlib"]) / "LICENSE.txt"  # CPython's own licence text
+    if not cpython.is_file():
+        raise SystemExit(f"{cpython} is missing: run this script with a CPython that ships LICENSE.txt")
+    shutil.copyfile(cpython, DEST / "LICENSE-python")
     live_files.check_vendored(DEST)
     (DEST / "VENDORED.txt").write_text(vendored_txt(), encoding="utf-8")
     total = sum(size for size, _ in live_files.VENDORED.values())

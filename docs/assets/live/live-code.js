@@ -217,6 +217,8 @@
     stopButton.addEventListener("click", () => session.stop());
     resetButton.addEventListener("click", () => {
       code.innerHTML = originalHTML;
+      output.textContent = "";  // the last run's output was of the edited code
+      output.hidden = true;
       status.textContent = "Reset to the file's text (Run to use it)";
     });
     // Python starts loading at the first Run, or as soon as a reader starts editing: a reader who only

@@ -57,8 +57,11 @@ def _module(file):
 
 def _define(code, file, line, how, region=None):
     module = _module(file)
-    names = [node.name for node in ast.parse(code).body
-             if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+    try:
+        names = [node.name for node in ast.parse(code).body
+                 if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+    except SyntaxError:  # compile, in _execute, reports it at the file's line numbers
+        names = []
     _execute(code, vars(module), f"<{file}, {region or ', '.join(names) or 'code'} {how}>", line)
     defined = ", ".join(f"{module.__name__}.{name}" for name in names)
     return f"{defined} now runs this code" if names else "done"
