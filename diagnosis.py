@@ -156,8 +156,7 @@ class Case:
         """Every gap within CLOSE of its entry's size, past round-off: too
         close for a slip in the code, typical of the centred difference's
         truncation error, which a smaller eps shrinks."""
-        gap = np.maximum(np.abs(a - g) - noise, 0)
-        rel = (gap / np.maximum(np.abs(a) + np.abs(g), 1e-300)).max()
+        rel = self.report[key]["error"]  # the largest such share
         if rel > CLOSE:
             return None
         return (f"close, with no pattern: the largest gap is {rel:.1e} of its "
@@ -232,7 +231,7 @@ class Case:
             return None
         da, z, act = self.tensor(f"da{l}"), self.cache[f"z{l}"], self.activation
         f, f_grad = self.activations[act]
-        a_l = f(z)
+        a_l = self.cache[f"a{l}"]  # f(z_l)
         candidates = [
             (da * f_grad(a_l, f(a_l)),
              f"the slope is taken at a{l} = f(z{l}), not at z{l}: "

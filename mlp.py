@@ -309,18 +309,18 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
     in step order: the first not "correct" is the first wrong step. The
     twin g is computed in float64. Report {"dW1": {"analytic" a, "numeric"
     g, "rel_error" (cs231n's), "noise" (what round-off can leave in |a - g|),
-    "error" (the largest (|a - g| - noise) / (|a| + |g|)), "verdict",
-    "diagnosis"}, ...}.
+    "error" (max (|a - g| - noise) / (|a| + |g|)), "verdict", "diagnosis"}}.
     """
     low = min([np.result_type(X, *params.values())] + [  # coarsest arithmetic
         a.dtype for a in (analytic or {}).values()], key=lambda t: t.itemsize)
-    p = {k: v.astype(low) for k, v in params.items()}
-    mine = backward(p, forward(p, X.astype(low), activation)[1], y, activation)
-    analytic = mine if analytic is None else analytic
     theta = {k: v.astype(np.float64) for k, v in params.items()}  # copies
+    _, cache = forward(theta, X.astype(np.float64), activation)
+    exact = backward(theta, cache, y.astype(np.float64), activation)
+    p = {k: v.astype(low) for k, v in params.items()}  # mine - exact: low's
+    mine = exact if low == np.float64 else backward(  # cost, 0 in float64
+        p, forward(p, X.astype(low), activation)[1], y, activation)
+    analytic = mine if analytic is None else analytic
     X, y, L = X.astype(np.float64), y.astype(np.float64), len(theta) // 2
-    _, cache = forward(theta, X, activation)
-    exact = backward(theta, cache, y, activation)  # mine - exact: low's cost
     ones = backward(theta, {**cache, f"a{L}": y + 1}, y, activation)  # dz_L: 1
     # Round-off in l_i ~ u (l_i + |dl_i/dz| |z_L|): log-sum-exp - z_k cancels
     # (K > 1); one sigmoid unit's |dl/dz| <= min(l_i, 1).

@@ -103,7 +103,7 @@ def report_table(report, steps, diagnosed=True):
     header = ["tensor"] + [f"`{key}` ({steps[key]})" for key in report]
     rows = [["error"] + [f"{r['error']:.1e}" for r in report.values()],
             ["verdict"] + [r["verdict"] for r in report.values()]]
-    first = next((key for key, r in report.items() if r["verdict"] != "correct"), None)
+    first = diagnosis.first_wrong(report)
     said = report[first].get("diagnosis") if first and diagnosed else None
     return common.markdown_table(header, rows) + (
         "\n\nEvery tensor is correct." if first is None else
@@ -651,20 +651,13 @@ def call_theirs(function, path, *args):
         where = textwrap.indent(their_traceback(err, path, function), "  ")
         todo = re.search(r"\((\d)\)", str(err)) if isinstance(err, NotImplementedError) else None
         if todo:
-            frames = [tb.tb_frame for tb in walk_tb(err.__traceback__)
-                      if tb.tb_frame.f_code is function.__code__]  # their function's own frame
+            frames = [frame for frame, _ in traceback.walk_tb(err.__traceback__)
+                      if frame.f_code is function.__code__]  # their function's own frame
             names = frames[-1].f_locals if frames else {}
             written = {k: v for k, v in names.items() if re.fullmatch(r"d[zaWb]\d+", k)}
             raise TheirError(f"step ({todo[1]}) is not written yet: your {function.__name__} raised\n"
                              f"{where}", written, todo[1]) from None
         raise TheirError(f"your {function.__name__} raised an error:\n{where}") from None
-
-
-def walk_tb(tb):
-    """The entries of a traceback, outermost first."""
-    while tb is not None:
-        yield tb
-        tb = tb.tb_next
 
 
 def their_tensors(name, grads, params, n, keys=None):

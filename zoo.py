@@ -13,6 +13,7 @@ import textwrap
 
 import numpy as np
 
+import diagnosis
 import mlp
 
 # --8<-- [start:bug_zoo]
@@ -131,10 +132,10 @@ def bug_zoo(seed=0):
             said = shape_sentence(key, got, want)
             rows.append((bug, activation, np.inf, key, "the shape rule", "wrong", said))
             continue
-        first = next((k for k in report if report[k]["verdict"] != "correct"), None)  # in step order
+        first = diagnosis.first_wrong(report)  # in step order
         worst = max(report, key=lambda k: report[k]["error"])
-        verdict, diagnosis = (report[first]["verdict"], report[first].get("diagnosis")) if first else (
+        verdict, said = (report[first]["verdict"], report[first].get("diagnosis")) if first else (
             "correct", None)
         rows.append((bug, activation, report[worst]["error"], first or "none", "gradient_check", verdict,
-                     diagnosis))
+                     said))
     return rows

@@ -99,7 +99,6 @@
   function make(block) {
     const code = block.querySelector("pre > code");
     if (!code) return;
-    const original = codeText(code);
     const originalHTML = code.innerHTML;
     const live = document.createElement("div");
     live.className = "live-code";
