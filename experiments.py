@@ -33,7 +33,7 @@ from common import (
     save,
     slide,
 )
-from zoo import BUGS, bug_zoo, gradcheck_problem
+from zoo import BUGS, bug_zoo, gradcheck_problem, planted_mistakes
 
 # ----------------------------------------------------------------------------------------------------
 # Experiments. Each returns (tables, headline): tables maps a section name of experiments_log.md to the
@@ -267,18 +267,9 @@ VERDICT_DTYPES = {  # column of the verdict table -> (X's dtype, the parameters'
 }
 
 
-def planted_mistakes(a, n):
-    """The seven mistakes the verdict table plants in a gradient a: x2, sign, zeroed, x n, / n, its
-    largest entry x 1.5, and (for a square a) the transpose."""
-    one = a.copy()
-    one[np.unravel_index(np.abs(a).argmax(), a.shape)] *= 1.5
-    mistakes = [2 * a, -a, 0 * a, n * a, a / n, one]
-    return mistakes + ([a.T.copy()] if a.shape[0] == a.shape[1] else [])
-
-
 def verdict_counts(sizes, activation, dtypes, n=6, seed=0):
     """(correct tensors, tensors, wrong plants, plants float64 can tell) for the lesson's backward on
-    one network, checked as is and with each mistake of planted_mistakes in every tensor at once. A
+    one network, checked as is and with each mistake of zoo.planted_mistakes in every tensor at once. A
     plant is tellable when its change is over 100 times the check's noise and over 1 % of the tensor's
     largest entry."""
     params, X, y = gradcheck_problem(sizes, activation, n, seed)
@@ -286,12 +277,12 @@ def verdict_counts(sizes, activation, dtypes, n=6, seed=0):
     X = X.astype(dtypes[0])
     report = mlp.gradient_check(params, X, y, activation)
     correct = sum(r["verdict"] == "correct" for r in report.values())
-    plants = {}  # i-th mistake -> {key: planted tensor}
+    plants = {}  # mistake -> {key: planted tensor}
     for key, r in report.items():
-        for i, wrong in enumerate(planted_mistakes(r["analytic"], n)):
+        for mistake, wrong in planted_mistakes(r["analytic"], n).items():
             change = np.abs(wrong - r["analytic"]).max()
             if change > 100 * r["noise"] and change > 0.01 * np.abs(r["numeric"]).max():
-                plants.setdefault(i, {})[key] = wrong
+                plants.setdefault(mistake, {})[key] = wrong
     caught = told = 0
     for analytic in plants.values():
         checked = mlp.gradient_check(params, X, y, activation, analytic=analytic)

@@ -31,7 +31,7 @@ import pytest
 import datasets
 import mlp
 from diagnosis import first_wrong, report_lines
-from zoo import gradcheck_problem
+from zoo import gradcheck_problem, planted_mistakes
 
 ACTS = ["sigmoid", "tanh", "relu"]
 LN2 = math.log(2)
@@ -861,16 +861,6 @@ def test_issue_example_doubled_dW1_on_a_deep_sigmoid_network_reads_wrong():
     assert doubled["dW1"]["diagnosis"].startswith("every entry is 2 times the numerical gradient")
 
 
-def plants(a, n):
-    """The issue's seven planted mistakes of a tensor a (one entry: its largest)."""
-    one = a.copy()
-    one[np.unravel_index(np.abs(a).argmax(), a.shape)] *= 1.5
-    planted = {"x2": 2 * a, "sign": -a, "zeroed": 0 * a, "x n": n * a, "/ n": a / n, "one entry x1.5": one}
-    if a.shape[0] == a.shape[1]:
-        planted["transposed"] = a.T.copy()
-    return planted
-
-
 @pytest.mark.parametrize("dtype", list(DTYPES))
 @pytest.mark.parametrize("activation", ACTS)
 def test_every_mistake_float64_can_tell_reads_wrong(activation, dtype):
@@ -888,7 +878,7 @@ def test_every_mistake_float64_can_tell_reads_wrong(activation, dtype):
         base = mlp.gradient_check(params, X, y, activation)
         by_mistake = {}
         for key, r in base.items():
-            for mistake, wrong in plants(r["analytic"], n).items():
+            for mistake, wrong in planted_mistakes(r["analytic"], n).items():
                 planted += 1
                 change = np.abs(wrong - r["analytic"]).max()
                 if change > 100 * r["noise"] and change > 0.01 * np.abs(r["numeric"]).max():

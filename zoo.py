@@ -139,3 +139,14 @@ def bug_zoo(seed=0):
         rows.append((bug, activation, report[worst]["error"], first or "none", "gradient_check", verdict,
                      said))
     return rows
+
+
+def planted_mistakes(a, n):
+    """The seven mistakes the verdict table and the tests plant in a gradient a, by name: x2, the sign,
+    zeroed, x n, / n, its largest entry x 1.5, and (for a square a) the transpose."""
+    one = a.copy()
+    one[np.unravel_index(np.abs(a).argmax(), a.shape)] *= 1.5
+    planted = {"x2": 2 * a, "sign": -a, "zeroed": 0 * a, "x n": n * a, "/ n": a / n, "one entry x1.5": one}
+    if a.shape[0] == a.shape[1]:
+        planted["transposed"] = a.T.copy()
+    return planted

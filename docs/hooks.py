@@ -249,24 +249,13 @@ def _mark_example(match: re.Match) -> str:
 
 def planted_sources(root: Path) -> dict[str, str]:
     """{slug: backward_two_layer's source with that bug of the zoo planted, no decorator}, computed by
-    the repository's own code (zoo.buggy_source; experiments.BUGS until zoo.py exists), in a fresh
-    Python so that `mkdocs serve` always sees the files as they are now."""
+    the repository's own code (zoo.buggy_source, practice.slug's names), in a fresh Python so that
+    `mkdocs serve` always sees the files as they are now."""
     script = textwrap.dedent("""
-        import inspect, json, re, textwrap
-        try:
-            import zoo
-            bugs, source = zoo.BUGS, zoo.buggy_source
-        except ImportError:  # before zoo.py: the zoo in experiments.py, planted as buggy_backward does
-            import experiments, mlp
-            bugs = experiments.BUGS
-            def source(bug):
-                text = textwrap.dedent(inspect.getsource(mlp.backward_two_layer.__wrapped__))
-                text = text[text.index("def "):]
-                for old, new in bugs[bug][2].items():
-                    text = text.replace(old, new)
-                return text
-        slug = lambda name: re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-        print(json.dumps({slug(bug): source(bug) for bug in bugs}))
+        import json, re
+        import zoo
+        slug = lambda name: re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")  # as practice.slug
+        print(json.dumps({slug(bug): zoo.buggy_source(bug) for bug in zoo.BUGS}))
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
                             timeout=120)

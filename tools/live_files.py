@@ -34,7 +34,6 @@ VENDORED_NOTES = ("LICENSE-pyodide", "LICENSE-python", "LICENSE-numpy", "VENDORE
 MAX_RUNTIME_BYTES = 20_000_000  # the issue's budget for the vendored runtime
 
 # The repository's files that the page's Python imports or reads, relative to the repository root.
-# A file listed here that does not exist is skipped (zoo.py and diagnosis.py arrive with other work).
 # Not experiments.py: it imports concurrent.futures.ProcessPoolExecutor, which needs _multiprocessing,
 # which Pyodide lacks (the lab runs on a computer; the page runs the lesson and the zoo).
 LIVE_FILES = (
@@ -73,16 +72,14 @@ def check_vendored(folder: Path) -> None:
 
 
 def copy_live_files(root: Path, site_dir: Path) -> list[str]:
-    """Copy each existing file of LIVE_FILES from `root` into `site_dir`/LIVE_DIR (same relative path)
-    and write LIVE_LIST there, the list of them; return that list."""
+    """Copy each file of LIVE_FILES from `root` into `site_dir`/LIVE_DIR (same relative path; a missing
+    one raises) and write LIVE_LIST there, the list of them; return that list."""
     dest = Path(site_dir) / LIVE_DIR
     copied = []
     for name in LIVE_FILES:
-        source = Path(root) / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, dest / name)
-            copied.append(name)
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(root) / name, dest / name)
+        copied.append(name)
     dest.mkdir(parents=True, exist_ok=True)
     (dest / LIVE_LIST).write_text(json.dumps(copied) + "\n", encoding="utf-8")
     return copied
