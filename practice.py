@@ -796,12 +796,6 @@ shapes of W and b; dz and da have one row per example (n dL/dz, as in mlp.py's s
 table), so the 1/n is applied in dW and db."""
 
 
-def lesson_source():
-    """backward_two_layer's source, dedented, from its def line: without the @checked door."""
-    source = textwrap.dedent(inspect.getsource(inspect.unwrap(mlp.backward_two_layer)))
-    return source[source.index("def "):]
-
-
 def imports_for(source):
     """The import line for the names of mlp.py that the code uses without defining them."""
     tree = ast.parse(source)
@@ -814,7 +808,7 @@ def imports_for(source):
 def starter_source():
     """The lesson's backward_two_layer with each of its seven steps a TODO that raises."""
     lines = []
-    for line in lesson_source().splitlines():
+    for line in zoo.lesson_source().splitlines():
         m = STEP_LINE.match(line)
         if not m:
             lines.append(line)
@@ -854,7 +848,7 @@ def solved_starter(edits=None):
     """The starter with each TODO replaced by the lesson's line for its step, with `edits` ({piece of a
     line: its replacement}) made: a learner's finished file, for the examples of the page."""
     lesson = {m["step"]: f"{m['indent']}{m['name']} = {m['code']}"
-              for m in map(STEP_LINE.match, lesson_source().splitlines()) if m}
+              for m in map(STEP_LINE.match, zoo.lesson_source().splitlines()) if m}
     text = starter_files()["backward_two_layer.py"]
     for step, line in lesson.items():
         todo = re.search(rf'^ *raise NotImplementedError\("step \({step}\): .*$', text, re.M)[0]

@@ -48,12 +48,16 @@ BUGS = {  # name -> (hidden activation, what is wrong, {line of backward_two_lay
 }
 
 
+def lesson_source():
+    """backward_two_layer's source, dedented, from its def line: without the @checked door."""
+    source = textwrap.dedent(inspect.getsource(inspect.unwrap(mlp.backward_two_layer)))
+    return source[source.index("def "):]
+
+
 def buggy_source(bug):
     """The source of backward_two_layer with the lines of BUGS[bug] replaced, without the @checked line
     (no door, as a learner's own code): it runs where mlp's names are defined."""
-    source = textwrap.dedent(inspect.getsource(inspect.unwrap(mlp.backward_two_layer)))
-    source = source[source.index("def "):]
-    lines = source.splitlines(keepends=True)
+    lines = lesson_source().splitlines(keepends=True)
     for old, new in BUGS[bug][2].items():
         where = [i for i, line in enumerate(lines) if old in line]
         if len(where) != 1:
