@@ -92,8 +92,8 @@ def slug(name):
 
 def steps_of_backward_two_layer():
     """{"dz2": 1, "dW2": 2, ...}: the tensor each tagged line of backward_two_layer assigns."""
-    source = inspect.getsource(inspect.unwrap(mlp.backward_two_layer))
-    return {name: int(step) for name, step in re.findall(r"^\s*(\w+) = .*# \((\d)\)", source, re.M)}
+    return {m["name"]: int(m["step"])  # STEP_LINE: the starter's parser of the same tags
+            for m in map(STEP_LINE.match, zoo.lesson_source().splitlines()) if m}
 
 
 def report_table(report, steps, diagnosed=True):
@@ -824,15 +824,20 @@ def handout(title, body, source):
     return f'"""{title}\n\n{body}\n"""\n\n{imports_for(source)}\n\n{source}'
 
 
-def starter_files():
-    """{file name: text}: the starter, backward_two_layer.py, and one file per bug of the zoo."""
-    files = {"backward_two_layer.py": handout(
+def starter_file():
+    """backward_two_layer.py, the starter: the lesson's function with its seven steps to write."""
+    return handout(
         "Backpropagation by hand: write the seven steps of backward_two_layer.",
         "Replace each `raise NotImplementedError(...)` with one line of NumPy: the step its comment\n"
         "names, as derived on the site's Backpropagation page. Written by `python practice.py\n"
         "starter` from mlp.py, the lesson, whose backward_two_layer is the solution.\n\n"
         f"{ARGUMENTS}\n\n{HOW_TO_CHECK.format(name='path/to/backward_two_layer.py')}",
-        starter_source())}
+        starter_source())
+
+
+def starter_files():
+    """{file name: text}: the starter, backward_two_layer.py, and one file per bug of the zoo."""
+    files = {"backward_two_layer.py": starter_file()}
     for i, bug in enumerate(zoo.BUGS, 1):
         name = f"bug_{i:02}.py"
         files[name] = handout(
@@ -849,7 +854,7 @@ def solved_starter(edits=None):
     line: its replacement}) made: a learner's finished file, for the examples of the page."""
     lesson = {m["step"]: f"{m['indent']}{m['name']} = {m['code']}"
               for m in map(STEP_LINE.match, zoo.lesson_source().splitlines()) if m}
-    text = starter_files()["backward_two_layer.py"]
+    text = starter_file()
     for step, line in lesson.items():
         todo = re.search(rf'^ *raise NotImplementedError\("step \({step}\): .*$', text, re.M)[0]
         for old, new in (edits or {}).items():
@@ -868,7 +873,7 @@ def grader_examples():
     `python practice.py starter exercises`), and on a finished file in the mean-in-dz convention."""
     tables = {}
     with tempfile.TemporaryDirectory() as folder:
-        for name, text in {"backward_two_layer.py": starter_files()["backward_two_layer.py"],
+        for name, text in {"backward_two_layer.py": starter_file(),
                            "mean_in_dz.py": solved_starter(MEAN_IN_DZ)}.items():
             path = pathlib.Path(folder, name)
             path.write_text(text, encoding="utf-8")
