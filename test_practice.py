@@ -86,7 +86,7 @@ def test_every_bug_is_an_exercise_whose_question_shows_only_the_planted_code(bug
     for shown in ("diff", "check"):
         assert re.search(rf'(?m)^    --8<-- "experiments_log.md:practice-{shown}-{slug}"$', solution), (
             heading, shown)
-        assert f"practice-{shown}-{slug}" not in question, f"{heading}: the {shown} is shown outside the solution"
+        assert f"practice-{shown}-{slug}" not in question, f"{heading}: {shown} shown outside the solution"
 
 
 def test_every_generated_practice_section_is_quoted_by_the_page():
