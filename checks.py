@@ -169,7 +169,7 @@ class Arguments:
     """One call's arguments, checked in an order where each rule can use what
     the earlier ones learnt: the network's widths, then n, then the labels."""
 
-    ORDER = ("activation", "init", "sizes", "params", "X", "cache", "zL", "z",
+    ORDER = ("activation", "init", "sizes", "params", "X", "cache", "zD", "z",
              "y", "X_val", "y_val", "history", "analytic", "a", "b", "tiny",
              "lr", "epochs", "batch_size", "seed", "eps", "n", "noise", "factor")
     OPTIONAL = ("init", "batch_size", "analytic", "history")  # None: the default
@@ -183,7 +183,7 @@ class Arguments:
         self.options = f.__globals__  # ACTIVATIONS, INIT_STD of f's module
         self.widths = None  # [d, n_1, ..., K] once sizes or params are known
         self.n = self.n_from = None  # examples, and the array that set n
-        self.dtype = None  # the first array's (X, zL, cache): the targets' too
+        self.dtype = None  # the first array's (X, zD, cache): the targets' too
 
     def check(self):
         args = self.args
@@ -294,10 +294,10 @@ class Arguments:
         rowwise = self.where in ("softmax", "logsumexp")
         return self.array(value, name, 2 if rowwise else None)
 
-    def check_zL(self, value, name):
-        zL = self.rows(self.array(value, name), name)
-        self.widths = [None, zL.shape[1]]  # K: what y must fit
-        return zL
+    def check_zD(self, value, name):
+        zD = self.rows(self.array(value, name), name)
+        self.widths = [None, zD.shape[1]]  # K: what y must fit
+        return zD
 
     check_a = check_z  # relative_error(a, b): any shape, b as a
 
@@ -340,7 +340,7 @@ class Arguments:
             W, b = params[f"W{l}"], params[f"b{l}"]
             if W.shape[0] != widths[-1]:
                 self.fail(f"params['W{l}']'s shape",
-                          f"({widths[-1]}, n_{l}), after W{l - 1}", W.shape)
+                          f"({widths[-1]}, d_{l}), after W{l - 1}", W.shape)
             if b.shape != (1, W.shape[1]):
                 self.fail(f"params['b{l}']'s shape", (1, W.shape[1]), b.shape)
             widths.append(W.shape[1])
@@ -372,7 +372,7 @@ class Arguments:
                     and B.shape == (1, W.shape[1])
                     and widths[-1] in (None, W.shape[0])):
                 return None
-            widths[-1:] = W.shape  # [..., n_{l-1}, n_l]
+            widths[-1:] = W.shape  # [..., d_{l-1}, d_l]
         arrays = params.values()  # finite: all the sums of squares, in C
         if not all(map(isfinite, map(vdot, arrays, arrays))):
             return None
@@ -405,7 +405,7 @@ class Arguments:
     def check_analytic(self, value, name):  # what backward would return
         n_layers = len(self.widths) - 1
         shapes = {"d" + key: W.shape for key, W in self.args["params"].items()}
-        for l in range(1, n_layers + 1):  # dz_l and da_l: (n, n_l); no da_L
+        for l in range(1, n_layers + 1):  # dz_l and da_l: (n, d_l); no da_D
             shapes[f"dz{l}"] = (self.n, self.widths[l])
             if l < n_layers:
                 shapes[f"da{l}"] = (self.n, self.widths[l])

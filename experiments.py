@@ -823,6 +823,61 @@ def experiment_animation(figdir, quick=False):
     return {}, f"{len(images)} frames, held-out accuracy {pct(history['val_acc'][-1])} at the end"
 
 
+# --- the computational graph of the derivation, for the backpropagation page -------------------------
+
+GRAPH = "computational_graph.png"
+
+
+def experiment_graph(figdir, quick=False):
+    """The two-layer network as a graph: each operation a box, each value on its wire (black), and under
+    each wire its gradient (red), tagged with the step that computes it. Drawn, not computed."""
+    plt = pyplot()
+    fig = plt.figure(figsize=(12, 3.5))
+    ax = fig.add_axes((0, 0, 1, 1), xlim=(0, 12), ylim=(0, 3.5))
+    ax.axis("off")
+    red, y0, top = "tab:red", 1.95, 3.05  # the wires' height; where the inputs' arrows start
+    box = {"boxstyle": "round,pad=0.3", "fc": "#eef1fb", "ec": "#3949ab", "lw": 1.2}
+    ops = [(2.3, r"$a_0 W_1 + b_1$"), (4.65, r"$f$"), (7.0, r"$a_1 W_2 + b_2$"), (9.7, r"mean of $\ell_i$")]
+    renderer = fig.canvas.get_renderer()
+    edges = [0.2]  # the x of each box's left and right edge, in order, from the left margin
+    for x, label in ops:
+        text = ax.text(x, y0, label, ha="center", va="center", fontsize=15, bbox=box)
+        (left, _), (right, _) = ax.transData.inverted().transform(text.get_window_extent(renderer))
+        edges += [left - 0.12, right + 0.12]  # the box's pad, 0.3 x 15 pt, and a gap
+    edges.append(11.8)
+    wires = [(r"$X = a_0$", None, 0),  # (the value on the wire, its gradient, the row of that label)
+             (r"$z_1$", r"(5) $\mathrm{d}z_1 = \mathrm{d}a_1 \odot f'(z_1)$", 1),
+             (r"$a_1$", r"(4) $\mathrm{d}a_1 = \mathrm{d}z_2\, W_2^{\mathsf{T}}$", 0),
+             (r"$z_2$", r"(1) $\mathrm{d}z_2 = \hat y - y$", 1), (r"$L$", r"$1$", 0)]
+    for (value, grad, row), x0, x1 in zip(wires, edges[::2], edges[1::2], strict=True):
+        ax.annotate("", (x1, y0), (x0, y0), arrowprops={"arrowstyle": "-|>", "lw": 1.6, "color": "k"})
+        ax.text((x0 + x1) / 2, y0 + 0.12, value, ha="center", va="bottom", fontsize=15)
+        if grad:
+            ax.annotate("", (x0, y0 - 0.3), (x1, y0 - 0.3),
+                        arrowprops={"arrowstyle": "-|>", "lw": 1.6, "color": red})
+            ax.text((x0 + x1) / 2, y0 - 0.45 - 0.5 * row, grad, ha="center", va="top", fontsize=13.5,
+                    color=red)
+    inputs = [(1.95, "W_1", r"(6) $\mathrm{d}W_1 = X^{\mathsf{T}} \mathrm{d}z_1 / n$", "right"),
+              (2.65, "b_1", r"(7) $\mathrm{d}b_1 = \mathbf{1}^{\mathsf{T}} \mathrm{d}z_1 / n$", "left"),
+              (6.65, "W_2", r"(2) $\mathrm{d}W_2 = a_1^{\mathsf{T}} \mathrm{d}z_2 / n$", "right"),
+              (7.35, "b_2", r"(3) $\mathrm{d}b_2 = \mathbf{1}^{\mathsf{T}} \mathrm{d}z_2 / n$", "left"),
+              (9.7, "y", None, None)]
+    for x, name, grad, side in inputs:
+        ax.annotate("", (x, y0 + 0.3), (x, top), arrowprops={"arrowstyle": "-|>", "lw": 1.3, "color": "k"})
+        ax.text(x, top + 0.05, f"${name}$", ha="center", va="bottom", fontsize=15)
+        if grad:  # beside its arrow, the gradient that flows back up it
+            ax.annotate("", (x + (0.1 if side == "left" else -0.1), top - 0.05),
+                        (x + (0.1 if side == "left" else -0.1), y0 + 0.35),
+                        arrowprops={"arrowstyle": "-|>", "lw": 1.3, "color": red})
+            ax.text(x + (0.2 if side == "left" else -0.2), 2.75, grad, ha=side, va="center", fontsize=13.5,
+                    color=red)
+    ax.text(6.0, 0.12, "black: the forward pass, left to right.   red: the backward pass, right to left;\n"
+            "each gradient is the one arriving from the right times the local derivative of the box",
+            ha="center", va="bottom", fontsize=12.5, color="0.2", linespacing=1.5)
+    save(fig, figdir, GRAPH)
+    return {}, "drawn"
+
+
 # ----------------------------------------------------------------------------------------------------
 # Writing the tables into experiments_log.md. Each generated table sits between two marker comments,
 #   <!-- --8<-- [start:NAME] -->  ...  <!-- --8<-- [end:NAME] -->
@@ -884,6 +939,7 @@ EXPERIMENTS = {
         *[f"decision_boundary_forming_{j + 1}" for j in range(len(SNAPSHOTS))])),
     "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"] + slides(
         *[f"vanishing_{act}" for act in mlp.ACTIVATIONS], "vanishing_training")),
+    "computational graph": (experiment_graph, [GRAPH]),
 }
 HERE = pathlib.Path(__file__).resolve().parent
 

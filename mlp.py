@@ -22,12 +22,12 @@ Notation. Rows are examples, so a layer is z = a @ W + b, as in the maths:
     L              mean cross-entropy (binary if K = 1)           scalar
     dW2, db2, ...  dL/dW2, ...: the gradients, shaped like W2, ...
     dz2, da1, dz1  per example: row i of dz2 is dl_i/dz2_i, where L is the
-                   mean of the l_i; so dz2 = n dL/dz2 (docs/problem.md),
+                   mean of the l_i; so dz2 = n dL/dz2 (docs/backprop.md),
                    and the 1/n is applied in dW and db.
 
-A deeper network repeats the hidden layer: W_l, b_l, z_l, a_l for
-l = 1 .. n_layers; params has the keys "W1", "b1", ..., and the gradients
-the keys "dW1", "db1", ..., "dz1", "da1", ...
+A network of D layers (n_layers) repeats the hidden layer: W_l (d_{l-1},
+d_l), b_l, z_l, a_l for l = 1 .. D, d_0 = d, d_D = K, z_D the logits;
+params has the keys "W1", "b1", ..., the gradients "dW1", ..., "dz1", ...
 """
 
 import numpy as np
@@ -35,13 +35,11 @@ import numpy as np
 from checks import checked
 from diagnosis import diagnose
 
-__all__ = [
-    "sigmoid", "relu", "tanh", "softplus", "softmax", "logsumexp",
-    "init_params", "forward", "cross_entropy", "backward_two_layer",
-    "backward", "loss_and_grads", "compute_loss", "relative_error",
-    "gradient_check", "gd_step", "Diverged", "train", "predict_proba",
-    "predict", "accuracy",
-]
+__all__ = ["sigmoid", "relu", "tanh", "softplus", "softmax", "logsumexp",
+           "init_params", "forward", "cross_entropy", "backward_two_layer",
+           "backward", "loss_and_grads", "compute_loss", "relative_error",
+           "gradient_check", "gd_step", "Diverged", "train", "predict_proba",
+           "predict", "accuracy"]
 
 
 # --- Activations; each f' takes (z, a = f(z)): sigmoid', tanh' use a -----
@@ -51,10 +49,9 @@ __all__ = [
 def sigmoid(z):
     """sigma(z) = 1 / (1 + e^-z), written as (1 + tanh(z / 2)) / 2."""
     # The same function (multiply through by e^(z/2)), but tanh never
-    # overflows, so no branch is needed. Its precision is absolute: about
-    # 1e-16, so it returns 0 for z < -38 (and loses relative precision
-    # well before, 1e-4 at z = -30). The loss is
-    # computed from the logit z itself (cross_entropy) and never needs it.
+    # overflows, so no branch is needed. Its precision is absolute, about
+    # 1e-16: it returns 0 for z < -38 (relative precision is lost well
+    # before, 1e-4 at z = -30). The loss is computed from z (cross_entropy).
     return 0.5 * (1 + np.tanh(0.5 * z))
 
 
@@ -100,8 +97,7 @@ def softplus(z):
 def logsumexp(z):
     """log sum_k e^(z_k) for each row of z (n, K): (n, 1)."""
     m = z.max(axis=1, keepdims=True)  # shift by the row's max: e^(z - m) <= 1
-    # z - m <= 0 can only overflow to -inf and e^(z - m) underflow to 0,
-    # which are the right answers for an entry that far below the max.
+    # z - m <= 0 may overflow to -inf, e^(z - m) underflow to 0: both right
     with np.errstate(over="ignore", under="ignore"):
         return m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))
 
@@ -114,9 +110,9 @@ def softmax(z):
     return e / e.sum(axis=1, keepdims=True)  # each row sums to 1
 
 
-def output(zL):
+def output(zD):
     """y_hat from the logits: one sigmoid unit (K = 1), else softmax."""
-    return sigmoid(zL) if zL.shape[1] == 1 else softmax(zL)
+    return sigmoid(zD) if zD.shape[1] == 1 else softmax(zD)
 # --8<-- [end:activations]
 
 
@@ -124,11 +120,11 @@ def output(zL):
 
 # --8<-- [start:init_params]
 INIT_STD = {  # name -> std of W_l, from the layer's fan-in and fan-out
-    "he": lambda n_in, n_out: np.sqrt(2 / n_in),  # steady Var(z) under relu
-    "xavier": lambda n_in, n_out: np.sqrt(2 / (n_in + n_out)),  # Glorot
-    "normal": lambda n_in, n_out: 1.0,  # too large for wide layers
-    "small": lambda n_in, n_out: 0.01,  # loss ln K at init; grads vanish
-    "zeros": lambda n_in, n_out: 0.0,  # all units identical: symmetry
+    "he": lambda d_in, d_out: np.sqrt(2 / d_in),  # steady Var(z) under relu
+    "xavier": lambda d_in, d_out: np.sqrt(2 / (d_in + d_out)),  # Glorot
+    "normal": lambda d_in, d_out: 1.0,  # too large for wide layers
+    "small": lambda d_in, d_out: 0.01,  # loss ln K at init; grads vanish
+    "zeros": lambda d_in, d_out: 0.0,  # all units identical: symmetry
 }
 
 
@@ -145,10 +141,10 @@ def init_params(sizes, activation="relu", seed=0, init=None):
     rng = np.random.default_rng(seed)
     params = {}
     for l in range(1, len(sizes)):
-        n_in, n_out = sizes[l - 1], sizes[l]
-        std = INIT_STD[init](n_in, n_out)
-        params[f"W{l}"] = rng.standard_normal((n_in, n_out)) * std
-        params[f"b{l}"] = np.zeros((1, n_out))  # random W breaks symmetry
+        d_in, d_out = sizes[l - 1], sizes[l]
+        std = INIT_STD[init](d_in, d_out)
+        params[f"W{l}"] = rng.standard_normal((d_in, d_out)) * std
+        params[f"b{l}"] = np.zeros((1, d_out))  # random W breaks symmetry
     return params
 # --8<-- [end:init_params]
 
@@ -160,41 +156,39 @@ def init_params(sizes, activation="relu", seed=0, init=None):
 def forward(params, X, activation="relu"):
     """z_l = a_{l-1} W_l + b_l, a_l = f(z_l), from a0 = X up: (y_hat, cache).
 
-    The last layer's a is y_hat = output(z_L). cache holds "a0" .. "aL"
-    and "z1" .. "zL": backward needs them all.
-    """
+    The last, a_D = y_hat = output(z_D). cache holds every a_l and z_l
+    ("a0", "z1", "a1", ...): backward needs them all."""
     f, _ = ACTIVATIONS[activation]
     n_layers = len(params) // 2
     cache = {"a0": X}  # (n, d)
     for l in range(1, n_layers + 1):
-        z = cache[f"a{l - 1}"] @ params[f"W{l}"] + params[f"b{l}"]  # (n, n_l)
+        z = cache[f"a{l - 1}"] @ params[f"W{l}"] + params[f"b{l}"]  # (n, d_l)
         cache[f"z{l}"] = z
         cache[f"a{l}"] = output(z) if l == n_layers else f(z)
     return cache[f"a{n_layers}"], cache  # y_hat (n, K)
 # --8<-- [end:forward]
 
 
-# --- Loss: mean cross-entropy, from the logits z_L, not from y_hat ------
+# --- Loss: mean cross-entropy, from the logits z_D, not from y_hat ------
 
 # --8<-- [start:cross_entropy]
-def example_losses(zL, y):
-    """l_i = -sum_k y_ik log(y_hat_ik), each example's loss (n, 1), from zL.
+def example_losses(zD, y):
+    """l_i = -sum_k y_ik log(y_hat_ik), each example's loss (n, 1), from zD.
 
     K = 1: log(sigma(z)) = -softplus(-z), log(1 - sigma(z)) = -softplus(z);
     log(y_hat) itself fails, as sigma(z) rounds to 1.0 for z > 37 and
     log(1 - 1.0) = -inf. K >= 2: log(y_hat_k) = z_k - logsumexp(z). Either
-    way l_i is exact, about |z| for a confident mistake.
-    """
-    if zL.shape[1] == 1:  # y softplus(-z) + (1 - y) softplus(z), y = 0 or 1:
-        return softplus((1 - 2 * y) * zL)  # the logit against its label
-    return logsumexp(zL) - (y * zL).sum(axis=1, keepdims=True)  # (n, 1)
+    way l_i is exact, about |z| for a confident mistake."""
+    if zD.shape[1] == 1:  # y softplus(-z) + (1 - y) softplus(z), y = 0 or 1:
+        return softplus((1 - 2 * y) * zD)  # the logit against its label
+    return logsumexp(zD) - (y * zD).sum(axis=1, keepdims=True)  # (n, 1)
 
 
 @checked
-def cross_entropy(zL, y):
+def cross_entropy(zD, y):
     """L = -(1/n) sum_i sum_k y_ik log(y_hat_ik) = mean l_i, from logits."""
-    losses = example_losses(zL, y)  # (n, 1)
-    # The mean: ln K while every zL ~ 0 (a small init). Each term is divided
+    losses = example_losses(zD, y)  # (n, 1)
+    # The mean: ln K while every zD ~ 0 (a small init). Each term is divided
     # by n before the sum, so losses near 1e308 cannot add up to inf.
     return np.sum(losses / len(losses))
 # --8<-- [end:cross_entropy]
@@ -227,8 +221,7 @@ def backward(params, cache, y, activation="relu"):
     """The same steps for any depth, l = n_layers down to 1: every gradient.
 
     Steps (2)-(5) repeat for each layer; (6) and (7) are (2) and (3) at
-    l = 1, where a0 = X. For two layers this is backward_two_layer.
-    """
+    l = 1, where a0 = X. For two layers this is backward_two_layer."""
     _, f_grad = ACTIVATIONS[activation]
     n_layers = len(params) // 2
     n = len(y)
@@ -249,8 +242,8 @@ def backward(params, cache, y, activation="relu"):
 def loss_and_grads(params, X, y, activation="relu"):
     """(L, grads): one forward pass, the loss from its logits, one backward."""
     _, cache = forward(params, X, activation)
-    zL = cache[f"z{len(params) // 2}"]  # the output logits          (n, K)
-    return cross_entropy(zL, y), backward(params, cache, y, activation)
+    zD = cache[f"z{len(params) // 2}"]  # the output logits          (n, K)
+    return cross_entropy(zD, y), backward(params, cache, y, activation)
 
 
 @checked
@@ -263,7 +256,7 @@ def compute_loss(params, X, y, activation="relu"):
 
 # --- Gradient check: backward against centred differences of L ---------
 
-# --8<-- [start:gradient_check]
+# --8<-- [start:numerical_gradient]
 @checked
 def relative_error(a, b, tiny=1e-8):
     """|a - b| / max(|a| + |b|, tiny) elementwise: cs231n's measure."""
@@ -287,12 +280,14 @@ def numerical_gradient(loss_of, t, eps, by_column=False):
         g[s] = (up - loss_of(t)) / (2 * eps)
         t[s] = t_s  # restore before the next
     return g
+# --8<-- [end:numerical_gradient]
 
 
+# --8<-- [start:gradient_check]
 def losses_from(params, name, t, y, activation):
     """l_i (n, 1) as a function of one intermediate t = z_l or a_l."""
     n_layers, l = len(params) // 2, int(name[1:])
-    if l == n_layers:  # t = z_L, the logits
+    if l == n_layers:  # t = z_D, the logits
         return example_losses(t, y)
     a = ACTIVATIONS[activation][0](t) if name[0] == "z" else t  # a_l
     above = {f"{p}{k - l}": params[f"{p}{k}"]  # layers l+1.. as a network
@@ -320,11 +315,11 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
     mine = exact if low == np.float64 else backward(  # cost, 0 in float64
         p, forward(p, X.astype(low), activation)[1], y, activation)
     analytic = mine if analytic is None else analytic
-    X, y, L = X.astype(np.float64), y.astype(np.float64), len(theta) // 2
-    ones = backward(theta, {**cache, f"a{L}": y + 1}, y, activation)  # dz_L: 1
-    # Round-off in l_i ~ u (l_i + |dl_i/dz| |z_L|): log-sum-exp - z_k cancels
+    X, y, D = X.astype(np.float64), y.astype(np.float64), len(theta) // 2
+    ones = backward(theta, {**cache, f"a{D}": y + 1}, y, activation)  # dz_D: 1
+    # Round-off in l_i ~ u (l_i + |dl_i/dz| |z_D|): log-sum-exp - z_k cancels
     # (K > 1); one sigmoid unit's |dl/dz| <= min(l_i, 1).
-    l, z = example_losses(cache[f"z{L}"], y), np.abs(cache[f"z{L}"])
+    l, z = example_losses(cache[f"z{D}"], y), np.abs(cache[f"z{D}"])
     size = l + (np.minimum(l, 1) * z if z.shape[1] == 1 else
                 z.max(axis=1, keepdims=True))
 
@@ -342,7 +337,7 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
         g, loss = numeric(key[1:])
         noise = 10 * (np.finfo(np.float64).eps * loss / eps  # g's, a's:
                       + np.abs(mine[key] - exact[key]).max()  # low's cost,
-                      + np.finfo(low).eps * np.abs(ones[key]).max())  # dz_L's
+                      + np.finfo(low).eps * np.abs(ones[key]).max())  # dz_D's
         gap = np.maximum(np.abs(a - g) - noise, 0)  # beyond round-off
         err = float((gap / np.maximum(np.abs(a) + np.abs(g), 1e-300)).max())
         report[key] = {"analytic": a, "numeric": g, "noise": float(noise),
@@ -362,7 +357,7 @@ def verdict(err):
 
 # --- Training: gradient descent, full batch or mini-batches ------------
 
-# --8<-- [start:train]
+# --8<-- [start:gd_step]
 @checked
 def gd_step(params, X, y, activation, lr):
     """One step, in place: theta <- theta - lr dL/dtheta. Returns L before."""
@@ -384,8 +379,10 @@ def train_epoch(params, X, y, activation, lr, batch_size, seed):
         loss = gd_step(params, X[batch], y[batch], activation, lr)
         loss_sum += loss * len(batch)
     return loss_sum / n  # each batch's L, measured just before its step
+# --8<-- [end:gd_step]
 
 
+# --8<-- [start:train]
 class Diverged(FloatingPointError):
     """train stopped a run in epoch .epoch. Nothing is lost: .params are the
     last whose loss passed (<= 2 M), .history their epochs, to go on from at
@@ -402,6 +399,20 @@ class Diverged(FloatingPointError):
                           self.epoch)
 
 
+def divergence(run, worst, L1, M, values):
+    """Why a run must stop, or None: a value is not finite, or the loss went
+    over 100 M, or over 10 M for 20 epochs running, or 2 M for 150 (run: the
+    epochs' losses, the last judged as worst). M = max(L1, ln K): L1 the
+    run's first loss, ln K that of knowing nothing (K = 2 for one unit)."""
+    if not all(np.isfinite(v).all() for v in values):
+        return "a loss or a parameter is not finite"
+    for c, w in ((100, 1), (10, 20), (2, 150)):  # over c M for w epochs
+        if len(run) >= w and min(run[-w:-1] + [worst]) > c * M:
+            return (f"the loss went from {L1:.3g} to {worst:.3g}, over {c} "
+                    f"max(first loss, ln K) = {c * M:.3g}"
+                    + f" for {w} epochs" * (w > 1))
+
+
 @checked
 def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
           batch_size=None, seed=0, init=None, params=None,
@@ -416,13 +427,8 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
     before its step; with X_val, y_val also "val_loss" and "val_acc" after
     each epoch. params alone: a new run from a copy of them; params and the
     history a call returned: that run goes on (epoch numbers, shuffles, rule),
-    so N calls of epochs=1 give the bits of one call of epochs=N.
-
-    The rule: the run stops, raising Diverged, when a value is not finite or
-    the loss exceeds 100 M, or 10 M for 20 epochs running, or 2 M for 150;
-    M = max(L1, ln K), L1 the run's first loss (epoch 1: the starting
-    params'), ln K (K = 2 for one unit) the loss of knowing nothing. Judged:
-    every epoch's loss and the loss after the call's last step.
+    so N calls of epochs=1 give the bits of one call of epochs=N. A run that
+    diverges stops, raising Diverged: the rule is divergence's.
     """
     if params is None:
         params = init_params(sizes, activation, seed, init)
@@ -445,21 +451,15 @@ def train(X, y, sizes, activation="relu", lr=4.0, epochs=1000,
             if epoch == done + epochs:
                 losses.append(compute_loss(params, X, y, activation))
             L1 = (history["loss"] or [L0])[0]  # the run's first loss
-            M, worst, run = max(L1, ln_K), max(losses), history["loss"]
+            M = max(L1, ln_K)  # epoch 1: L1 is the starting params' loss
             if new[0] <= 2 * M or epoch == done + 1:  # full batch: kept's L
                 back = kept, epoch - 1  # the undo point, and its epochs
             for key, value in zip(keys, new, strict=True):
                 history[key].append(float(value))
-            why = [f"the loss went from {L1:.3g} to {worst:.3g}, over {c} "
-                   f"max(first loss, ln K) = {c * M:.3g}" + f" for {w} epochs"
-                   * (w > 1) for c, w in ((100, 1), (10, 20), (2, 150))
-                   if worst > c * M and len(run) >= w  # the last w losses
-                   and min(run[-w:-1] + [worst]) > c * M]  # all above c M
-            if not all(np.isfinite(v).all() for v in [*params.values(),
-                                                      [*new, *losses, L1]]):
-                why = ["a loss or a parameter is not finite"]
+            why = divergence(history["loss"], max(losses), L1, M,
+                             [*params.values(), [*new, *losses, L1]])
             if why:
-                raise Diverged(why[0], lr, back[0], {key: v[:back[1]] for
+                raise Diverged(why, lr, back[0], {key: v[:back[1]] for
                                key, v in history.items()}, epoch)
     return params, history
 # --8<-- [end:train]
@@ -476,7 +476,7 @@ def predict_proba(params, X, activation="relu"):
 
 def classes(p):
     """Labels (n, 1) from probabilities or targets p (n, K)."""
-    if p.shape[1] == 1:  # 1.0 where p >= 0.5, that is where z_L >= 0
+    if p.shape[1] == 1:  # 1.0 where p >= 0.5, that is where z_D >= 0
         return (p >= 0.5).astype(np.float64)
     return p.argmax(axis=1, keepdims=True)  # the most probable class
 

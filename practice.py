@@ -168,7 +168,19 @@ def check_bug_tables(bug):
     description, changes = CHECK_BUGS[bug]
     check = report_table(check_bug_check(bug), steps_of_backward_two_layer(), diagnosed=False)
     return {f"practice-diff-{slug(bug)}": diff(changes),
+            f"practice-planted-{slug(bug)}": planted_listing(changes),
             f"practice-check-{slug(bug)}": f"{check}\n\nThe check's bug, *{bug}*: {description}."}
+
+
+def planted_listing(changes):
+    """The functions of mlp.py that `changes` edits, as they read with the change made: the exercise,
+    without the diff that would give it away (numbered on from each function's first line)."""
+    blocks = []
+    for name, edits in changes.items():
+        first, _, new = _edited_lines(name, edits)
+        blocks.append(f'```python linenums="{first}" title="mlp.py: {name}, with a planted bug"\n'
+                      + "".join(new).rstrip("\n") + "\n```")
+    return "\n\n".join(blocks)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ PK = mlp.init_params([2, 3, 3], "relu", seed=0)  # a softmax over K = 3 classes
 YK = np.array([0, 1, 2, 1])  # labels for PK
 _, CACHE = mlp.forward(P, X4)
 _, CACHE3 = mlp.forward(P3, X4)
-ZL, Z = CACHE["z2"], CACHE["z1"]  # (4, 1) logits, (4, 3)
+ZD, Z = CACHE["z2"], CACHE["z1"]  # (4, 1) logits, (4, 3)
 GRADS = mlp.backward(P, CACHE, Y4)
 
 
@@ -50,7 +50,7 @@ VALID = {  # every public function -> the keyword arguments of a valid call
     "init_params": lambda: {"sizes": [2, 3, 1], "activation": "relu", "seed": 0,
                             "init": "he"},
     "forward": lambda: NET, "predict_proba": lambda: NET, "predict": lambda: NET,
-    "cross_entropy": lambda: {"zL": ZL, "y": Y4},
+    "cross_entropy": lambda: {"zD": ZD, "y": Y4},
     **{f: lambda: {"params": P, "cache": CACHE, "y": Y4, "activation": "relu"}
        for f in ("backward_two_layer", "backward")},
     **{f: lambda: {**NET, "y": Y4} for f in ("loss_and_grads", "compute_loss",
@@ -92,14 +92,14 @@ def rejects(name, changes, message):
 
 
 # ------------------------------------------------------------------------------
-# Non-finite values, wherever arrays come in: X, y, params, zL, cache, analytic...
+# Non-finite values, wherever arrays come in: X, y, params, zD, cache, analytic...
 # ------------------------------------------------------------------------------
 
 NON_FINITE = {  # argument -> (its value with one entry replaced, the name shown)
     "z": lambda v: (with_entry(Z, v), "z"),
     "X": lambda v: (with_entry(X4, v), "X"),
     "y": lambda v: (with_entry(Y4, v), "y"),
-    "zL": lambda v: (with_entry(ZL, v), "zL"),
+    "zD": lambda v: (with_entry(ZD, v), "zD"),
     "a": lambda v: (with_entry(Z, v), "a"),
     "b": lambda v: (with_entry(Z, v), "b"),
     "X_val": lambda v: (with_entry(X4, v), "X_val"),
@@ -166,7 +166,7 @@ WRONG_SHAPES = [  # (function, the changed argument, the message after "function
     ("train", {"X": X4[None]}, r"X must be 2-D, .*got shape \(1, 4, 2\)"),
     ("predict", {"X": np.ones((4, 3))}, r"X's number of columns must be the network's "
      "input width 2, got 3"),
-    ("cross_entropy", {"zL": ZL.ravel()}, r"zL must be 2-D, got shape \(4,\)"),
+    ("cross_entropy", {"zD": ZD.ravel()}, r"zD must be 2-D, got shape \(4,\)"),
     ("softmax", {"z": Z[0]}, r"z must be 2-D, got shape \(3,\)"),
     ("logsumexp", {"z": 1.0}, r"z must be 2-D, got shape \(\)"),
     ("relative_error", {"b": Z.T}, r"b must be of a's shape \(4, 3\), got \(3, 4\)"),
@@ -218,10 +218,10 @@ BAD_LABELS = [
     ("loss_and_grads", {**K3, "y": np.eye(3)[YK]}, ONE_HOT),
     ("train", {"sizes": [2, 3, 3], "y": np.eye(3)[YK], "X_val": None, "y_val": None},
      ONE_HOT),
-    ("cross_entropy", {"zL": np.ones((4, 3)), "y": np.eye(3)[YK]}, ONE_HOT),
+    ("cross_entropy", {"zD": np.ones((4, 3)), "y": np.eye(3)[YK]}, ONE_HOT),
     ("train", {"y": Y4[:3]}, r"y's number of rows must be 4, one per row of X, got 3"),
     ("cross_entropy", {"y": Y4[:3]}, r"y's number of rows must be 4, one per row of "
-     "zL, got 3"),
+     "zD, got 3"),
     ("backward", {"y": np.zeros(5)}, r"y's number of rows must be 4, one per row of "
      r"cache\['a0'\], got 5"),
     ("accuracy", {"y": 1.0}, r"y must be of shape \(n,\) or \(n, 1\), got shape \(\)"),
@@ -272,7 +272,7 @@ BAD_NETWORKS = [
     ("forward", {"params": {**P, "W1": P["W1"].T}},
      r"params\['b1'\]'s shape must be \(1, 2\), got \(1, 3\)"),
     ("forward", {"params": {**P, "W2": np.ones((4, 1))}},
-     r"params\['W2'\]'s shape must be \(3, n_2\), after W1, got \(4, 1\)"),
+     r"params\['W2'\]'s shape must be \(3, d_2\), after W1, got \(4, 1\)"),
     ("predict_proba", {"params": {**P, "b1": np.zeros(3)}},
      r"params\['b1'\] must be 2-D, got shape \(3,\)"),
     ("train", {"params": P, "sizes": [2, 4, 1]},

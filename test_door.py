@@ -101,7 +101,7 @@ EDGES = [  # (function, changes): each sits on one edge of the fast path, valid 
     ("loss_and_grads", {"y": tc.with_entry(Y, -np.inf)}), ("loss_and_grads", {"y": tc.with_entry(Y, 1e300)}),
     ("loss_and_grads", {"X": X.astype(np.float32), "y": Y}),
     ("loss_and_grads", {"params": tc.PK, "y": tc.YK}), ("loss_and_grads", {"params": tc.PK, "y": Y}),
-    ("cross_entropy", {"y": Y.ravel()}), ("cross_entropy", {"zL": tc.ZL.astype(np.float32)}),
+    ("cross_entropy", {"y": Y.ravel()}), ("cross_entropy", {"zD": tc.ZD.astype(np.float32)}),
 ]
 VALID_CASES = [(name, {}) for name in tc.PUBLIC] + [("train", tc.ON)] + [
     (name, {"X": X_u, "y": y_u}) for X_u, y_u, _ in tc.UNUSUAL.values()

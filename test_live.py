@@ -373,6 +373,63 @@ def test_no_request_leaves_the_host_and_blocks_are_live(live_visit):
     assert blocks["practice.html"] >= 20, blocks
 
 
+# The pages whose every example is run in Chromium, in page order, by test_examples_print_in_the_page.
+EXAMPLE_PAGES = ("forward.md", "gradient-check.md", "training.md", "practice.md")
+
+
+def run_examples_in_browser(site: Path) -> dict:
+    """Open each page of EXAMPLE_PAGES in Chromium (network cut off but for 127.0.0.1), open its folded
+    blocks, and Run each of its examples in page order, as a reader who goes down the page would:
+    {page: [(line in the Markdown, status, output, the Output the page shows or None)]}."""
+    sync_playwright = test_site.require_browser()
+    ran = {}
+    with test_site.serve(site) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=test_site.CHROMIUM, headless=True,
+                                             args=test_site.CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=test_site.VIEWPORTS["desktop"])
+            context.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname
+                          == "127.0.0.1" else route.abort())
+            for name in EXAMPLE_PAGES:
+                page = context.new_page()
+                page.goto(base + name.replace(".md", ".html"))
+                page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+                blocks = page.locator('.live-code:has(div.highlight[data-live="example"])')
+                found = test_site.examples(test_site.DOCS / name)
+                assert blocks.count() == len(found), (name, blocks.count(), len(found))
+                ran[name] = [(line, *run_block(page, blocks.nth(i), timeout=120000)[:2], expected)
+                             for i, (line, _, expected) in enumerate(found)]
+                page.close()
+        finally:
+            browser.close()
+    return ran
+
+
+@pytest.fixture(scope="session")
+def examples_in_browser(built_site):
+    return run_examples_in_browser(built_site)
+
+
+@pytest.mark.browser
+def test_examples_print_in_the_page_what_the_page_shows(examples_in_browser):
+    """Every example of EXAMPLE_PAGES (the forward pass run on a batch, the short check, the training
+    loop, the practice page's blocks with the learner's formula or prediction, ...), Run in the page in
+    page order, finishes without an error and prints exactly the Output the page shows under it (or in
+    its folded solution), as test_site checks in CPython: the browser's Python and numpy (Pyodide,
+    32-bit integers, no floating-point flags) give the page the same words and digits. Catches an
+    example that fails or prints otherwise in the page, and a page whose examples the build did not
+    make live, in order."""
+    problems = []
+    for name, runs in examples_in_browser.items():
+        for line, status, output, expected in runs:
+            if not status.startswith("Done"):
+                problems.append(f"{name}:{line}: {status}\n{output}")
+            elif expected is not None and output != expected:
+                problems.append(f"{name}:{line}: printed\n{output}\nbut the page shows\n{expected}")
+    assert not problems, "\n".join(problems)
+    assert sum(expected is not None for runs in examples_in_browser.values() for *_, expected in runs) >= 20
+
+
 def live_blocks_per_page(site: Path) -> dict[str, int]:
     """{page: how many blocks the build marked to run in the page}."""
     counts = {page.name: len(re.findall(r'<div class="language-[^"]*"[^>]*\bdata-live="', page.read_text()))

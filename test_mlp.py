@@ -590,8 +590,8 @@ def test_cut_out_forward_backward_and_loss_run_alone(sizes, activation):
     expected_y_hat, expected_cache = mlp.forward(params, X, activation)
     assert np.array_equal(y_hat, expected_y_hat) and list(cache) == list(expected_cache)
     assert all(np.array_equal(cache[k], expected_cache[k]) for k in cache)
-    zL = cache[f"z{len(sizes) - 1}"]
-    assert cut["cross_entropy"](zL, Y) == mlp.cross_entropy(zL, y)
+    zD = cache[f"z{len(sizes) - 1}"]
+    assert cut["cross_entropy"](zD, Y) == mlp.cross_entropy(zD, y)
     backwards = {"backward": mlp.backward}
     if len(sizes) == 3:
         backwards["backward_two_layer"] = mlp.backward_two_layer

@@ -69,17 +69,24 @@ def test_at_least_twelve_exercises_each_with_one_collapsed_solution():
 
 
 @pytest.mark.parametrize("bug", ALL_BUGS)
-def test_every_bug_is_an_exercise_with_its_diff_shown_and_its_check_in_the_solution(bug):
-    """Every mistake in the zoo (and each check bug) is an exercise: a bug added to BUGS without an
-    exercise, or one whose answer is shown outside the folded solution, fails here."""
+def test_every_bug_is_an_exercise_whose_question_shows_only_the_planted_code(bug):
+    """Every mistake in the zoo (and each check bug) is an exercise. Its question shows the planted code
+    alone, as a learner's own file would show it (a zoo bug as `{{ planted:SLUG }}`, the live block; a
+    check bug as its generated listing), and only the folded solution shows the diff and the check. A
+    bug added without an exercise, or a diff or check shown outside the solution, where it gives the
+    answer away, fails here."""
     slug = practice.slug(bug)
     items = [(h, t) for h, t in exercises()["Find the bug"] if f"practice-diff-{slug}\"" in t]
     assert len(items) == 1, f"{bug!r}: {len(items)} exercises show its diff"
     heading, text = items[0]
     question, _, solution = text.partition('??? success "Solution"')
-    assert re.search(rf'(?m)^--8<-- "experiments_log.md:practice-diff-{slug}"$', question), heading
-    assert re.search(rf'(?m)^    --8<-- "experiments_log.md:practice-check-{slug}"$', solution), heading
-    assert f"practice-check-{slug}" not in question, f"{heading}: the answer is quoted outside the solution"
+    planted = (rf"(?m)^    \{{\{{ planted:{slug} \}}\}}$" if bug in zoo.BUGS
+               else rf'(?m)^--8<-- "experiments_log.md:practice-planted-{slug}"$')
+    assert re.search(planted, question), f"{heading}: the question does not show the planted code"
+    for shown in ("diff", "check"):
+        assert re.search(rf'(?m)^    --8<-- "experiments_log.md:practice-{shown}-{slug}"$', solution), (
+            heading, shown)
+        assert f"practice-{shown}-{slug}" not in question, f"{heading}: {shown} shown outside the solution"
 
 
 def test_every_generated_practice_section_is_quoted_by_the_page():

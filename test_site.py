@@ -367,6 +367,43 @@ def test_examples_run_and_print_what_the_page_shows(path, monkeypatch):
                 f"but the page shows\n{expected}")
 
 
+def test_practice_page_checks_the_seven_steps_written_in_it():
+    """The practice page's blank backward_two_layer and the check under it, run as a learner would: with
+    its first k steps written as the lesson's own lines (the lines of mlp.py tagged (1) .. (k)), the check
+    prints those k steps correct and names step k + 1 as still to write; with all seven, it says they
+    are all correct; with step (5) skipped (`dz1 = da1`), it names dz1 the first wrong step. Catches a
+    blank function that drifted from mlp.py (its fixed lines no longer fit the lesson's steps), and a
+    check that ignores the steps written so far or passes a wrong one."""
+    import zoo
+
+    path = DOCS / "practice.md"
+    found = examples(path)
+    starter = next(i for i, (_, code, _) in enumerate(found) if "raise NotImplementedError" in code)
+    blank, check = found[starter][1], found[starter + 1][1]
+    lessons = {int(m[1]): m[0].strip() for m in re.finditer(r"^ *\w+ = .*# \((\d)\).*$",
+                                                             zoo.lesson_source(), re.M)}
+    assert sorted(lessons) == list(range(1, 8)), lessons
+    todo = re.compile(r'raise NotImplementedError\("step \((\d)\): .*"\)')
+
+    def run(lines):  # the blank with steps {k: line} written, then the check: what it prints
+        code = todo.sub(lambda m: lines.get(int(m[1]), m[0]), blank)
+        namespace, printed = {"__name__": "__example__"}, io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code + "\n" + check, "practice.md", "exec"), namespace)  # noqa: S102
+        return printed.getvalue()
+
+    keys = ["dz2", "dW2", "db2", "da1", "dz1", "dW1", "db1"]
+    for k in range(8):
+        out = run({j: lessons[j] for j in range(1, k + 1)})
+        verdicts = re.findall(r"^ *(d\w+) +(correct|uncomfortable|wrong)\b", out, re.M)
+        assert verdicts == [(key, "correct") for key in keys[:k]], out
+        assert out.startswith(f"Still to write: step ({k + 1})") if k < 7 else (
+            "All seven steps are correct." in out), out
+    out = run({**lessons, 5: "dz1 = da1"})
+    assert re.search(r"^ *dz1 +wrong .*<- the first wrong step", out, re.M), out
+    assert "All seven" not in out, out
+
+
 # --- the site in a browser --------------------------------------------------------------------
 
 def require_browser():
