@@ -13,6 +13,7 @@ import os
 import pathlib
 import re
 import shutil
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -977,7 +978,26 @@ def run_all(out=HERE, quick=False, log=print):
         f"{len(tables)} tables in {out / 'experiments_log.md'}")
 
 
+# The tables print round-off (relative errors of 1e-8), and round-off depends on the CPU kernels that
+# OpenBLAS and NumPy choose at run time: an Intel and an AMD machine with AVX-512 differ in the last
+# bits. So the command line runs on the AVX2 kernels, which every x86-64 machine since 2013 has, and
+# every such machine writes the same bytes. They are chosen when numpy loads, hence the re-run.
+SAME_KERNELS = {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
+
+
+def on_same_kernels():
+    """Run this command again with SAME_KERNELS set, on a Linux x86-64 machine with AVX2 where they are
+    not set yet; elsewhere (ARM, Windows, macOS) go on as it is: the bytes may then differ."""
+    cpu = pathlib.Path("/proc/cpuinfo")
+    if (all(os.environ.get(k) == v for k, v in SAME_KERNELS.items()) or not cpu.exists()
+            or " avx2" not in cpu.read_text()):
+        return
+    os.execve(sys.executable, sys.orig_argv, {**os.environ, **SAME_KERNELS})
+
+
 def main(argv=None):
+    if argv is None:
+        on_same_kernels()
     parser = argparse.ArgumentParser(
         description="Run every experiment of this MLP from scratch: writes the figures to "
                     "OUT/visualizations/ and the results tables into OUT/experiments_log.md.")

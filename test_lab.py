@@ -7,6 +7,7 @@ handwritten digit), the data file's published sha256, and the committed files.
 
 import hashlib
 import os
+import pathlib
 import re
 import signal
 import subprocess
@@ -536,3 +537,19 @@ def test_command_line_rejects_unknown_options():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "unrecognized arguments: --outt" in result.stderr
+
+
+def test_the_command_line_runs_on_the_same_kernels_everywhere():
+    """Would catch the lab writing bytes that depend on the machine's CPU: the committed tables print
+    round-off, and OpenBLAS's and NumPy's AVX-512 kernels round differently on Intel and AMD. The
+    command line re-runs itself on the AVX2 kernels before numpy loads; numpy must then report its
+    AVX-512 dispatch (X86_V4) off, and a second call must not re-run again (it would loop)."""
+    probe = ("import experiments, os, sys; experiments.on_same_kernels(); experiments.on_same_kernels(); "
+             "from numpy._core._multiarray_umath import __cpu_features__ as f; "
+             "print(os.environ.get('OPENBLAS_CORETYPE'), f['X86_V4'])")
+    env = {k: v for k, v in os.environ.items() if k not in experiments.SAME_KERNELS}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=HERE, capture_output=True,
+                         text=True, check=True).stdout.split()
+    has_avx2 = " avx2" in pathlib.Path("/proc/cpuinfo").read_text()
+    assert has_avx2, "CI's machines are x86-64 with AVX2: the committed bytes are those of its kernels"
+    assert out == ["Haswell", "False"], out
