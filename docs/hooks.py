@@ -43,8 +43,9 @@
    (tools/live_files.copy_live_files). Both are plain functions, runnable without MkDocs.
 7. Every page with live blocks as a notebook (tools/notebooks.py, plain Python): each page's Markdown,
    as the steps above leave it, is kept (NOTEBOOK_PAGES), and gets a "Download this page as a
-   notebook" link, where `{{ notebook }}` stands alone on a line or else just before its first live
-   block; at the end of the build, NAME.ipynb and notebooks.zip are written into the site.
+   notebook" link, where `{{ notebook }}` stands alone on a line or else under the heading of the
+   section of its first live block; at the end of the build, NAME.ipynb and notebooks.zip are
+   written into the site.
 """
 
 from __future__ import annotations

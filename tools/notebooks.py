@@ -26,8 +26,8 @@ A page's notebook, in the page's order:
 - every live block as a code cell: an example as it is, a "define" under `%%define`, a "step" under
   `%%step`; the Output the page shows under a block is that cell's output, as it would be once run.
 
-Where the link goes: where `{{ notebook }}` stands alone on a line of the page, or else just before
-the top-level block (a paragraph, an admonition, a <div> grid) that holds the first live block.
+Where the link goes: where `{{ notebook }}` stands alone on a line of the page, or else just under the
+heading of the section that holds the first live block.
 
 Without MkDocs building anything: `python tools/notebooks.py OUT_DIR` reads mkdocs.yml, applies
 docs/hooks.py's page transformations itself (so the mkdocs package must be installed) and writes
@@ -106,27 +106,29 @@ def add_page(markdown: str, page: str, pages: dict[str, str]) -> str:
     lines = markdown.split("\n")
     first = markdown.count("\n", 0, next(m.start() for m in FENCE.finditer(markdown)
                                          if "data-live=" in m["info"]))
-    at = _top_level_start(lines, first)
-    return "\n".join(lines[:at] + [link, ""] + lines[at:])
+    at = _section_start(lines, first)
+    return "\n".join(lines[:at] + ["", link, ""] + lines[at:])
 
 
-def _top_level_start(lines: list[str], index: int) -> int:
-    """The first line of the top-level block that holds line `index`: the last line at or before it
-    that starts a paragraph (after a blank line) at indentation 0, outside any <div> and fence."""
-    depth, fence, starts = 0, None, []
+def _section_start(lines: list[str], index: int) -> int:
+    """Where the section that holds line `index` starts: just under its heading (outside any fence and
+    <div>), or, before any heading, at the top-level block (paragraph, admonition, <div>) holding it."""
+    depth, fence, heading, block = 0, None, None, index
     for number, line in enumerate(lines[:index + 1]):
         opening = FENCE_OPEN.match(line)
         if fence:
             if opening and opening["fence"] == fence and not opening["info"].strip():
                 fence = None
             continue
-        if (line[:1].strip() and depth == 0 and (number == 0 or not lines[number - 1].strip())):
-            starts.append(number)
+        if depth == 0 and HEADING.match(line):
+            heading = number
+        if line[:1].strip() and depth == 0 and (number == 0 or not lines[number - 1].strip()):
+            block = number
         if opening:
             fence = opening["fence"]
         elif DIV.match(line):
             depth += -1 if line.strip().startswith("</") else 1
-    return starts[-1] if starts else index
+    return heading + 1 if heading is not None else block
 
 
 # --- the page as cells ------------------------------------------------------------------------------
