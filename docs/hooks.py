@@ -124,10 +124,6 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 # --- 2. figures from visualizations/ --------------------------------------------------------
 
-def on_pre_build(config: MkDocsConfig) -> None:
-    NOTEBOOK_PAGES.clear()  # `mkdocs serve` builds again with the same module
-
-
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     root = _root(config)
     folder = root / FIGURES

@@ -48,7 +48,8 @@ import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if str(Path(__file__).resolve().parent) not in sys.path:  # tools/ is no package
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 from live_files import LIVE_FILES  # noqa: E402  (the same files the page's Python gets)
 
 ZIP = "notebooks.zip"
