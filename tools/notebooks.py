@@ -71,7 +71,7 @@ HEADING = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)"
 ATTRIBUTE = re.compile(r'([-\w]+)="([^"]*)"')
 OUTPUT_TITLE = 'title="Output"'
 KINDS = ("example", "define", "step")
-# In prose: a code span (left alone), arithmatex's inline \( \) and display \[ \], and links.
+# In prose: a code span (left alone), arithmatex's inline \( \) and display \[ \].
 PROSE = re.compile(r"(?P<code>(?P<ticks>`+).+?(?P=ticks))|\\\((?P<inline>.+?)\\\)|\\\[(?P<display>.+?)\\\]",
                    re.DOTALL)
 IMAGE = re.compile(r"(?P<link>\[)?!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)(?(link)\]\([^)\s]+\))")
@@ -168,7 +168,7 @@ def _items(markdown: str):
             elif OUTPUT_TITLE in info:
                 yield "output", body + "\n"
             else:
-                yield from (("line", row[cut:], True) for row in _markdown_fence(lines[i:end + 1], info, cut))
+                yield from (("line", row[cut:], True) for row in _markdown_fence(lines[i:end + 1], info))
             i = end + 1
             continue
         if admonition:
@@ -183,7 +183,7 @@ def _items(markdown: str):
         yield "close", stack.pop()
 
 
-def _markdown_fence(lines: list[str], info: str, cut: int) -> list[str]:
+def _markdown_fence(lines: list[str], info: str) -> list[str]:
     """A fence that does not run, as plain Markdown: ```LANGUAGE, its title above it in italics."""
     opening = FENCE_OPEN.match(lines[0])
     language = re.match(r"\{?\s*\.?([\w-]*)", info)[1]
