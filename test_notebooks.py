@@ -107,8 +107,9 @@ def test_the_backprop_link_is_where_the_page_says_how_to_run_code(built_site):
 
 def test_notebooks_validate_and_the_zip_holds_them_in_the_navigations_order(built_site):
     """Every notebook validates against nbformat 4's schema (cell ids included), its first code cell is
-    collapsed, and the zip holds exactly these notebooks, byte for byte, numbered in the order of the
-    navigation. Catches a hand-written field nbformat rejects, a stale or missing notebook in the zip."""
+    collapsed, and the zip holds exactly these notebooks, byte for byte, under their own names (which
+    the links between them use), in the order of the navigation. Catches a hand-written field nbformat
+    rejects, a stale or missing notebook in the zip, and a renamed one that links no longer reach."""
     found = notebooks_of(built_site)
     for name, nb in found.items():
         nbformat.validate(nb)
@@ -117,12 +118,9 @@ def test_notebooks_validate_and_the_zip_holds_them_in_the_navigations_order(buil
     with zipfile.ZipFile(built_site / notebooks.ZIP) as bundle:
         entries = bundle.namelist()
         order = [Path(page).stem for page in notebooks.nav_pages(load_config(str(ROOT / "mkdocs.yml")).nav)]
-        expected = [f"{notebooks.ZIP_FOLDER}/{n:02d}-{stem}.ipynb"
-                    for n, stem in enumerate([s for s in order if s in found], start=1)]
-        assert entries == expected
+        assert entries == [f"{notebooks.ZIP_FOLDER}/{stem}.ipynb" for stem in order if stem in found]
         for entry in entries:
-            stem = entry.split("-", 1)[1].removesuffix(".ipynb")
-            assert bundle.read(entry) == (built_site / f"{stem}.ipynb").read_bytes(), entry
+            assert bundle.read(entry) == (built_site / Path(entry).name).read_bytes(), entry
     sizes = {p.name: p.stat().st_size for p in [*built_site.glob("*.ipynb"), built_site / notebooks.ZIP]}
     print("sizes in bytes:", sizes)
 
@@ -318,7 +316,7 @@ def test_a_new_page_with_live_blocks_gets_its_notebook(tmp_path):
     nbformat.validate(nb)
     assert nb.cells[0].source.startswith("# New") and code_cells(nb)[0].source == "print(6 * 7)"
     assert shown_output(code_cells(nb)[0]) == "42\n"
-    assert zipfile.ZipFile(tmp_path / notebooks.ZIP).namelist() == [f"{notebooks.ZIP_FOLDER}/01-new.ipynb"]
+    assert zipfile.ZipFile(tmp_path / notebooks.ZIP).namelist() == [f"{notebooks.ZIP_FOLDER}/new.ipynb"]
 
 
 def test_link_goes_under_the_heading_of_the_first_block_or_at_its_token():

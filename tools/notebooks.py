@@ -4,7 +4,8 @@ docs/hooks.py hands each page's Markdown to `add_page` as the hook leaves it: th
 the page marked `data-live="example" | "define" | "step"`, with `data-file`, `data-line`,
 `data-region` and `data-lines`, exactly as docs/assets/live/live-code.js reads them. At the end of
 the build, `write_notebooks` turns every page that has such blocks into NAME.ipynb (nbformat 4.5)
-beside NAME.html, and puts them all, in the order of the navigation, into notebooks.zip.
+beside NAME.html, and puts them all into notebooks.zip, under the same names (a link from one to
+another works in the unzipped folder), in the order of the navigation.
 
 A page's notebook, in the page's order:
 
@@ -614,7 +615,7 @@ def nav_pages(nav) -> list[str]:
 def write_notebooks(pages: dict[str, str], root: Path, out: Path, order: list[str] = (),
                     site_url: str | None = None) -> list[Path]:
     """Write NAME.ipynb into `out` for each page of `pages` ({page: Markdown}) that has live blocks, and
-    ZIP with all of them, numbered in the order of `order` (the navigation); return the paths. A site_url
+    ZIP with all of them, in the order of `order` (the navigation); return the paths. A site_url
     on 127.0.0.1 or localhost is taken for a local one, and not used in links."""
     if site_url and urlsplit(site_url).hostname in ("127.0.0.1", "localhost"):
         site_url = None
@@ -624,13 +625,13 @@ def write_notebooks(pages: dict[str, str], root: Path, out: Path, order: list[st
     with_code.sort(key=lambda page: (order.index(page) if page in order else len(order), page))
     written, archive = [], io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for number, page in enumerate(with_code, start=1):
+        for page in with_code:
             text = dumps(notebook(pages[page], root, set(with_code), site_url))
             path = Path(out) / Path(page).with_suffix(".ipynb")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             written.append(path)
-            entry = zipfile.ZipInfo(f"{ZIP_FOLDER}/{number:02d}-{path.name}", date_time=(2026, 1, 1, 0, 0, 0))
+            entry = zipfile.ZipInfo(f"{ZIP_FOLDER}/{path.name}", date_time=(2026, 1, 1, 0, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
             bundle.writestr(entry, text)  # fixed dates: the same pages give the same bytes
     if written:
