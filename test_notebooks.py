@@ -13,7 +13,6 @@ import copy
 import html
 import json
 import re
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -24,10 +23,9 @@ from mkdocs.config import load_config
 from nbclient import NotebookClient
 
 import test_site
+from tools import notebooks
 
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT / "tools"))
-import notebooks  # noqa: E402  (tools/ is no package)
 
 KERNEL_TIMEOUT = 300  # seconds a cell may take: a hung cell fails the test instead of hanging it
 # A block that runs in the built page, up to the end of its code; and the Output block that a page shows.

@@ -49,10 +49,17 @@ import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-if str(Path(__file__).resolve().parent) not in sys.path:  # tools/ is no package
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-from live_files import LIVE_FILES  # noqa: E402  (the same files the page's Python gets)
 
+def _live_files():
+    """tools/live_files.py, loaded from its path as docs/hooks.py loads this file (a build does not put
+    the repository on sys.path), and read afresh at every build."""
+    spec = importlib.util.spec_from_file_location("live_files", Path(__file__).with_name("live_files.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LIVE_FILES = _live_files().LIVE_FILES  # the files that the page's Python gets, and a notebook may need
 ZIP = "notebooks.zip"
 ZIP_FOLDER = "notebooks"  # the folder inside the zip
 FOLDER = "course"  # where a notebook's first cell writes the files, beside the notebook
