@@ -41,6 +41,11 @@
    Every build also checks the vendored Pyodide (tools/live_files.check_vendored: a changed file
    fails the build) and copies the repository's Python files that the page runs into the site
    (tools/live_files.copy_live_files). Both are plain functions, runnable without MkDocs.
+7. Every page with live blocks as a notebook (tools/notebooks.py, plain Python): each page's Markdown,
+   as the steps above leave it, is kept (NOTEBOOK_PAGES), and gets a "Download this page as a
+   notebook" link, where `{{ notebook }}` stands alone on a line or else under the heading of the
+   section of its first live block; at the end of the build, NAME.ipynb and notebooks.zip are
+   written into the site.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ STEPS = range(1, 8)
 STEP_CLASS = "backward-step"  # on each step block, for docs/assets/stylesheets/extra.css
 LIVE_SOURCES = ("mlp.py", "datasets.py")  # a block quoting a region of these can be run in the page
 PYODIDE_DIR = "docs/assets/pyodide"
+NOTEBOOK_PAGES: dict[str, str] = {}  # {page: its Markdown, as on_page_markdown leaves it}, for 7.
 # `{{ planted:SLUG }}` alone on its line: backward_two_layer with the zoo's bug SLUG planted.
 PLANTED_TOKEN = re.compile(
     r'^(?P<indent>[ \t]*)\{\{[ \t]*planted:[ \t]*(?P<slug>[-a-z0-9]+)[ \t]*\}\}[ \t]*$', re.MULTILINE)
@@ -105,7 +111,7 @@ def _root(config: MkDocsConfig) -> Path:
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     try:
-        _live_files(config).check_vendored(_root(config) / PYODIDE_DIR)
+        _tool(config, "live_files").check_vendored(_root(config) / PYODIDE_DIR)
     except ValueError as err:
         raise PluginError(str(err)) from None
     snippets = config.mdx_configs.get("pymdownx.snippets")
@@ -132,20 +138,23 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    _live_files(config).copy_live_files(_root(config), Path(config.site_dir))
+    _tool(config, "live_files").copy_live_files(_root(config), Path(config.site_dir))
+    _tool(config, "notebooks").write_notebooks(NOTEBOOK_PAGES, _root(config), Path(config.site_dir),
+                                               _tool(config, "notebooks").nav_pages(config.nav),
+                                               config.site_url)
 
 
-def _live_files(config: MkDocsConfig):
-    """tools/live_files.py, loaded from its path (it is no package, and needs no MkDocs)."""
-    path = _root(config) / "tools" / "live_files.py"
-    spec = importlib.util.spec_from_file_location("live_files", path)
+def _tool(config: MkDocsConfig, name: str):
+    """tools/NAME.py, loaded from its path (it is no package, and needs no MkDocs)."""
+    path = _root(config) / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def on_serve(server, config: MkDocsConfig, builder):
-    for name in (*WATCHED, *_live_files(config).LIVE_FILES, "tools"):  # the page runs LIVE_FILES
+    for name in (*WATCHED, *_tool(config, "live_files").LIVE_FILES, "tools"):  # the page runs LIVE_FILES
         path = _root(config) / name
         if path.exists():
             server.watch(str(path))
@@ -166,7 +175,11 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if re.search(r"\{\{[ \t]*planted:", markdown):
         raise PluginError(f"{page.file.src_uri}: a {{{{ planted:SLUG }}}} must stand alone on its line")
     markdown = FENCE.sub(_mark_example, markdown)
-    return API_TOKENS.sub(lambda m: api_reference(root / (m["path"] or API_SOURCE)), markdown)
+    markdown = API_TOKENS.sub(lambda m: api_reference(root / (m["path"] or API_SOURCE)), markdown)
+    try:  # 7. kept for its notebook, with the link to it
+        return _tool(config, "notebooks").add_page(markdown, page.file.src_uri, NOTEBOOK_PAGES)
+    except ValueError as err:
+        raise PluginError(f"{page.file.src_uri}: {err}") from None
 
 
 def _number_quoted_region(match: re.Match, root: Path) -> str:
