@@ -74,7 +74,7 @@ GRADE_WIDTH = 100  # characters per printed line: a diagnosis is wrapped to fit
 KINK_MARGIN = 1e-3  # a relu input this close to 0 would sit within eps = 1e-5 of the kink: redrawn
 TIMEOUT = 60.0  # seconds of wall clock for a file, all its networks together (Gradescope allows 600)
 MEMORY = 1024  # MB of address space for the child (numpy needs about 100 with one BLAS thread)
-OUTPUT_CUT = 10_000  # characters of the file's own output kept, the first ones
+OUTPUT_CUT = 10_000  # bytes of the file's own output kept, the first ones
 STATUSES = ("passed", "wrong", "unfinished", "error", "timeout", "refused")
 STEPS = {1: "dz2", 2: "dW2", 3: "db2", 4: "da1", 5: "dz1", 6: "dW1", 7: "db1"}  # backward_two_layer's
 STEP_COLUMNS = [f"({k}) {key}" for k, key in STEPS.items()]  # the gradebook's, and Gradescope's tests
@@ -227,6 +227,11 @@ def child(folder):
         answers = [stop.answer]
     out.write(json.dumps({"answers": answers, "refused": REFUSALS[:1]}))
     out.close()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:  # what they printed last, still in a buffer
+            stream.flush()
+        except Exception:  # noqa: BLE001, S110 (a stream of theirs, whatever it does)
+            pass
     os._exit(0)  # no atexit of theirs, no thread of theirs to wait for
 
 
@@ -332,13 +337,14 @@ def run_their_file(source, path):
 def failure(err, said, text, where):
     """The answer for an exception of theirs: refused, out of memory, stdin read, or an error."""
     last = said.splitlines()[-1].strip() if said else type(err).__name__
-    if isinstance(err, Refused):
+    if isinstance(err, Refused):  # where it happened: their lines, without the exception's own line
+        frames = "\n".join(said.splitlines()[:-1])
         return {"kind": "refused", "headline": str(err),
-                "text": f"Refused: {err}." + (f"\n{textwrap.indent(said, '  ')}" if said else "")}
-    if isinstance(err, MemoryError):
-        last = f"it ran out of memory (the grader allows {os.environ.get('GRADE_MEMORY', MEMORY)} MB)"
-    elif isinstance(err, NoInput):
-        last = str(err)
+                "text": f"Refused: {err}." + (f"\n{textwrap.indent(frames, '  ')}" if frames else "")}
+    if isinstance(err, MemoryError | NoInput):
+        last = (str(err) if isinstance(err, NoInput) else
+                f"it ran out of memory: the grader allows {os.environ.get('GRADE_MEMORY', MEMORY)} MB")
+        text += f"\n\n{last[0].upper()}{last[1:]}."
     return {"kind": "error", "headline": f"{where}: {last}", "text": text}
 
 
@@ -475,8 +481,9 @@ def run_child(source, path, nets, timeout=TIMEOUT, memory=MEMORY):
                 answers = json.loads(text)
             except ValueError:
                 answers = {}
-        return Run(answers, "exited before it answered" if ended == "answered" and answers is None else ended,
-                   drained.text(), drained.count)
+        if ended == "answered" and answers is None:
+            ended = "exited before it answered (exit status 0)"
+        return Run(answers, ended, drained.text(), drained.count)
 
 
 def ended_by(code):
@@ -489,7 +496,7 @@ def ended_by(code):
 
 
 class Drain:
-    """Reads a pipe to its end in a thread, keeping the first OUTPUT_CUT characters and counting the rest."""
+    """Reads a pipe to its end in a thread, keeping its first OUTPUT_CUT bytes and counting them all."""
 
     def __init__(self, pipe):
         self.pipe, self.kept, self.count = pipe, bytearray(), 0
@@ -500,8 +507,7 @@ class Drain:
         try:
             while chunk := self.pipe.read1(65536):
                 self.count += len(chunk)
-                if len(self.kept) < 4 * OUTPUT_CUT:
-                    self.kept += chunk[:4 * OUTPUT_CUT - len(self.kept)]
+                self.kept += chunk[:OUTPUT_CUT - len(self.kept)]
         except (OSError, ValueError):
             pass
 
@@ -510,7 +516,7 @@ class Drain:
         self.pipe.close()
 
     def text(self):
-        return self.kept.decode("utf-8", errors="replace")[:OUTPUT_CUT]
+        return self.kept.decode("utf-8", errors="replace")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -595,14 +601,20 @@ class Judge:
 
     def __init__(self, path, nets):
         self.path, self.nets = path, nets
-        self.lines, self.stop, self.right, self.total = [], None, 0, 0
+        self.lines, self.stop, self.right, self.total, self.seen = [], None, 0, 0, []
         self.steps, self.notes = dict.fromkeys(STEPS, True), {k: [] for k in STEPS}
 
     def read(self, answer):
+        kind = answer["kind"]
+        if kind not in ("grads", "todo", "error", "refused"):
+            raise BadAnswer(f"an answer of no known kind ({kind!r})")
+        if kind != "grads":
+            self.stop = self.stop or answer  # the first that stopped the file decides its text
+        if answer.get("network") is None:  # the file itself stopped, before any network
+            return
         network = self.nets[answer["network"]]
-        kind, name = answer["kind"], network.function
-        if kind in ("error", "refused") or (kind == "todo" and self.stop is None):
-            self.stop = self.stop or answer
+        name = network.function
+        self.seen.append(answer["network"])
         if kind == "todo":
             keys = list(from_wire(answer.get("arrays", {})))
             first, lines, entries = step_lines(name, answer, network, keys) if keys else (None, [], {})
@@ -617,6 +629,14 @@ class Judge:
             self.right, self.total = self.right + (first is None), self.total + 1
             self.lines += [""] * bool(self.lines) + [f"{name} on {network.head}:"] + ["  " + x for x in lines]
             self.note(network, entries)
+
+    def complete(self):
+        """Unless the file stopped, every network of each function it answered for, once each, in order:
+        an answer that leaves a network out cannot pass on the others."""
+        functions = {self.nets[i].function for i in self.seen}
+        if self.stop is None and (not self.seen or self.seen != [
+                i for i, n in enumerate(self.nets) if n.function in functions]):
+            raise BadAnswer("not every network was answered")
 
     def note(self, network, entries, unwritten=False):
         """Each step's truth on this network, and a note where it is not correct."""
@@ -643,6 +663,7 @@ def judge(path, nets, run, timeout):
         judged = Judge(path, nets)
         for answer in answers:
             judged.read(answer)
+        judged.complete()
     except (BadAnswer, KeyError, TypeError, IndexError, AttributeError) as err:
         return failed(path, "error", f"what its Python sent back cannot be read ({type(err).__name__})")
     stop = judged.stop
@@ -711,7 +732,7 @@ def grade_file(path, shown=None, timeout=TIMEOUT, memory=MEMORY, seed=None):
             why = f"the project's files changed while it ran ({', '.join(changed)}): restore them"
             grade = failed(shown, "refused", why)
         if run.printed:
-            cut = f" (the first {OUTPUT_CUT:,} of {run.printed:,} characters)" * (run.printed > OUTPUT_CUT)
+            cut = f" (the first {OUTPUT_CUT:,} of {run.printed:,} bytes)" * (run.printed > OUTPUT_CUT)
             grade.text = f"Your file printed{cut}:\n{run.output.rstrip()}\n\n{grade.text}"
     grade.seconds = time.perf_counter() - start
     return grade
