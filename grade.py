@@ -39,7 +39,6 @@ import pathlib
 import re
 import secrets
 import signal
-import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -446,6 +445,8 @@ def project_state():
 
 def run_child(source, path, nets, timeout=TIMEOUT, memory=MEMORY):
     """Run their source (shown as `path`) in a child on these networks; never longer than timeout."""
+    import subprocess  # here only: the child, which imports this file too, must not have it (UNIMPORTABLE)
+
     with tempfile.TemporaryDirectory(prefix="grade-") as folder:
         folder = pathlib.Path(folder)
         for name, text in LESSON.items():
