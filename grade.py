@@ -140,7 +140,8 @@ def step_keys(n_layers):
 # ----------------------------------------------------------------------------------------------------
 
 WIRE_DTYPES = {"float64": np.float64, "float32": np.float32}
-KEY = re.compile(r"d[zaWb]\d{1,2}|[Wbza]\d{1,2}|y")  # the names that cross: gradients, params, cache
+GRADIENT = re.compile(r"d[zaWb]\d{1,2}")  # dz2, dW1, ...
+KEY = re.compile(rf"{GRADIENT.pattern}|[Wbza]\d{{1,2}}|y")  # the names that cross: gradients, params, cache
 
 
 class BadAnswer(Exception):
@@ -333,13 +334,18 @@ def run_their_file(source, path):
     return names
 
 
+def refusal(err, said=""):
+    """The answer for a Refused: its reason, and where it happened (their lines, if it was raised)."""
+    frames = "\n".join(said.splitlines()[:-1])  # without the exception's own line, which says it again
+    return {"kind": "refused", "headline": str(err),
+            "text": f"Refused: {err}." + (f"\n{textwrap.indent(frames, '  ')}" if frames else "")}
+
+
 def failure(err, said, text, where):
-    """The answer for an exception of theirs: refused, out of memory, stdin read, or an error."""
+    """The answer for an exception of theirs: a refusal, out of memory, stdin read, or an error."""
+    if isinstance(err, Refused):
+        return refusal(err, said)
     last = said.splitlines()[-1].strip() if said else type(err).__name__
-    if isinstance(err, Refused):  # where it happened: their lines, without the exception's own line
-        frames = "\n".join(said.splitlines()[:-1])
-        return {"kind": "refused", "headline": str(err),
-                "text": f"Refused: {err}." + (f"\n{textwrap.indent(frames, '  ')}" if frames else "")}
     if isinstance(err, MemoryError | NoInput):
         last = (str(err) if isinstance(err, NoInput) else
                 f"it ran out of memory: the grader allows {os.environ.get('GRADE_MEMORY', MEMORY)} MB")
@@ -358,29 +364,28 @@ def call(function, path, network):
     except BaseException as err:  # noqa: BLE001 (theirs: an exit() too)
         said = their_traceback(err, path, function)
         where = textwrap.indent(said, "  ")
-        todo = re.search(r"\((\d)\)", str(err)) if type(err) is NotImplementedError else None
+        todo = re.search(r"\((\d)\)", str(err)) if isinstance(err, NotImplementedError) else None
         if not todo:
             return failure(err, said, f"your {function.__name__} raised an error:\n{where}",
                            f"{function.__name__} raised")
         frames = [frame for frame, _ in traceback.walk_tb(err.__traceback__)
                   if frame.f_code is function.__code__]  # their function's own frame
         names = frames[-1].f_locals if frames else {}
-        written = {k: v for k, v in names.items() if re.fullmatch(r"d[zaWb]\d+", k)}
-        kept, _ = plain_arrays(function.__name__, written, quiet=True)
+        kept, _ = plain_arrays(function.__name__, names, quiet=True)  # the gradients written so far
         return {"kind": "todo", "step": int(todo[1]), "arrays": to_wire(kept), "headline":
                 f"step ({todo[1]}) is not written yet",
                 "text": f"step ({todo[1]}) is not written yet: your {function.__name__} raised\n{where}"}
     if type(grads) is not dict:
         if isinstance(grads, dict):  # a subclass, whose methods could say anything
-            return failure(Refused(f"your {function.__name__} returned a {type(grads).__name__}, a subclass "
-                                   "of dict: the grader takes a plain dict"), "", "", "")
+            return refusal(Refused(f"your {function.__name__} returned a {type(grads).__name__}, a subclass "
+                                   "of dict: the grader takes a plain dict"))
         said = (f"your {function.__name__} returned {type(grads).__name__}, not a dict of gradients "
                 "{'dz2': ..., 'dW2': ..., ...}")
         return {"kind": "error", "headline": said, "text": said}
     try:
         arrays, problems = plain_arrays(function.__name__, grads)
     except Refused as err:
-        return failure(err, "", "", "")
+        return refusal(err)
     return {"kind": "grads", "arrays": to_wire(arrays), "problems": problems}
 
 
@@ -393,7 +398,7 @@ def plain_arrays(name, grads, quiet=False):
     Refused, or is left out if quiet."""
     arrays, problems = {}, {}
     for key, value in dict.items(grads):
-        if type(key) is not str or not re.fullmatch(r"d[zaWb]\d{1,2}", key):
+        if type(key) is not str or not GRADIENT.fullmatch(key):
             continue
         if value is None:
             problems[key] = f"{key} is None"
@@ -602,7 +607,7 @@ class Judge:
 
     def __init__(self, path, nets):
         self.path, self.nets = path, nets
-        self.lines, self.stop, self.right, self.total, self.seen = [], None, 0, 0, []
+        self.lines, self.stop, self.right, self.total, self.seen = [], None, 0, 0, []  # seen: networks read
         self.steps, self.notes = dict.fromkeys(STEPS, True), {k: [] for k in STEPS}
 
     def read(self, answer):
@@ -689,8 +694,7 @@ def judge(path, nets, run, timeout):
                     "them per example (n dL/dz, as the lesson does) and divide by n in dW and db.")
     first = next((line.split(": ", 1)[1] for line in judged.lines if "the first wrong step:" in line), None)
     headline = ("every step is correct on every network" if right == total else
-                f"{total - right} of {total} networks have a step that is not correct; the first wrong "
-                f"step: {first}")
+                f"the first wrong step: {first} ({total - right} of {total} networks not correct)")
     return Grade(path, "passed" if right == total else "wrong", headline,
                  "\n".join(judged.lines + [""] + textwrap.wrap(verdict, GRADE_WIDTH)), judged.steps,
                  notes(judged, "passed" if right == total else "wrong", headline))
@@ -700,7 +704,7 @@ def notes(judged, status, headline):
     """Each step's note: its verdicts and diagnoses where it is not correct, on every network."""
     if status == "error":
         return dict.fromkeys(STEPS, f"not graded: {headline}")
-    n = judged.total or len({n.function + str(n.sizes) + n.activation for n in judged.nets})
+    n = len(judged.seen)
     return {k: "\n".join(judged.notes[k]) if judged.notes[k] else f"correct on every network ({n})"
             for k in STEPS}
 
@@ -780,6 +784,14 @@ def progress_bar(stream):
     return progress
 
 
+def batch_lines(grades):
+    """What `check` prints for a class: a line per file (status, points, its one-line verdict), and
+    how many of each status."""
+    counts = ", ".join(f"{sum(g.status == s for g in grades)} {s}" for s in STATUSES)
+    return [f"{g.file}: {g.status}, {g.points}/{len(STEPS)}: {g.headline}" for g in grades] + [
+        f"{len(grades)} files graded: {counts}"]
+
+
 def write_gradebook(path, grades):
     """The gradebook: a row per file, a column per step (1 if correct on every network), the points."""
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -811,6 +823,7 @@ SETUP_SH = """\
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu): Python and NumPy.
 set -euo pipefail
+apt-get update
 apt-get install -y python3 python3-pip python-is-python3
 cd /autograder/source
 # The project's NumPy where this Python can take it; else the newest NumPy it can.
@@ -929,12 +942,8 @@ def run(args):
         print(f"check: {', '.join(missing) or ' '.join(args.paths)}: no such file, or no .py file in it",
               file=sys.stderr)
         return 2
-    start = time.perf_counter()
     grades = grade_all(files, args.jobs, progress_bar(sys.stderr), **options)
-    for g in grades:
-        print(f"{g.file}: {g.status}, {g.points}/{len(STEPS)}: {g.headline}")
-    counts = ", ".join(f"{sum(g.status == s for g in grades)} {s}" for s in STATUSES)
-    print(f"{len(grades)} files graded in {time.perf_counter() - start:.1f} s: {counts}")
+    print("\n".join(batch_lines(grades)))
     if args.csv:
         write_gradebook(args.csv, grades)
     if args.feedback:

@@ -566,6 +566,7 @@ def experiment(figdir, quick=False):
     tables["practice-mse"] = experiment_neuron(figdir, 100 if quick else 300)
     tables["practice-starter"] = f"```python linenums=\"0\"\n{starter_source()}```"
     tables.update(grader_examples())
+    tables.update(gradebook_example())
     tables.update(predict_tables(quick))
     exercises = len(zoo.BUGS) + len(CHECK_BUGS) + len(DERIVATIONS) + 5
     return tables, f"{exercises} exercises, {len(tables)} tables"
@@ -686,6 +687,24 @@ def grader_examples():
                 f"```text linenums=\"0\"\n$ python practice.py check exercises/{name}\n{said}\n"
                 f"$ echo $?\n{0 if graded.passed else 1}\n```")
     return tables
+
+
+def gradebook_example():
+    """The grader on a class, as the teaching page shows it: the files `python practice.py starter
+    exercises` writes, a finished file and one in the mean-in-dz convention, graded at once into a
+    gradebook (on the networks of seed 0, so that the same bytes come out each run)."""
+    with tempfile.TemporaryDirectory() as folder:
+        exercises = pathlib.Path(folder, "exercises")
+        write_starter(exercises)
+        (exercises / "finished.py").write_text(solved_starter(), encoding="utf-8")
+        (exercises / "mean_in_dz.py").write_text(solved_starter(MEAN_IN_DZ), encoding="utf-8")
+        grades = grade.grade_all(grade.python_files([exercises]), seed=0)
+        grade.write_gradebook(pathlib.Path(folder, "gradebook.csv"), grades)
+        printed = "\n".join(grade.batch_lines(grades)).replace(f"{folder}/", "")
+        book = pathlib.Path(folder, "gradebook.csv").read_text(encoding="utf-8").replace(f"{folder}/", "")
+    return {"practice-gradebook": (
+        f"```text linenums=\"0\"\n$ python practice.py check exercises --csv gradebook.csv\n{printed}\n"
+        f"$ cat gradebook.csv\n{book.rstrip()}\n```")}
 
 
 def write_starter(folder):

@@ -711,8 +711,8 @@ def test_the_gradescope_bundle(tmp_path):
     wrong = results["wrong"]  # bug 2, missing 1/n: db2 and db1, steps (3) and (7)
     assert [t["status"] for t in wrong["tests"]] == ["passed"] * 2 + ["failed"] + ["passed"] * 3 + ["failed"]
     assert wrong["score"] == 5
-    assert wrong["output"].startswith("wrong: 6 of 6 networks have a step that is not correct; the first "
-                                      "wrong step: db2, step (3)"), wrong["output"][:200]
+    assert wrong["output"].startswith("wrong: the first wrong step: db2, step (3) (6 of 6 networks not "
+                                      "correct)"), wrong["output"][:200]
     assert "every entry is n = 8 times the numerical gradient" in wrong["tests"][2]["output"]
     assert wrong["tests"][0]["output"] == "correct on every network (6)"
     hanging = results["hanging"]

@@ -469,9 +469,10 @@ def test_check_command_exit_status(tmp_path):
 
 
 def test_the_logs_grader_outputs_are_current():
-    """The starter and the grader's outputs the page shows are today's: stale until `python mlp.py`."""
+    """The starter, the grader's outputs and the gradebook the pages show are today's: stale until
+    `python mlp.py`."""
     assert log_section("practice-starter") == f'```python linenums="0"\n{practice.starter_source()}```'
-    for name, text in practice.grader_examples().items():
+    for name, text in {**practice.grader_examples(), **practice.gradebook_example()}.items():
         assert log_section(name) == text, f"{name}: run python mlp.py"
 
 
