@@ -512,7 +512,8 @@ def test_a_hanging_file_times_out_and_the_batch_goes_on(tmp_path):
 def test_the_gradebook_and_the_feedback(tmp_path):
     """`check FOLDER --csv --feedback`: the gradebook's header is file, the seven steps, points,
     max_points, status; a row per .py file (not the notes beside them), points the sum of the steps;
-    each feedback file is exactly what `check FILE` prints for that file; the exit status is 0."""
+    each feedback file is exactly what `check FILE` prints for that file; the exit status is 0, for a
+    single file with --csv too, and 2 (nothing graded) for a path that is not there."""
     folder = tmp_path / "class"
     (folder / "alice").mkdir(parents=True)
     (folder / "alice" / "backward_two_layer.py").write_text(STARTER, encoding="utf-8")
@@ -541,6 +542,12 @@ def test_the_gradebook_and_the_feedback(tmp_path):
     alone = subprocess.run(practice_py + [files[0]], capture_output=True, text=True, timeout=60, check=False)
     assert alone.returncode == 1
     assert grade.feedback_path(tmp_path / "feedback", files[0]).read_text(encoding="utf-8") == alone.stdout
+    one = subprocess.run(practice_py + [files[0], "--csv", str(tmp_path / "one.csv")], capture_output=True,
+                         text=True, timeout=60, check=False)  # --csv for a single file: graded, so 0
+    assert one.returncode == 0 and len((tmp_path / "one.csv").read_text().splitlines()) == 2, one.stdout
+    missing = subprocess.run(practice_py + [files[0], str(folder / "nobody")], capture_output=True, text=True,
+                             timeout=60, check=False)  # a path that is not there: nothing graded
+    assert missing.returncode == 2 and "nobody: no such file" in missing.stderr
 
 
 def test_feedback_paths_and_the_progress_bar():
