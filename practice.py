@@ -702,7 +702,7 @@ def gradebook_example():
         grade.write_gradebook(pathlib.Path(folder, "gradebook.csv"), grades)
         printed = "\n".join(grade.batch_lines(grades)).replace(f"{folder}/", "")
         book = pathlib.Path(folder, "gradebook.csv").read_text(encoding="utf-8").replace(f"{folder}/", "")
-    return {"practice-gradebook": (
+    return {"gradebook": (
         f"```text linenums=\"0\"\n$ python practice.py check exercises --csv gradebook.csv\n{printed}\n"
         f"$ cat gradebook.csv\n{book.rstrip()}\n```")}
 
