@@ -216,7 +216,7 @@ def child(folder):
     """The child's whole life: limits, guards, their file, each network, the answer; then _exit."""
     folder = pathlib.Path(folder)
     job = json.loads((folder / "job.json").read_text(encoding="utf-8"))
-    out = open(folder / "answer.json", "w", encoding="utf-8")  # noqa: SIM115 (open before the guard)
+    out = open(folder / "answer.json", "w", encoding="utf-8")  # opened before the guard shuts the folder
     limit(job["memory"], job["timeout"])
     refuse_lessons()
     sys.stdin = _Stdin()
@@ -230,7 +230,7 @@ def child(folder):
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:  # what they printed last, still in a buffer
             stream.flush()
-        except Exception:  # noqa: BLE001, S110 (a stream of theirs, whatever it does)
+        except Exception:  # noqa: BLE001 (a stream of theirs, whatever it does)
             pass
     os._exit(0)  # no atexit of theirs, no thread of theirs to wait for
 
@@ -326,7 +326,7 @@ def run_their_file(source, path):
     linecache.cache[path] = (len(source), None, source.splitlines(keepends=True), path)
     names = {"__name__": "__graded__", "__file__": path, "__builtins__": builtins}
     try:
-        exec(compile(source, path, "exec"), names)  # noqa: S102 (theirs: the reason for this process)
+        exec(compile(source, path, "exec"), names)  # theirs: the reason this process exists
     except BaseException as err:  # noqa: BLE001 (theirs, whatever it is: an exit() too)
         said = their_traceback(err, path)
         raise Answer(**failure(err, said, f"{path} could not be run:\n{textwrap.indent(said, '  ')}",
@@ -572,7 +572,7 @@ def their_tensors(answer, params, n, keys=None):
     return ok, problems
 
 
-def step_lines(name, answer, network, keys=None):
+def step_lines(answer, network, keys=None):
     """(the first step not correct, "dz1, step (5)", or None; the lines to print; {key: entry}): the
     answer's gradients (those named in keys, or all) checked on one network, printed by
     diagnosis.report_lines (a line per tensor, the diagnosis under one that is not correct) with each
@@ -623,7 +623,7 @@ class Judge:
         self.seen.append(answer["network"])
         if kind == "todo":
             keys = list(from_wire(answer.get("arrays", {})))
-            first, lines, entries = step_lines(name, answer, network, keys) if keys else (None, [], {})
+            first, lines, entries = step_lines(answer, network, keys) if keys else (None, [], {})
             if answer is self.stop and keys:
                 lines = lines if first else lines[:-1]  # not "every step is correct": some are not written
                 answer["text"] += f"\n\nThe steps written so far, on {network.head}:\n" + "\n".join(
@@ -631,7 +631,7 @@ class Judge:
                 answer["wrong"] = first
             self.note(network, entries, unwritten=True)
         elif kind == "grads":
-            first, lines, entries = step_lines(name, answer, network)
+            first, lines, entries = step_lines(answer, network)
             self.right, self.total = self.right + (first is None), self.total + 1
             self.lines += [""] * bool(self.lines) + [f"{name} on {network.head}:"] + ["  " + x for x in lines]
             self.note(network, entries)
