@@ -9,10 +9,11 @@ Split as Gradescope's best practices say: never import a student's code into the
 - This process draws the networks, from seeds drawn afresh that the child never sees; computes the
   numerical gradients (mlp.gradient_check), the verdicts and the diagnoses; and decides the grade.
 - A child process runs the learner's file: `python -I`, with a fresh copy of the lesson's files, under
-  limits (wall clock for the whole file, memory, CPU time, file size), its output captured and cut, its
-  standard input empty. It calls the learner's function on the arrays it is handed and writes back what
-  the function returned, as JSON: numbers in base64, which this process reads as plain float64 or
-  float32 arrays of the right shape, and nothing else (no pickle: reading cannot run their code).
+  limits (wall clock for the whole file from when it starts, memory, CPU time, file size), its output
+  captured and cut, its standard input empty. It calls the learner's function on the arrays it is
+  handed and writes back what the function returned, as JSON: numbers in base64, which this process
+  reads as plain float64 or float32 arrays of the right shape, and nothing else (no pickle: reading
+  cannot run their code).
 - In the child, mlp.backward_two_layer, mlp.backward (so also loss_and_grads, gradient_check, train)
   and the bug zoo's functions raise "a submission may not call the lesson's backward", and an audit
   hook (PEP 578) refuses writes into the project, reading the lesson's files, new processes, signals,
@@ -74,6 +75,7 @@ KINK_MARGIN = 1e-3  # a relu input this close to 0 would sit within eps = 1e-5 o
 TIMEOUT = 60.0  # seconds of wall clock for a file, all its networks together (Gradescope allows 600)
 MEMORY = 1024  # MB of address space for the child (numpy needs about 100 with one BLAS thread)
 OUTPUT_CUT = 10_000  # bytes of the file's own output kept, the first ones
+STARTUP = 60.0  # seconds the child may take to start Python and NumPy, before the file's own timeout
 STATUSES = ("passed", "wrong", "unfinished", "error", "timeout", "refused")
 STEPS = {1: "dz2", 2: "dW2", 3: "db2", 4: "da1", 5: "dz1", 6: "dW1", 7: "db1"}  # backward_two_layer's
 STEP_COLUMNS = [f"({k}) {key}" for k, key in STEPS.items()]  # the gradebook's, and Gradescope's tests
@@ -178,6 +180,7 @@ def from_wire(data):
 # ----------------------------------------------------------------------------------------------------
 
 CHILD = "import sys; sys.path.insert(0, sys.argv[1]); import grade; grade.child(sys.argv[1])"
+STARTED = "-- grade.py: the learner's file starts here --\n"  # the child's first line, never shown
 PROCESS_EVENTS = {"os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.kill",
                   "os.killpg", "subprocess.Popen", "signal.pthread_kill", "resource.setrlimit",
                   "resource.prlimit", "os.startfile"}
@@ -221,6 +224,8 @@ def child(folder):
     refuse_lessons()
     sys.stdin = _Stdin()
     guard([job["project"], str(folder)])
+    sys.stdout.write(STARTED)  # their file's clock starts now: Python's and NumPy's start is not theirs
+    sys.stdout.flush()
     try:
         answers = answer(job)
     except Answer as stop:
@@ -468,6 +473,7 @@ def run_child(source, path, nets, timeout=TIMEOUT, memory=MEMORY):
                                    stderr=subprocess.STDOUT, start_new_session=posix)
         drained = Drain(process.stdout)
         try:
+            drained.started.wait(STARTUP)  # the timeout is their file's: from when it starts to run
             process.wait(timeout)
             ended = "answered" if process.returncode == 0 else ended_by(process.returncode)
         except subprocess.TimeoutExpired:
@@ -502,20 +508,30 @@ def ended_by(code):
 
 
 class Drain:
-    """Reads a pipe to its end in a thread, keeping its first OUTPUT_CUT bytes and counting them all."""
+    """Reads a pipe to its end in a thread, keeping its first OUTPUT_CUT bytes and counting them all;
+    `started` is set when the child's STARTED line has come (or the pipe has ended): not output."""
 
     def __init__(self, pipe):
-        self.pipe, self.kept, self.count = pipe, bytearray(), 0
+        self.pipe, self.kept, self.count, self.started = pipe, bytearray(), 0, threading.Event()
         self.thread = threading.Thread(target=self.read, daemon=True)
         self.thread.start()
 
     def read(self):
+        head = b""
         try:
             while chunk := self.pipe.read1(65536):
+                if not self.started.is_set():
+                    head += chunk
+                    if len(head) < len(STARTED) and STARTED.encode().startswith(head):
+                        continue
+                    self.started.set()
+                    chunk = head.removeprefix(STARTED.encode())
                 self.count += len(chunk)
                 self.kept += chunk[:OUTPUT_CUT - len(self.kept)]
         except (OSError, ValueError):
             pass
+        finally:
+            self.started.set()
 
     def stop(self):
         self.thread.join(1)  # a process it started may hold the pipe open: not waited for
