@@ -398,9 +398,9 @@ NUMBERS = {int, float, bool} | {t for t in set(np.sctypeDict.values()) if issubc
 
 
 def plain_arrays(name, grads, quiet=False):
-    """({key: a plain float ndarray}, {key: why it is not compared}) from their dict; a value that is not
-    a plain array or number (an ndarray subclass, a proxy, an object whose == says anything) raises
-    Refused, or is left out if quiet."""
+    """({key: a plain float64 or float32 ndarray}, {key: why it is not compared}) from their dict; a
+    value that is not a plain array or number (an ndarray subclass, a proxy, an object whose == says
+    anything) raises Refused, or is left out if quiet."""
     arrays, problems = {}, {}
     for key, value in dict.items(grads):
         if type(key) is not str or not GRADIENT.fullmatch(key):
@@ -409,10 +409,10 @@ def plain_arrays(name, grads, quiet=False):
             problems[key] = f"{key} is None"
         elif type(value) is np.ndarray or type(value) in NUMBERS:
             a = np.asarray(value)
-            if a.dtype.kind in "biuf":  # float32 stays float32: the check allows for its round-off
-                arrays[key] = a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+            if a.dtype in (np.float64, np.float32):  # float32 stays: the check allows for its round-off
+                arrays[key] = a
             else:
-                problems[key] = f"{key} holds {a.dtype} values, not real numbers"
+                problems[key] = f"{key} holds {a.dtype} values, not float64 (or float32) ones"
         elif not quiet:
             kind = "a subclass of np.ndarray" if isinstance(value, np.ndarray) else "not a NumPy array"
             raise Refused(f"your {name} returned {key} as a {type(value).__name__}, {kind}: the grader "

@@ -160,6 +160,7 @@ FAILING = {  # files that must fail, each in its own way
     "no_function.py": SOLUTION.replace("def backward_two_layer(", "def backward_2_layer("),
     "missing_key.py": SOLUTION.replace('"db1": db1}', "}"),
     "wrong_signature.py": SOLUTION.replace('(params, cache, y, activation="relu"):', "(params, cache, y):"),
+    "integers.py": SOLUTION.replace('"db1": db1}', '"db1": db1.astype(int)}'),  # floats only
     "exits.py": "import sys\n\n\ndef backward_two_layer(params, cache, y, activation):\n    return {}\n\n\n"
                 "sys.exit(0)\n",
     **{f"bug_{i:02}.py": practice.starter_files()[f"bug_{i:02}.py"] for i in range(1, len(zoo.BUGS) + 1)},
@@ -399,8 +400,9 @@ def test_errors_in_their_code_are_reported_at_their_lines(graded):
 
 
 def test_a_file_without_the_function_or_with_a_missing_key_or_that_exits(graded):
-    """No function of GRADED: told what the grader calls. A key left out: wrong at that step, named
-    missing. sys.exit(0) at import: an error, not a pass (SystemExit is caught, not obeyed)."""
+    """No function of GRADED: told what the grader calls. A key left out, or a gradient of integers:
+    wrong at that step, saying why. sys.exit(0) at import: an error, not a pass (SystemExit is caught,
+    not obeyed)."""
     g = graded["no_function.py"]
     assert g.status == "error" and "defines no function backward_two_layer or backward" in g.text
     g = graded["missing_key.py"]
@@ -408,6 +410,9 @@ def test_a_file_without_the_function_or_with_a_missing_key_or_that_exits(graded)
     assert said_under(g.text, "db1") == "db1 is missing from the dict" and g.points == 6
     g = graded["exits.py"]
     assert g.status == "error" and "SystemExit: 0" in g.text
+    g = graded["integers.py"]  # a gradient of integers is not compared: floats only
+    assert g.status == "wrong" and said_under(g.text, "db1") == "db1 holds int64 values, not float64 (or " \
+        "float32) ones" and g.points == 6
     assert "db1 has the shape (8, 1), but b1 has the shape (1, 3)" in graded["bug_07.py"].text
 
 
