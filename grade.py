@@ -223,7 +223,7 @@ def child(folder):
     limit(job["memory"], job["timeout"])
     refuse_lessons()
     sys.stdin = _Stdin()
-    guard([job["project"], str(folder)])
+    guard([*job["protected"], str(folder)])
     sys.stdout.write(STARTED)  # their file's clock starts now: Python's and NumPy's start is not theirs
     sys.stdout.flush()
     try:
@@ -453,15 +453,17 @@ def project_state():
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(ROOT.glob("*.py"))}
 
 
-def run_child(source, path, nets, timeout=TIMEOUT, memory=MEMORY):
-    """Run their source (shown as `path`) in a child on these networks; never longer than timeout."""
+def run_child(source, path, nets, timeout=TIMEOUT, memory=MEMORY, protected=()):
+    """Run their source (shown as `path`) in a child on these networks; never longer than timeout.
+    protected: folders it may not write or read, besides the project's and its own."""
     import subprocess  # here only: the child, which imports this file too, must not have it (UNIMPORTABLE)
 
     with tempfile.TemporaryDirectory(prefix="grade-") as folder:
         folder = pathlib.Path(folder)
         for name, text in LESSON.items():
             (folder / name).write_bytes(text)
-        job = {"path": path, "source": source, "project": str(ROOT), "memory": memory, "timeout": timeout,
+        job = {"path": path, "source": source, "protected": [str(ROOT), *map(str, protected)],
+               "memory": memory, "timeout": timeout,
                "networks": [{"function": n.function, "activation": n.activation,
                              "arrays": to_wire({**n.params, **n.cache, "y": n.targets})} for n in nets]}
         (folder / "job.json").write_text(json.dumps(job), encoding="utf-8")
@@ -732,10 +734,10 @@ def failed(path, status, why, text=None):
                  dict.fromkeys(STEPS, f"not graded: {why}"))
 
 
-def grade_file(path, shown=None, timeout=TIMEOUT, memory=MEMORY, seed=None):
+def grade_file(path, shown=None, timeout=TIMEOUT, memory=MEMORY, seed=None, protected=()):
     """The Grade of the learner's file at `path` (printed as `shown`, the path by default): its function
     run in a child on every network of GRADED it defines, judged here. seed: the networks' (None: a
-    secret one)."""
+    secret one); protected: folders the child may not touch, besides the project."""
     start, shown = time.perf_counter(), str(path) if shown is None else shown
     try:
         source = importlib.util.decode_source(pathlib.Path(path).read_bytes())
@@ -746,7 +748,7 @@ def grade_file(path, shown=None, timeout=TIMEOUT, memory=MEMORY, seed=None):
     else:
         before = project_state()
         nets = networks(seed)
-        run = run_child(source, shown, nets, timeout, memory)
+        run = run_child(source, shown, nets, timeout, memory, protected)
         grade = judge(shown, nets, run, timeout)
         changed = [name for name, digest in project_state().items() if before.get(name) != digest]
         if changed:  # past the audit hook (or someone edited the project meanwhile): told, never hidden
@@ -897,7 +899,7 @@ def results_json(grade):
 
 def autograde(root, **options):
     """Grade the .py file in root/submission (backward_two_layer.py if there are several) and write
-    root/results/results.json."""
+    root/results/results.json; the child may not touch anything under root (results/ least of all)."""
     root = pathlib.Path(root)
     files = sorted((root / "submission").rglob("*.py"))
     chosen = next((p for p in files if p.name == "backward_two_layer.py"), files[0] if files else None)
@@ -905,7 +907,7 @@ def autograde(root, **options):
         grade = failed("submission", "error", "no .py file was submitted",
                        "No .py file was submitted: submit your backward_two_layer.py.")
     else:
-        grade = grade_file(chosen, str(chosen.relative_to(root / "submission")), **options)
+        grade = grade_file(chosen, str(chosen.relative_to(root / "submission")), protected=[root], **options)
         if len(files) > 1:
             grade.text = f"Graded {grade.file}, one of {len(files)} .py files submitted.\n\n{grade.text}"
     (root / "results").mkdir(parents=True, exist_ok=True)

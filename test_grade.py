@@ -682,7 +682,8 @@ def test_the_gradescope_bundle(tmp_path):
     and is the same bytes each time; run on a passing, a wrong, a hanging file (a bundle with
     --timeout 2) and the starter, run_autograder writes results.json field by field as Gradescope's
     specification says: a test per step (name, number, score, max_score, status, output, visibility),
-    the score, the time, a top-level output with the first wrong step."""
+    the score, the time, a top-level output with the first wrong step. A submission that writes its
+    own results.json is refused, and the grader's is what Gradescope reads."""
     bundle = tmp_path / "autograder.zip"
     done = subprocess.run([sys.executable, str(ROOT / "practice.py"), "gradescope", str(bundle),
                            "--timeout", "2"], capture_output=True, text=True, timeout=60, check=False)
@@ -700,6 +701,8 @@ def test_the_gradescope_bundle(tmp_path):
     submissions = {"passing": SOLUTION, "wrong": FAILING["bug_02.py"], "starter": STARTER,
                    "hanging": SOLUTION.replace("    dz2 = y_hat - y", "    dz2 = y_hat - y\n    while 1:\n"
                                                "        pass")}
+    forged = tmp_path / "tampering" / "results" / "results.json"  # where Gradescope reads the score
+    submissions["tampering"] = SOLUTION + f"\nopen({str(forged)!r}, 'w').write('{{\"score\": 7}}')\n"
     runs = {name: autograder(bundle, tmp_path / name, {"backward_two_layer.py": text})
             for name, text in submissions.items()}
     results = {}
@@ -730,6 +733,8 @@ def test_the_gradescope_bundle(tmp_path):
     hanging = results["hanging"]
     assert hanging["score"] == 0 and hanging["output"].startswith("timeout: it did not finish within 2 s")
     assert all(t["output"].startswith("not graded: it did not finish") for t in hanging["tests"])
+    tampering = results["tampering"]
+    assert tampering["score"] == 0 and tampering["output"].startswith("refused: your file tried to write")
     starter = results["starter"]
     assert starter["score"] == 0 and starter["output"].startswith("unfinished: step (1) is not written yet")
     assert "not written yet" in starter["tests"][0]["output"]
