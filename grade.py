@@ -445,7 +445,7 @@ class Run:
     answers: dict | None
     ended: str  # "answered", "timeout", or what stopped it ("exit status 3", "signal SIGSEGV")
     output: str
-    printed: int  # characters printed in all
+    printed: int  # bytes printed in all
 
 
 def project_state():
@@ -487,16 +487,15 @@ def run_child(source, path, nets, timeout=TIMEOUT, memory=MEMORY, protected=()):
                 pass
             process.wait()
             drained.stop()
-        text = (folder / "answer.json").read_text(encoding="utf-8", errors="replace") if (
-            folder / "answer.json").is_file() else ""
         answers = None
-        if ended == "answered" and text:
+        if ended == "answered":  # exit status 0: from the child's end, or from an os._exit(0) of theirs
+            written = folder / "answer.json"
+            text = written.read_text(encoding="utf-8", errors="replace") if written.is_file() else ""
             try:
-                answers = json.loads(text)
+                answers = json.loads(text) if text else None
             except ValueError:
-                answers = {}
-        if ended == "answered" and answers is None:
-            ended = "exited before it answered (exit status 0)"
+                answers = {}  # written, but not by the child's end: the judge cannot read it
+            ended = "answered" if text else "exited before it answered (exit status 0)"
         return Run(answers, ended, drained.text(), drained.count)
 
 
