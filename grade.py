@@ -777,13 +777,19 @@ def python_files(paths):
 
 def grade_all(files, jobs=None, progress=None, **options):
     """[Grade] for [(file, shown)], graded on `jobs` threads (a child each; the cores by default), in
-    the order given; progress(done, total) after each."""
+    the order given; progress(done, total) after each. A failure of the grader's own on one file is
+    that file's error, and the batch goes on."""
     grades = [None] * len(files)
     with concurrent.futures.ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
         futures = {pool.submit(grade_file, path, shown, **options): i
                    for i, (path, shown) in enumerate(files)}
         for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-            grades[futures[future]] = future.result()
+            i = futures[future]
+            try:
+                grades[i] = future.result()
+            except Exception as err:  # noqa: BLE001 (ours, whatever it is: on its row, not the batch's end)
+                grades[i] = failed(files[i][1], "error", f"the grader failed on it ({type(err).__name__}: "
+                                   f"{err}): please report it")
             if progress:
                 progress(done, len(files))
     return grades

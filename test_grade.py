@@ -555,6 +555,20 @@ def test_the_gradebook_and_the_feedback(tmp_path):
     assert missing.returncode == 2 and "nobody: no such file" in missing.stderr
 
 
+def test_a_failure_of_the_graders_own_is_one_files_error(monkeypatch):
+    """If grading one file fails in the grader itself, that file's row says so and the others are
+    graded: a bug of ours never ends a class's batch (nor stays hidden: the row asks for a report)."""
+    def grade_file(path, shown, **options):
+        if path == "b.py":
+            raise RuntimeError("a bug of the grader's")
+        return grade.failed(shown, "passed", "as if graded")
+
+    monkeypatch.setattr(grade, "grade_file", grade_file)
+    a, b, c = grade.grade_all([("a.py", "a.py"), ("b.py", "b.py"), ("c.py", "c.py")])
+    assert (a.status, c.status) == ("passed", "passed")
+    assert b.status == "error" and "the grader failed on it (RuntimeError: a bug of" in b.headline
+
+
 def test_feedback_paths_and_the_progress_bar():
     """Feedback files mirror the paths under the folder, never above it; the bar is drawn on a
     terminal only (a log gets the summary line instead)."""
