@@ -16,27 +16,27 @@ And a command line, for learners and teachers (NumPy only, as the rest):
                                      write) and one file per bug of the zoo into DIR
     python practice.py check FILE    grades FILE's backward_two_layer (or backward): exit status 0
                                      only when every step is correct on every network
+    python practice.py check PATH... --csv FILE, and gradescope OUT.zip: a class at once (grade.py,
+                                     where grading lives: the learner's file runs in a child process)
 """
 
 import argparse
 import ast
 import difflib
 import inspect
-import linecache
 import math
 import pathlib
 import re
-import runpy
 import sys
 import tempfile
 import textwrap
-import traceback
 
 import numpy as np
 
 import common
 import datasets
 import diagnosis
+import grade
 import mlp
 import zoo
 
@@ -578,206 +578,10 @@ def experiment(figdir, quick=False):
     tables["practice-mse"] = experiment_neuron(figdir, 100 if quick else 300)
     tables["practice-starter"] = f"```python linenums=\"0\"\n{starter_source()}```"
     tables.update(grader_examples())
+    tables.update(gradebook_example())
     tables.update(predict_tables(quick))
     exercises = len(zoo.BUGS) + len(CHECK_BUGS) + len(DERIVATIONS) + 5
     return tables, f"{exercises} exercises, {len(tables)} tables"
-
-
-# ----------------------------------------------------------------------------------------------------
-# Grade a file: python practice.py check FILE. The learner's backward_two_layer (or backward, for any
-# depth) on small networks; every step's verdict, the first wrong step and what the check makes of it.
-# ----------------------------------------------------------------------------------------------------
-
-GRADED = {  # the function a file may define -> the networks it is graded on: (sizes, hidden activation)
-    "backward_two_layer": [(sizes, act) for sizes in ([3, 3, 1], [3, 4, 3]) for act in mlp.ACTIVATIONS],
-    "backward": [(sizes, act) for sizes in ([3, 3, 1], [3, 4, 3], [3, 4, 3, 1], [2, 3, 4, 3])
-                 for act in mlp.ACTIVATIONS],
-}
-GRADE_N = 8  # examples per network
-GRADE_WIDTH = 100  # characters per printed line: a diagnosis is wrapped to fit
-KINK_MARGIN = 1e-3  # a relu input this close to 0 would sit within eps = 1e-5 of the kink: redrawn
-
-
-def grading_problem(sizes, activation):
-    """zoo.gradcheck_problem for these sizes, at the first seed whose hidden inputs z all keep
-    KINK_MARGIN from relu's kink (the check cannot judge a kink), and forward's cache."""
-    for seed in range(100):
-        params, X, y = zoo.gradcheck_problem(sizes, activation, n=GRADE_N, seed=seed)
-        _, cache = mlp.forward(params, X, activation)
-        hidden = [cache[f"z{l}"] for l in range(1, len(sizes) - 1)]
-        if min(np.abs(z).min() for z in hidden) > KINK_MARGIN:
-            return params, X, y, cache
-    raise RuntimeError(f"no seed below 100 keeps {sizes} off relu's kink")  # pragma: no cover
-
-
-def step_keys(n_layers):
-    """The gradients in backward's order: dz_L, dW_L, db_L, da_{L-1}, dz_{L-1}, ..., dW1, db1."""
-    keys = [f"dz{n_layers}"]
-    for l in range(n_layers, 0, -1):
-        keys += [f"dW{l}", f"db{l}"] + ([f"da{l - 1}", f"dz{l - 1}"] if l > 1 else [])
-    return keys
-
-
-class TheirError(Exception):
-    """The learner's file raised (or could not be read): what to print, in their terms. written: the
-    gradients their function had computed when it stopped at a step not yet written."""
-
-    def __init__(self, text, written=None, todo=None, wrong=None):
-        super().__init__(text)
-        self.written, self.todo, self.wrong = written or {}, todo, wrong
-
-
-def their_traceback(err, path, function=None):
-    """err as Python prints it, keeping only the frames in the learner's file; where none is (their
-    function called with arguments it does not take), the line that defines the function."""
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == str(path)]
-    if isinstance(err, SyntaxError) and err.filename == str(path):
-        frames = []  # format_exception_only shows the line and the caret itself
-    elif not frames and function is not None:
-        code = function.__code__
-        frames = [traceback.FrameSummary(code.co_filename, code.co_firstlineno, code.co_name,
-                                         line=linecache.getline(code.co_filename, code.co_firstlineno))]
-    text = "".join(traceback.format_list(frames) + traceback.format_exception_only(type(err), err))
-    return text.rstrip("\n")
-
-
-def load(path):
-    """The names the learner's file defines, run in a namespace of its own (never imported as a
-    module, and its folder not put on sys.path, so it shadows none of the project's modules)."""
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise TheirError(f"{path}: there is no such file")
-    try:
-        return runpy.run_path(str(path), run_name="__graded__")
-    except (Exception, SystemExit) as err:  # noqa: BLE001 (theirs, whatever it is; an exit() too)
-        raise TheirError(f"{path} could not be run:\n{textwrap.indent(their_traceback(err, path), '  ')}")\
-            from None
-
-
-def call_theirs(function, path, *args):
-    """function(*args), an exception in it reported as theirs; a NotImplementedError whose message
-    names a step "(N)" reads "step (N) is not written yet"."""
-    try:
-        return function(*args)
-    except (Exception, SystemExit) as err:  # noqa: BLE001
-        where = textwrap.indent(their_traceback(err, path, function), "  ")
-        todo = re.search(r"\((\d)\)", str(err)) if isinstance(err, NotImplementedError) else None
-        if todo:
-            frames = [frame for frame, _ in traceback.walk_tb(err.__traceback__)
-                      if frame.f_code is function.__code__]  # their function's own frame
-            names = frames[-1].f_locals if frames else {}
-            written = {k: v for k, v in names.items() if re.fullmatch(r"d[zaWb]\d+", k)}
-            raise TheirError(f"step ({todo[1]}) is not written yet: your {function.__name__} raised\n"
-                             f"{where}", written, todo[1]) from None
-        raise TheirError(f"your {function.__name__} raised an error:\n{where}") from None
-
-
-def their_tensors(name, grads, params, n, keys=None):
-    """The learner's gradients (keys: those to look at; all of backward's by default) with the shape,
-    kind and finiteness of each checked: ({key: array} of the ones to compare, {key: why it is not})."""
-    if not isinstance(grads, dict):
-        raise TheirError(f"your {name} returned {type(grads).__name__}, not a dict of gradients "
-                         "{'dz2': ..., 'dW2': ..., ...}")
-    widths = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1] for l in range(1, len(params) // 2 + 1)]
-    shapes = {key: params[key[1:]].shape if key[1] in "Wb" else (n, widths[int(key[2:])])
-              for key in step_keys(len(params) // 2) if keys is None or key in keys}
-    ok, problems = {}, {}
-    for key, shape in shapes.items():
-        g = grads.get(key)
-        try:  # float32 stays float32: the check allows for its round-off
-            g = None if g is None else np.asarray(g)
-            g = g if g is None or g.dtype in (np.float32, np.float64) else g.astype(np.float64)
-        except (TypeError, ValueError):
-            problems[key] = f"{key} is a {type(grads[key]).__name__}, not an array of numbers"
-            continue
-        if g is None:
-            problems[key] = f"{key} is None" if key in grads else f"{key} is missing from the dict"
-        elif g.shape != shape:
-            problems[key] = zoo.shape_sentence(key, g.shape, shape)
-        elif not np.isfinite(g).all():
-            problems[key] = f"{key} has {np.count_nonzero(~np.isfinite(g))} entries NaN or inf"
-        else:
-            ok[key] = g
-    return ok, problems
-
-
-def grade_network(function, path, sizes, activation):
-    """(every step correct?, the lines to print) for the learner's function on one network. Where it
-    stops at a step not yet written, the TheirError it raises also grades the steps written so far."""
-    params, X, y, cache = grading_problem(sizes, activation)
-    K = sizes[-1]
-    output = "one sigmoid output" if K == 1 else f"a softmax over K = {K} classes"
-    head = f"{sizes}, {activation} hidden units, {output}, n = {len(X)}:"
-    targets = y if K == 1 else np.eye(K)[y.ravel()]  # one-hot rows (n, K), as backward gets them
-    try:
-        mine = call_theirs(function, path, {k: v.copy() for k, v in params.items()},
-                           {k: v.copy() for k, v in cache.items()}, targets.copy(), activation)
-    except TheirError as err:
-        if not err.written:
-            raise
-        first, lines = step_lines(function.__name__, err.written, params, X, y, activation, list(err.written))
-        lines = lines if first else lines[:-1]  # not "every step is correct": some are not written
-        raise TheirError(f"{err}\n\nThe steps written so far, on {head}\n" + "\n".join(
-            "  " + line for line in lines), todo=err.todo, wrong=first) from None
-    first, lines = step_lines(function.__name__, mine, params, X, y, activation)
-    return first is None, [head] + ["  " + line for line in lines]
-
-
-def step_lines(name, grads, params, X, y, activation, keys=None):
-    """(the first step not correct, "dz1, step (5)", or None; the lines to print): the learner's
-    gradients (those named in keys, or all) checked on one network, printed by diagnosis.report_lines
-    (a line per tensor, the diagnosis under one that is not correct) with each tensor's step number
-    before it, and a last line naming the first wrong step."""
-    ok, problems = their_tensors(name, grads, params, len(X), keys)
-    report = mlp.gradient_check(params, X, y, activation, analytic=ok) if ok else {}
-    n_layers = len(params) // 2
-    entries = {key: report.get(key) or {"verdict": "wrong", "error": np.inf, "diagnosis": problems[key]}
-               for key in step_keys(n_layers) if keys is None or key in keys}  # a problem: not compared
-    lines = []
-    for line in diagnosis.report_lines(entries):
-        key = line.split()[0]
-        numbered = key in entries and line.startswith(f"{key:>4}")  # a tensor's line, not a diagnosis
-        line = line.replace(f"error {np.inf:.1e}", "not compared") if key in problems else line
-        if numbered:
-            lines.append(f"({diagnosis.step_of(key, n_layers)}) {line}")
-        else:  # a diagnosis: wrapped, so that it reads in a terminal (and on the page) without scrolling
-            indent = " " * (4 + len(line) - len(line.lstrip()))
-            lines += textwrap.wrap(line.strip(), GRADE_WIDTH - 2, initial_indent=indent,
-                                   subsequent_indent=indent, break_on_hyphens=False)
-    first = diagnosis.first_wrong(entries)
-    if first is None:
-        return None, lines + ["every step is correct"]
-    step = f"{first}, step ({diagnosis.step_of(first, n_layers)})"
-    return step, lines + [f"the first wrong step: {step}"]  # its diagnosis is printed under it
-
-
-def grade(path):
-    """(passed, the text to print): the learner's file graded on every network of GRADED its functions
-    are graded on. passed only when every tensor on every network is correct."""
-    path = pathlib.Path(path)
-    try:
-        names = load(path)
-        found = {name: names[name] for name in GRADED  # defined in their file, not imported into it
-                 if getattr(getattr(names.get(name), "__code__", None), "co_filename", None) == str(path)}
-        if not found:
-            raise TheirError(f"{path} defines no function {' or '.join(GRADED)}: the grader calls "
-                             "backward_two_layer(params, cache, y, activation)")
-        lines, right, total = [], 0, 0
-        for name, function in found.items():
-            for sizes, activation in GRADED[name]:
-                ok, text = grade_network(function, path, sizes, activation)
-                right, total = right + ok, total + 1
-                lines += [""] * bool(lines) + [f"{name} on {text[0]}"] + text[1:]
-    except TheirError as err:
-        then = (f"fix {err.wrong}, write step ({err.todo})," if err.wrong and err.todo else
-                f"write step ({err.todo})" if err.todo else "fix this")
-        return False, f"{err}\n\nNot passed: {then} and run the check again."
-    verdict = ("Passed: every step is correct on every network." if right == total else
-               f"Not passed: {total - right} of {total} networks have a step that is not correct.")
-    if right < total and "mean-in-dz convention" in "".join(lines):  # right, in another convention
-        verdict += (" Your dz and da are dL/dz itself, the mean-in-dz convention: to pass here, write "
-                    "them per example (n dL/dz, as the lesson does) and divide by n in dW and db.")
-    return right == total, "\n".join(lines + [""] + textwrap.wrap(verdict, GRADE_WIDTH))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -889,12 +693,30 @@ def grader_examples():
                            "mean_in_dz.py": solved_starter(MEAN_IN_DZ)}.items():
             path = pathlib.Path(folder, name)
             path.write_text(text, encoding="utf-8")
-            passed, said = grade(path)
-            said = said.replace(folder, "exercises")
+            graded = grade.grade_file(path, seed=0)  # the networks of seed 0: the same bytes each run
+            said = graded.text.replace(folder, "exercises")
             tables[f"practice-grader-{name[:-3].replace('_', '-')}"] = (
                 f"```text linenums=\"0\"\n$ python practice.py check exercises/{name}\n{said}\n"
-                f"$ echo $?\n{0 if passed else 1}\n```")
+                f"$ echo $?\n{0 if graded.passed else 1}\n```")
     return tables
+
+
+def gradebook_example():
+    """The grader on a class, as the teaching page shows it: the files `python practice.py starter
+    exercises` writes, a finished file and one in the mean-in-dz convention, graded at once into a
+    gradebook (on the networks of seed 0, so that the same bytes come out each run)."""
+    with tempfile.TemporaryDirectory() as folder:
+        exercises = pathlib.Path(folder, "exercises")
+        write_starter(exercises)
+        (exercises / "finished.py").write_text(solved_starter(), encoding="utf-8")
+        (exercises / "mean_in_dz.py").write_text(solved_starter(MEAN_IN_DZ), encoding="utf-8")
+        grades = grade.grade_all(grade.python_files([exercises]), seed=0)
+        grade.write_gradebook(pathlib.Path(folder, "gradebook.csv"), grades)
+        printed = "\n".join(grade.batch_lines(grades)).replace(f"{folder}/", "")
+        book = pathlib.Path(folder, "gradebook.csv").read_text(encoding="utf-8").replace(f"{folder}/", "")
+    return {"gradebook": (
+        f"```text linenums=\"0\"\n$ python practice.py check exercises --csv gradebook.csv\n{printed}\n"
+        f"$ cat gradebook.csv\n{book.rstrip()}\n```")}
 
 
 def write_starter(folder):
@@ -910,21 +732,20 @@ def write_starter(folder):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description="Exercises to hand out, and a grader for them. `starter DIR` writes the starter "
-                    "(backward_two_layer with its seven steps to write) and the find-the-bug files into DIR; "
+        description="Exercises to hand out, and a grader for them (grade.py). `starter DIR` writes the "
+                    "starter (backward_two_layer, its seven steps to write) and the find-the-bug files; "
                     "`check FILE` grades FILE's backward_two_layer (or backward) and exits 0 only when every "
-                    "step is correct on every network.")
+                    "step is correct on every network; `check PATH... --csv FILE` grades a class; "
+                    "`gradescope OUT.zip` writes an autograder for Gradescope.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("starter", help="write the files to hand out").add_argument("folder", metavar="DIR")
-    commands.add_parser("check", help="grade a file").add_argument("file", metavar="FILE")
+    grade.add_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "starter":
         for path in write_starter(args.folder):
             print(path)
         return 0
-    passed, text = grade(args.file)
-    print(text)
-    return 0 if passed else 1
+    return grade.run(args)
 
 
 if __name__ == "__main__":

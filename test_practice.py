@@ -7,7 +7,6 @@ checked, and the built page is opened in a browser.
 """
 
 import ast
-import inspect
 import math
 import re
 
@@ -15,10 +14,11 @@ import numpy as np
 import pytest
 
 import common
-import diagnosis
+import grade
 import mlp
 import practice
 import zoo
+from test_grade import STARTER, fill, lesson_source
 from test_site import ROOT, VIEWPORTS, examples
 
 PAGE = ROOT / "docs" / "practice.md"
@@ -429,242 +429,7 @@ def test_dead_units_claims():
     assert practice.dead_units(0.0)[0][0] == 0
 
 
-# --- the grader (python practice.py check FILE) and the files to hand out (starter DIR) -------------
-
-LESSON_LINES = {m[4]: f"{m[1]}{m[2]} = {m[3]}" for m in re.findall(  # step -> the lesson's line
-    r"^((\s*)(\w+) = (.*?))\s+# \((\d)\)", inspect.getsource(mlp.backward_two_layer), re.M)}
-
-
-def lesson_source(function):
-    """The source of mlp's function without its @checked line, as a learner would write it."""
-    source = inspect.getsource(inspect.unwrap(function))
-    return source[source.index("def "):]
-
-
-def fill(starter, edits=None):
-    """The starter with each TODO replaced by the lesson's line of its step (done here independently of
-    practice.solved_starter), with `edits` made to those lines."""
-    for step in "1234567":
-        line = re.sub(r"^\s*\w+ = (.*)$", r"\1", LESSON_LINES[step])
-        name = re.match(r"\s*(\w+)", LESSON_LINES[step])[1]
-        for old, new in (edits or {}).items():
-            line = line.replace(old, new)
-        starter, count = re.subn(rf'raise NotImplementedError\("step \({step}\): {name} = \.\.\."\)',
-                                 f"{name} = {line}", starter)
-        assert count == 1, step
-    return starter
-
-
-def graded(tmp_path, text, name="mine.py"):
-    """practice.grade on a file holding text: (passed, what it prints)."""
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return practice.grade(path)
-
-
-STARTER = practice.starter_files()["backward_two_layer.py"]
-
-
-def test_grader_passes_the_lessons_own_lines(tmp_path):
-    """The starter with its seven TODOs filled with the lesson's lines passes on every network (a grader
-    that fails a right file, or a starter whose frame breaks the lesson's lines, fails here)."""
-    passed, text = graded(tmp_path, fill(STARTER))
-    assert passed, text
-    assert text.count("\n  every step is correct\n") == len(practice.GRADED["backward_two_layer"])
-    assert text.endswith("Passed: every step is correct on every network.")
-
-
-def test_grader_passes_the_lessons_backward_for_any_depth(tmp_path):
-    """A file defining backward (any depth) is graded on the deeper networks too, and the lesson's
-    passes; a grader that ignored backward, or judged it on two layers only, fails here."""
-    passed, text = graded(tmp_path, "from mlp import ACTIVATIONS\n\n\n" + lesson_source(mlp.backward))
-    assert passed, text
-    assert text.count("backward on ") == len(practice.GRADED["backward"])
-    assert "backward on [3, 4, 3, 1]" in text and "(1)  dz3" in text
-
-
-def said_under(block, key):
-    """What the grader prints under key's line (its diagnosis, wrapped over lines: joined), or ""."""
-    lines = block.splitlines()
-    i = next(i for i, line in enumerate(lines) if re.match(rf"\s*\(\d\)\s+{key}\s", line))
-    under = []
-    for line in lines[i + 1:]:
-        if not line.strip() or re.match(r"\s*(\(\d\)\s+d[zaWb]\d+\s|the first wrong step)", line):
-            break
-        under.append(line.strip())
-    return " ".join(under)
-
-
-def test_grader_fails_a_wrong_file_at_its_first_wrong_step_with_the_diagnosis(tmp_path):
-    """cs231n's mean-in-dz convention: the weight gradients pass, dz2 is the first wrong step, and the
-    line says so with gradient_check's diagnosis of dz2 (issue 14's contract: entry["diagnosis"]). A
-    grader that passed it, named another step, or dropped the diagnosis fails here."""
-    passed, text = graded(tmp_path, practice.solved_starter(practice.MEAN_IN_DZ))
-    assert not passed
-    blocks = text.split("\nbackward_two_layer on ")
-    assert len(blocks) == len(practice.GRADED["backward_two_layer"])
-    params, X, y, cache = practice.grading_problem([3, 3, 1], "sigmoid")
-    g = mlp.backward(params, cache, y, "sigmoid")
-    report = mlp.gradient_check(params, X, y, "sigmoid", analytic={"dz2": g["dz2"] / len(X)})
-    said = report["dz2"].get("diagnosis")
-    assert isinstance(said, str) and said, "gradient_check gives no diagnosis (issue 14 not merged?)"
-    assert said_under(blocks[0], "dz2") == said, blocks[0]
-    assert "the first wrong step: dz2, step (1)" in blocks[0], blocks[0]
-    assert re.search(r"\(2\)  dW2\s+correct", blocks[0]) and re.search(r"\(1\)  dz2\s+wrong", blocks[0])
-    assert "Not passed: 6 of 6 networks have a step that is not correct." in text
-    assert " ".join(text.split()).endswith("divide by n in dW and db.")  # the last lines name the convention
-
-
-def test_grader_grades_only_what_the_file_defines(tmp_path):
-    """`from mlp import *` in a learner's file also brings mlp.backward into it; the grader must grade
-    the learner's own backward_two_layer alone, not the imported lesson function (whose door refused the
-    grader's one-hot y and threw the learner's right grade away). Catches grading imported names."""
-    star = "from mlp import *  # noqa\nfrom mlp import ACTIVATIONS"  # mlp.backward comes in too
-    text = fill(STARTER).replace("from mlp import ACTIVATIONS", star)
-    assert "from mlp import *" in text
-    passed, out = graded(tmp_path, text)
-    assert passed, out
-    assert "backward on " not in out
-
-
-def test_grader_fails_a_file_that_exits(tmp_path):
-    """A file that ends in sys.exit(0) (a learner's own test script) must not pass: before, SystemExit
-    escaped the grader, which exited 0 having graded nothing. Catches catching Exception alone."""
-    text = ("import sys\n\n\ndef backward_two_layer(params, cache, y, activation):\n    return {}\n\n\n"
-            "sys.exit(0)\n")
-    passed, out = graded(tmp_path, text)
-    assert not passed and "SystemExit: 0" in out
-
-
-def test_grader_passes_a_right_backward_computed_in_float32(tmp_path):
-    """A right backward that computes in float32 (its arrays cast on the way in) passes: the check
-    allows for float32's round-off in the learner's arithmetic. Catches a grader that casts the
-    learner's gradients to float64 first and then holds them to float64's precision."""
-    cast = ('    X, z1, a1, y_hat = (cache[k].astype(np.float32) for k in ("a0", "z1", "a1", "a2"))\n'
-            "    params = {k: v.astype(np.float32) for k, v in params.items()}\n"
-            "    y = y.astype(np.float32)\n")
-    lesson = '    X, z1, a1, y_hat = cache["a0"], cache["z1"], cache["a1"], cache["a2"]\n'
-    text = fill(STARTER).replace(lesson, cast)
-    assert cast in text
-    passed, out = graded(tmp_path, "import numpy as np\n" + text)
-    assert passed, out
-
-
-def test_grader_on_the_unfilled_starter_says_which_step_is_not_written(tmp_path):
-    """The starter as written fails cleanly: "step (1) is not written yet", the line of the learner's
-    file that raised, and no frame of the grader's own code (a grader traceback, or a crash, fails)."""
-    passed, text = graded(tmp_path, STARTER, "backward_two_layer.py")
-    line = STARTER.splitlines().index('    raise NotImplementedError("step (1): dz2 = ...")') + 1
-    assert not passed
-    assert text.startswith("step (1) is not written yet: your backward_two_layer raised")
-    assert f'File "{tmp_path / "backward_two_layer.py"}", line {line}, in backward_two_layer' in text
-    assert "practice.py" not in text and "Traceback" not in text
-
-
-def test_grader_grades_the_steps_written_so_far(tmp_path):
-    """The TODOs are met one at a time: with step (1) written, the grader asks for step (2) and says
-    that step (1) is correct; with steps (1) and (2) written and (2) wrong (no 1/n), it names dW2 as
-    the first wrong step and asks to fix it and to write step (3)."""
-    def written(text, step, line):
-        todo = re.search(rf'raise NotImplementedError\("step \({step}\): .*"\)', text)[0]
-        return text.replace(todo, line)
-
-    one = written(STARTER, 1, LESSON_LINES["1"].strip())
-    passed, said = graded(tmp_path, one)
-    assert not passed and said.startswith("step (2) is not written yet"), said
-    assert re.search(r"The steps written so far, on \[3, 3, 1\], sigmoid .*\n  \(1\)  dz2\s+correct", said)
-    assert said.endswith("Not passed: write step (2) and run the check again.")
-    passed, said = graded(tmp_path, written(one, 2, "dW2 = a1.T @ dz2"))
-    assert not passed and said.startswith("step (3) is not written yet"), said
-    assert re.search(r"\(2\)  dW2\s+wrong", said) and "the first wrong step: dW2, step (2)" in said, said
-    assert said_under(said, "dW2").startswith("every entry is n = 8 times"), said
-    assert said.endswith("Not passed: fix dW2, step (2), write step (3), and run the check again.")
-
-
-def test_grader_reports_a_shape_error_in_their_code_at_their_line(tmp_path):
-    """A matrix product that does not fit (dz2 @ W2 for dz2 @ W2.T) is reported as the learner's:
-    NumPy's ValueError, with their file and line, and no frame of NumPy's or the grader's."""
-    text = fill(STARTER, {'params["W2"].T': 'params["W2"]'})
-    line = text.splitlines().index('    da1 = dz2 @ params["W2"]') + 1
-    passed, said = graded(tmp_path, text)
-    assert not passed and said.startswith("your backward_two_layer raised an error:"), said
-    assert f'"{tmp_path / "mine.py"}", line {line}, in backward_two_layer' in said
-    assert "ValueError: matmul" in said and "practice.py" not in said and "numpy" not in said
-
-
-def test_grader_reports_a_key_their_code_misspells_at_their_line(tmp_path):
-    """A KeyError in their code (cache["y_hat"]: forward's cache calls it "a2") is theirs, at their line."""
-    text = fill(STARTER).replace('cache["a2"]', 'cache["y_hat"]')
-    line = next(i for i, x in enumerate(text.splitlines(), 1) if 'cache["y_hat"]' in x)
-    passed, said = graded(tmp_path, text)
-    assert not passed and f"line {line}, in backward_two_layer" in said and "KeyError: 'y_hat'" in said, said
-
-
-def test_grader_reports_a_syntax_error_in_their_file(tmp_path):
-    """A file that does not parse: its SyntaxError, with the file and line, as the learner's."""
-    text = fill(STARTER).replace("dW2 = a1.T @ dz2 / n", "dW2 = a1.T @ dz2 /")
-    passed, said = graded(tmp_path, text)
-    line = text.splitlines().index("    dW2 = a1.T @ dz2 /") + 1
-    assert not passed and "could not be run" in said and "SyntaxError" in said, said
-    assert f'"{tmp_path / "mine.py"}", line {line}' in said and "practice.py" not in said
-
-
-def test_grader_reports_a_file_without_the_function(tmp_path):
-    """A file that defines neither function (a typo in its name) is told what the grader calls."""
-    passed, said = graded(tmp_path, fill(STARTER).replace("def backward_two_layer(", "def backward_2_layer("))
-    assert not passed and "defines no function backward_two_layer or backward" in said, said
-    passed, said = practice.grade(tmp_path / "no_such_file.py")
-    assert not passed and "there is no such file" in said
-
-
-def test_grader_reports_a_missing_key_a_wrong_shape_and_a_wrong_signature(tmp_path):
-    """What the learner's function returns is checked before any comparison: a key left out of the dict
-    is named as missing, a gradient of the wrong shape is the first wrong step with the shape sentence,
-    and a function that takes other arguments is reported at its def line."""
-    passed, said = graded(tmp_path, fill(STARTER).replace('"db1": db1}', "}"))
-    assert not passed and "the first wrong step: db1, step (7)" in said, said
-    assert said_under(said, "db1") == "db1 is missing from the dict"
-    passed, said = graded(tmp_path, practice.starter_files()["bug_07.py"])  # db1 summed over units
-    assert not passed and "the first wrong step: db1, step (7)" in said, said
-    assert said_under(said, "db1").startswith("db1 has the shape (8, 1), but b1 has the shape (1, 3)"), said
-    text = fill(STARTER).replace('(params, cache, y, activation="relu"):', "(params, cache, y):")
-    passed, said = graded(tmp_path, text)
-    line = text.splitlines().index(next(x for x in text.splitlines() if x.startswith("def "))) + 1
-    assert not passed and "TypeError" in said and f"line {line}, in backward_two_layer" in said, said
-
-
-def test_learners_file_shadows_none_of_the_projects_modules(tmp_path):
-    """A learner's file named mlp.py whose code imports mlp gets the lesson's mlp, not itself, and
-    grading it leaves sys.modules and sys.path as they were."""
-    import sys
-
-    text = fill(STARTER).replace("from mlp import", "import mlp\n\nassert hasattr(mlp, 'gradient_check')\n"
-                                 "from mlp import")
-    before = (sys.modules["mlp"], list(sys.path))
-    passed, said = graded(tmp_path, text, "mlp.py")
-    assert passed, said
-    assert (sys.modules["mlp"], sys.path) == before
-
-
-@pytest.mark.parametrize("number", range(1, len(zoo.BUGS) + 1))
-def test_grader_fails_each_bug_file_and_passes_it_fixed(tmp_path, number):
-    """bug_NN.py fails, its first wrong step (on the zoo's sigmoid/relu/tanh network of the bug) being
-    the step the planted line corrupts, with a diagnosis; with the planted lines put back, it passes."""
-    bug = list(zoo.BUGS)[number - 1]
-    activation, _, lines = zoo.BUGS[bug]
-    text = practice.starter_files()[f"bug_{number:02}.py"]
-    passed, said = graded(tmp_path, text)
-    assert not passed
-    block = next(b for b in said.split("backward_two_layer on ") if b.startswith(f"[3, 3, 1], {activation} "))
-    step = first_edited_tensor(bug)
-    first = re.search(r"the first wrong step: (\w+), step \((\d)\)", block)
-    assert first and first[1] == step and int(first[2]) == STEPS[step], block
-    assert said_under(block, step), f"no diagnosis under {step}: {block}"
-    for old, new in lines.items():
-        text = text.replace(new, old)
-    passed, said = graded(tmp_path, text)
-    assert passed, said
-
+# --- the files to hand out (starter DIR), and the grader's command line (the grader: test_grade.py) ----
 
 def test_starter_keeps_the_lessons_signature_docstring_and_shapes():
     """The starter is the lesson's function with its seven step lines (and only those) made TODOs: same
@@ -692,22 +457,6 @@ def test_starter_and_bug_files_are_deterministic_and_written(tmp_path):
         assert zoo.buggy_source(bug) in (tmp_path / "a" / f"bug_{number:02}.py").read_text()
 
 
-def test_step_numbers_of_the_grader_are_the_lessons_tags():
-    """The grader's step rule gives backward_two_layer's tags for two layers, in backward's order."""
-    assert practice.step_keys(2) == list(STEPS)
-    assert {key: diagnosis.step_of(key, 2) for key in STEPS} == STEPS
-    params, X, y = zoo.gradcheck_problem([2, 3, 4, 3, 1], "tanh")
-    assert practice.step_keys(4) == list(mlp.backward(params, mlp.forward(params, X, "tanh")[1], y, "tanh"))
-
-
-def test_grading_problems_keep_relu_off_its_kink():
-    """Every network the grader uses has nonzero biases and no hidden input within KINK_MARGIN of 0."""
-    for sizes, activation in practice.GRADED["backward"]:
-        params, _, _, cache = practice.grading_problem(sizes, activation)
-        assert all(params[k].all() for k in params if k[0] == "b")
-        assert min(np.abs(cache[f"z{l}"]).min() for l in range(1, len(sizes) - 1)) > practice.KINK_MARGIN
-
-
 def test_check_command_exit_status(tmp_path):
     """The command line itself: `check` exits 1 on a wrong file and 0 on a right one, printing the
     grade; `starter` writes the files. (The only subprocesses here: the CLI is the subject.)"""
@@ -727,16 +476,17 @@ def test_check_command_exit_status(tmp_path):
 
 
 def test_the_logs_grader_outputs_are_current():
-    """The starter and the grader's outputs the page shows are today's: stale until `python mlp.py`."""
+    """The starter, the grader's outputs and the gradebook the pages show are today's: stale until
+    `python mlp.py`."""
     assert log_section("practice-starter") == f'```python linenums="0"\n{practice.starter_source()}```'
-    for name, text in practice.grader_examples().items():
+    for name, text in {**practice.grader_examples(), **practice.gradebook_example()}.items():
         assert log_section(name) == text, f"{name}: run python mlp.py"
 
 
 # --- no import circle --------------------------------------------------------------------------------
 
-PROJECT_MODULES = ["mlp", "checks", "datasets", "common", "zoo", "diagnosis", "practice", "experiments",
-                   "bench"]
+PROJECT_MODULES = ["mlp", "checks", "datasets", "common", "zoo", "diagnosis", "grade", "practice",
+                   "experiments", "bench"]
 
 
 def is_main_block(node):
@@ -779,12 +529,19 @@ def cycle(graph):
 
 
 def test_the_projects_imports_have_no_cycle():
-    """mlp, checks, datasets, common, zoo, diagnosis, practice, experiments and bench import one another
-    without a circle (the lab <-> practice circle of issue 14 fails here, lazy imports included), and
-    practice.py does not import the lab at all."""
+    """mlp, checks, datasets, common, zoo, diagnosis, grade, practice, experiments and bench import one
+    another without a circle (the lab <-> practice circle of issue 14 fails here, lazy imports
+    included); practice.py does not import the lab at all; and grade.py needs no project module but
+    those its child gets a copy of (grade.LESSON_FILES): one more, and the child could not start."""
     graph = {name: project_imports(name) for name in PROJECT_MODULES}
     assert cycle(graph) is None, f"import circle: {' -> '.join(cycle(graph))}"
     assert "experiments" not in graph["practice"] and {"zoo", "mlp"} <= graph["practice"]
+    needed, todo = {"grade"}, ["grade"]
+    while todo:
+        new = graph[todo.pop()] - needed
+        needed |= new
+        todo += new
+    assert needed <= {name[:-3] for name in grade.LESSON_FILES}, needed
 
 
 def test_cycle_finder_sees_a_circle():
