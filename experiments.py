@@ -25,6 +25,7 @@ from common import (
     SLIDES,
     TASKS,
     dead_fraction,
+    dead_units,
     legend_outside,
     markdown_table,
     negative_bias_init,
@@ -41,11 +42,25 @@ from zoo import BUGS, bug_zoo, gradcheck_problem, planted_mistakes
 # its figures into `figdir`. Seeds are fixed, so every run writes the same bytes.
 # ----------------------------------------------------------------------------------------------------
 
-def grad_rms(params, X, y, activation):
-    """For each layer l, the root-mean-square of the entries of dL/dW_l: the typical gradient of one
-    weight, which compares layers of different shapes fairly (a norm would grow with the layer's size)."""
+def grad_rms(params, X, y, activation, kind="dW"):
+    """For each layer l, the root-mean-square of the entries of dL/dW_l (kind "dW"): the typical gradient
+    of one weight, which compares layers of different shapes fairly (a norm would grow with the layer's
+    size); kind "dz": of the error dz_l that backward sends down (per example, n dL/dz_l)."""
     _, grads = mlp.loss_and_grads(params, X, y, activation)
-    return [float(np.sqrt(np.mean(grads[f"dW{l}"] ** 2))) for l in range(1, len(params) // 2 + 1)]
+    return [float(np.sqrt(np.mean(grads[f"{kind}{l}"] ** 2))) for l in range(1, len(params) // 2 + 1)]
+
+
+def activation_rms(params, X, activation):
+    """The root-mean-square of each hidden layer's activations a_1 .. a_{L-1} on X."""
+    _, cache = mlp.forward(params, X, activation)
+    return [float(np.sqrt(np.mean(cache[f"a{l}"] ** 2))) for l in range(1, len(params) // 2)]
+
+
+def per_layer_factor(depths, ratios):
+    """exp of the slope of a least-squares line through log(ratio) against depth: the factor by which
+    each added layer multiplies the ratio. (A ratio^(1/depth) would fold the output layer's own end
+    effect, the same at every depth, into the factor.)"""
+    return float(np.exp(np.polyfit(depths, np.log(ratios), 1)[0]))
 
 
 def moons_bayes_accuracy(X, y, noise):
@@ -210,18 +225,72 @@ def eps_sweep(params, X, y, activation, dtype, eps_values):
             for eps in eps_values]
 
 
-def kink_sweep(distances, eps=1e-5):
+def plant_kink(params, X, distance):
+    """A copy of X whose first example is moved along the first relu unit's weights until that unit's
+    pre-activation z lies `distance` from its kink at 0 (the other examples are untouched)."""
+    w = params["W1"][:, 0]  # (d,): z1[0, 0] = X[0] @ w + b1[0, 0]
+    z = X[0] @ w + params["b1"][0, 0]
+    moved = X.copy()
+    moved[0] += (distance - z) * w / (w @ w)  # now z1[0, 0] = distance
+    return moved
+
+
+def worst_by_kind(report, params):
+    """cs231n's max relative error over the parameters' gradients (dW, db), and over the per-example
+    intermediates (dz, da): (parameters, intermediates)."""
+    kinds = [[r["rel_error"] for key, r in report.items() if (key[1:] in params) == is_param]
+             for is_param in (True, False)]
+    return max(kinds[0]), max(kinds[1])
+
+
+def kink_sweep(distances, n=8, eps=1e-5):
     """Move one relu unit's pre-activation z to within `distance` of its kink at 0 for one example; the
-    max relative error of the check for each distance. Within eps, the centred difference straddles the
-    kink and measures a slope that neither side has."""
-    params, X, y = gradcheck_problem([2, 5, 4, 1], "relu")
-    z1 = X @ params["W1"] + params["b1"]  # (n, 5)
-    errors = []
-    for distance in distances:
-        kinked = {k: v.copy() for k, v in params.items()}
-        kinked["b1"][0, 0] -= z1[0, 0] - distance  # now z1[0, 0] = distance
-        errors.append(max_rel_error(mlp.gradient_check(kinked, X, y, "relu", eps)))
-    return errors
+    check's max relative error at each distance, over the parameters and over the intermediates. Within
+    eps, the centred difference straddles the kink and measures a slope that neither side has."""
+    params, X, y = gradcheck_problem([2, 5, 4, 1], "relu", n=n)
+    return np.array([worst_by_kind(mlp.gradient_check(params, plant_kink(params, X, d), y, "relu", eps), params)
+                     for d in distances])  # (distances, 2)
+
+
+KINK_NS, KINK_DISTANCE = (8, 40, 200, 1000), 3e-6  # batch sizes; a planted kink within eps = 1e-5
+
+
+def kink_runs(n, seeds):
+    """For each seed, a relu [2, 5, 4, 1] problem of n examples checked with a kink planted
+    KINK_DISTANCE from one input and without: [(planted: params, intermediates, largest |a - g| of a
+    parameter), (none: params, intermediates, crossed)], crossed: whether some hidden z of the unplanted
+    problem reads not correct: a kink crossed by chance, as nothing else is wrong there."""
+    runs = []
+    for seed in seeds:
+        params, X, y = gradcheck_problem([2, 5, 4, 1], "relu", n=n, seed=seed)
+        report = mlp.gradient_check(params, plant_kink(params, X, KINK_DISTANCE), y, "relu")
+        gap = max(np.abs(r["analytic"] - r["numeric"]).max() for key, r in report.items() if key[1:] in params)
+        clean = mlp.gradient_check(params, X, y, "relu")
+        runs.append([*worst_by_kind(report, params), gap, *worst_by_kind(clean, params),
+                     any(r["verdict"] != "correct" for r in clean.values())])
+    return np.array(runs)  # (seeds, 6)
+
+
+def kink_table(quick=False):
+    """cs231n's relative error against the batch size n, for parameters and per-example intermediates,
+    with a kink planted within eps of one input and without: median (smallest to largest) of 10 seeds."""
+    seeds, rows, medians = range(2 if quick else 10), [], {}
+    for n in KINK_NS[::3] if quick else KINK_NS:
+        runs = kink_runs(n, seeds)
+        medians[n] = np.median(runs, axis=0)
+        rows.append([n] + [f"{np.median(c):.1e} ({c.min():.0e} to {c.max():.0e})" for c in runs[:, :5].T]
+                    + [f"{int(runs[:, 5].sum())} of {len(seeds)}"])
+    table = markdown_table(["n", f"kink {KINK_DISTANCE:g} from an input: parameters (dW, db)",
+                            "intermediates (dz, da)", "largest abs. difference in a parameter",
+                            "no planted kink: parameters", "intermediates",
+                            "no planted kink, yet not all correct"], rows)
+    first, last = medians[min(medians)], medians[max(medians)]
+    return table + (f"\n\nMedian (smallest to largest) over {len(seeds)} networks [2, 5, 4, 1] with "
+                    f"random nonzero biases, eps = 1e-5, of cs231n's relative error, worst over each kind "
+                    f"of tensor. From n = {min(medians)} to {max(medians)}, with a planted kink, the "
+                    f"parameters' error falls {first[0] / last[0]:.0f}-fold and their largest absolute "
+                    f"difference {first[2] / last[2]:.0f}-fold, while the intermediates' stays at "
+                    f"{last[1]:.1e}; without one, the parameters' error grows {last[3] / first[3]:.0f}-fold.")
 
 
 def draw_thresholds(ax, x_right):
@@ -386,19 +455,24 @@ def experiment_gradient_check(figdir, quick=False):
                title="Choosing eps: round-off error (left) against truncation error (right)")
 
     distances = np.logspace(-10, -1, 10 if quick else 19)
-    kink_errors = kink_sweep(distances)
+    kink_errors = {n: kink_sweep(distances, n) for n in (KINK_NS[0], KINK_NS[-1])}  # (distances, 2) each
+    kink_lines = [(KINK_NS[0], 1, "intermediates dz, da", "s-", "tab:red"),
+                  (KINK_NS[0], 0, "parameters dW, db", "o-", ACTIVATION_COLORS["relu"]),
+                  (KINK_NS[-1], 0, "parameters dW, db", "^-", "tab:purple")]
 
     def draw_kink(ax):
-        ax.plot(distances, kink_errors, "o-", color=ACTIVATION_COLORS["relu"], label="max relative error")
+        for n, column, kind, style, color in kink_lines:
+            ax.plot(distances, kink_errors[n][:, column], style, color=color, ms=4, label=f"n = {n}: {kind}")
         ax.axvline(1e-5, color="k", ls="--", lw=0.8, label="eps = 1e-5")
-        draw_thresholds(ax, 1e-1)
+        draw_thresholds(ax, 1e-6)  # the labels on the left, where no line is
         ax.set(xscale="log", yscale="log", xlabel="distance of one relu input z from the kink at 0",
-               ylabel="max relative error", title="A relu kink within eps of an input breaks the check")
+               ylabel="max relative error (cs231n)",
+               title="A kink within eps of one input, seen per example and in a mean")
 
     panels = {"gradient_check_scatter.png": draw_scatter, "gradient_check_per_tensor.png": draw_per_tensor,
               "gradient_check_eps.png": draw_eps, "gradient_check_kink.png": draw_kink}
     fig, axes = plt.subplots(2, 2, figsize=(12, 9), layout="constrained")
-    corners = ["upper left", "upper left", "lower left", "center right"]  # each panel's empty corner (looked)
+    corners = ["upper left", "upper left", "lower left", "center left"]  # each panel's empty corner (looked)
     for ax, draw, corner in zip(axes.flat, panels.values(), corners, strict=True):
         draw(ax)
         ax.legend(loc=corner)
@@ -406,7 +480,8 @@ def experiment_gradient_check(figdir, quick=False):
     save(fig, figdir, "gradient_check.png")
     for name, draw in panels.items():
         slide(figdir, name, draw, ncol=2)  # the eps legend's long entries: two columns fit
-    tables = {"gradient_check": table, "bug_zoo": zoo_table, "deep_check": deep_check_table()}
+    tables = {"gradient_check": table, "bug_zoo": zoo_table, "deep_check": deep_check_table(),
+              "kinks": kink_table(quick)}
     return tables, f"worst max relative error {worst[0]:.1e}"
 
 
@@ -493,29 +568,51 @@ def experiment_depth(figdir, quick=False):
 # --- 4. vanishing gradients ------------------------------------------------------------------------------
 
 HIDDEN_LAYERS = (2, 4, 6, 8)  # deep networks of width 32
+VANISHING_ROWS = {  # row of the table -> (hidden activation, init); None: the default for it
+    "sigmoid (Xavier)": ("sigmoid", None), "relu (He)": ("relu", None), "tanh (Xavier)": ("tanh", None),
+    "relu (std 1)": ("relu", "normal"),  # He's std is sqrt(2 / 32) = 0.25: 4 times smaller
+}
 
 
 def experiment_vanishing(figdir, quick=False):
     """The typical gradient of a weight in each layer at initialisation (geometric mean over seeds),
-    for deep networks, and in the first and last layer over early training."""
+    for deep networks, and in the first and last layer over early training; a std-1 relu row."""
     plt = pyplot()
     X, y = TASKS["moons"][0]
     seeds = range(1 if quick else 5)
 
-    def mean_rms(act, k):  # geometric mean over seeds of each layer's RMS gradient
-        logs = [np.log(grad_rms(mlp.init_params([2] + [32] * k + [1], act, s), X, y, act)) for s in seeds]
+    def mean_rms(act, init, k, kind="dW"):  # geometric mean over seeds of each layer's RMS
+        logs = [np.log(grad_rms(mlp.init_params([2] + [32] * k + [1], act, s, init), X, y, act, kind))
+                for s in seeds]
         return np.exp(np.mean(logs, axis=0))
 
-    rms = {(act, k): mean_rms(act, k) for act in mlp.ACTIVATIONS for k in HIDDEN_LAYERS}
-    rows = [[act] + [f"{rms[act, k][0] / rms[act, k][-1]:.1e}" for k in HIDDEN_LAYERS]
-            for act in mlp.ACTIVATIONS]
-    table = markdown_table(["hidden activation (default init)"]
-                           + [f"{k} hidden layers: layer 1 / layer {k + 1}" for k in HIDDEN_LAYERS], rows)
+    rms = {(row, k): mean_rms(*VANISHING_ROWS[row], k) for row in VANISHING_ROWS for k in HIDDEN_LAYERS}
+    rms.update({(act, k): rms[row, k] for row, (act, init) in VANISHING_ROWS.items() if init is None
+                for k in HIDDEN_LAYERS})  # the default rows by activation alone, for the figure
+    ratio = {row: [rms[row, k][0] / rms[row, k][-1] for k in HIDDEN_LAYERS] for row in VANISHING_ROWS}
+    rows = [[row] + [f"{r:.1e}" for r in ratio[row]] + [f"{per_layer_factor(HIDDEN_LAYERS, ratio[row]):.2f}"]
+            for row in VANISHING_ROWS]
+    table = markdown_table(["hidden activation (init)"]
+                           + [f"{k} hidden layers: layer 1 / layer {k + 1}" for k in HIDDEN_LAYERS]
+                           + ["fitted factor per added hidden layer"], rows)
     deepest = HIDDEN_LAYERS[-1]
-    factor = {act: (rms[act, deepest][-1] / rms[act, deepest][0]) ** (1 / deepest) for act in mlp.ACTIVATIONS}
-    table += ("\n\nWith 8 hidden layers, the gradient shrinks on its way down by a factor of "
-              + ", ".join(f"{factor[act]:.1f} ({act})" for act in mlp.ACTIVATIONS)
-              + " per layer, on average.")
+    dz = {row: [mean_rms(*VANISHING_ROWS[row], k, "dz") for k in HIDDEN_LAYERS]
+          for row in ("relu (He)", "relu (std 1)")}
+    dz_ratio = {row: [d[0] / d[-1] for d in dz[row]] for row in dz}
+    he, std1 = rms["relu (He)", deepest], rms["relu (std 1)", deepest]
+    up = np.exp(np.mean([np.log(activation_rms(mlp.init_params([2] + [32] * deepest + [1], "relu", s, "normal"),
+                                               X, "relu")) for s in seeds], axis=0))  # a_1 .. a_8
+    table += ("\n\nThe last column: exp of the slope of a least-squares line through the log of the ratio "
+              "against the number of hidden layers, the factor by which one more hidden layer multiplies "
+              "the ratio. With std 1, every gradient is large rather than the first small: with "
+              f"{deepest} hidden layers the RMS of dL/dW_l is {min(std1):.1e} to {max(std1):.1e} in every "
+              f"layer, against {min(he):.1e} to {max(he):.1e} with He. The error sent down, dz_l, grows "
+              f"on its way down (dz_1 / dz_{deepest + 1}: {dz_ratio['relu (std 1)'][-1]:.1e}), by a "
+              f"fitted factor of {per_layer_factor(HIDDEN_LAYERS, dz_ratio['relu (std 1)']):.2f} per added "
+              f"hidden layer (He: {per_layer_factor(HIDDEN_LAYERS, dz_ratio['relu (He)']):.2f}), and the "
+              f"activations grow on their way up, from an RMS of {up[0]:.1e} in layer 1 to {up[-1]:.1e} in "
+              f"layer {deepest}, a factor of {(up[-1] / up[0]) ** (1 / (deepest - 1)):.2f} per layer, so "
+              "their product dW_l = a_{l-1}^T dz_l / n is about the same size in every layer.")
 
     epochs = 10 if quick else 100
     sizes = [2] + [32] * deepest + [1]
@@ -561,38 +658,92 @@ def experiment_vanishing(figdir, quick=False):
     for name, draw in panels.items():
         slide(figdir, name, draw)
     return {"vanishing": table}, (f"{deepest} hidden layers, layer 1 / layer {deepest + 1} gradient at init: "
-                                  f"sigmoid {rows[0][-1]}, relu {rows[1][-1]}")
+                                  f"sigmoid {rows[0][-2]}, relu {rows[1][-2]}")
 
 
 # --- 5. initialisation and dead neurons --------------------------------------------------------------
 
 INITS = ["he", "xavier", "normal", "small", "zeros", "he, bias -1"]
+DEAD_LRS = (0.5, 2.0, 4.0, 8.0)  # He init; 0.5 is the initialisation table's
+
+
+def dead_run(init, seed, lr, epochs, X, y, Xt, yt, sizes=(2, 32, 32, 1)):
+    """One relu network trained from `init`: (dead masks before, dead masks after, final loss, held-out
+    accuracy), or None where train stopped the run as diverged."""
+    sizes = list(sizes)
+    params = (negative_bias_init(sizes, seed) if init == "he, bias -1"
+              else mlp.init_params(sizes, "relu", seed, init))
+    before = dead_units(params, X)
+    try:
+        params, hist = mlp.train(X, y, sizes, "relu", lr=lr, epochs=epochs, params=params)
+    except mlp.Diverged:
+        return None
+    return before, dead_units(params, X), hist["loss"][-1], mlp.accuracy(params, Xt, yt)
+
+
+def moved(runs):
+    """Units that came back (dead before, alive after) and that died (the reverse), per hidden layer,
+    summed over the runs: (came back (layers,), died (layers,))."""
+    back = sum(np.array([(b & ~a).sum() for b, a in zip(*run[:2], strict=True)]) for run in runs)
+    died = sum(np.array([(~b & a).sum() for b, a in zip(*run[:2], strict=True)]) for run in runs)
+    return back, died
+
+
+def spread(values):
+    """mean ± std of fractions, as percentages."""
+    return f"{pct(np.mean(values))} ± {100 * np.std(values):.1f}"
 
 
 def experiment_init(figdir, quick=False):
-    """Dead relu units at init and after training for each init; zero init's symmetry (sigmoid net)."""
+    """Dead relu units at init and after training for each init, over seeds, and against the learning
+    rate; which units come back, by layer; zero init's symmetry (sigmoid net)."""
     plt = pyplot()
     (X, y), (Xt, yt) = TASKS["moons"]
-    sizes, seeds, epochs = [2, 32, 32, 1], range(1 if quick else 3), (30 if quick else 1000)
-    stats = {}
-    for init in INITS:
-        for seed in seeds:
-            params = (negative_bias_init(sizes, seed) if init == "he, bias -1"
-                      else mlp.init_params(sizes, "relu", seed, init))
-            dead_before = dead_fraction(params, X)
-            params, hist = mlp.train(X, y, sizes, "relu", lr=0.5, epochs=epochs, params=params)
-            stats[init, seed] = (dead_before, dead_fraction(params, X), hist["loss"][-1],
-                                 mlp.accuracy(params, Xt, yt))
-    mean = {init: np.mean([stats[init, s] for s in seeds], axis=0) for init in INITS}
-    rows = [[init, pct(m[0]), pct(m[1]), f"{m[2]:.3f}", pct(m[3])] for init, m in mean.items()]
-    table = markdown_table(["init ([2, 32, 32, 1], relu)", "dead units at init", "dead after training",
-                            "final training loss", "held-out accuracy"], rows)
+    seeds, epochs = range(1 if quick else 10), (30 if quick else 400)
+    runs = {(init, seed): dead_run(init, seed, 0.5, epochs, X, y, Xt, yt)
+            for init in INITS for seed in (seeds if init != "zeros" else [0])}  # zeros: no randomness
+    stats = {key: (np.concatenate(r[0]).mean(), np.concatenate(r[1]).mean(), r[2], r[3])
+             for key, r in runs.items()}
+    by_init = {init: [stats[k] for k in stats if k[0] == init] for init in INITS}
+    mean = {init: np.mean(v, axis=0) for init, v in by_init.items()}
+    rows = []
+    for init, v in by_init.items():
+        back, died = moved([r for k, r in runs.items() if k[0] == init])
+        rows.append([init, spread([s[0] for s in v]), spread([s[1] for s in v]), f"{back[0]}, {back[1]}",
+                     f"{died[0]}, {died[1]}", f"{mean[init][2]:.3f}", spread([s[3] for s in v])])
+    table = markdown_table([f"init ([2, 32, 32, 1], relu, lr 0.5, {len(seeds)} seeds)",
+                            "dead units at init", f"dead after {epochs} epochs",
+                            "came back: layer 1, layer 2", "died: layer 1, layer 2", "final training loss",
+                            "held-out accuracy"], rows)
+    back, died = moved(list(runs.values()))
+    table += ("\n\nMean ± standard deviation over the seeds (zeros: one run, it draws nothing), of the 64 "
+              f"hidden units. Units counted over all "
+              f"{len(runs)} runs: {back[0]} of layer 1 and {back[1]} of layer 2 came back to life; "
+              f"{died[0]} of layer 1 and {died[1]} of layer 2 died.")
+
+    lr_runs = {(lr, seed): runs["he", seed] if lr == 0.5 else dead_run("he", seed, lr, epochs, X, y, Xt, yt)
+               for lr in DEAD_LRS for seed in seeds}
+    lr_rows = []
+    for lr in DEAD_LRS:
+        done = [r for (rate, _), r in lr_runs.items() if rate == lr and r is not None]
+        if not done:
+            lr_rows.append([lr, f"{len(seeds)} of {len(seeds)}", "", "", "", ""])
+            continue
+        back, died = moved(done)
+        lr_rows.append([lr, f"{len(seeds) - len(done)} of {len(seeds)}",
+                        spread([np.concatenate(r[1]).mean() for r in done]),
+                        f"{died[0] / len(done):.1f} of 32", f"{back[1] / len(done):.1f}",
+                        f"{spread([r[3] for r in done])} (min {pct(min(r[3] for r in done))})"])
+    lr_table = markdown_table([f"learning rate (He init, {epochs} epochs)", "runs diverged",
+                               "dead after training (runs that finished)", "layer 1 units that died, per run",
+                               "layer 2 units that came back, per run", "held-out accuracy"], lr_rows)
 
     sym = {}
     keep = (y[:, 0] == 0) | (np.arange(len(y)) % 4 == 1)  # class 0 and half of class 1; on balanced classes
     #                                  a zero-init sigmoid network does not move at all (mean(y_hat - y) = 0)
     for init in ("xavier", "zeros"):
-        params, _ = mlp.train(X[keep], y[keep], [2, 16, 1], "sigmoid", epochs=epochs, init=init)
+        params, _ = mlp.train(X[keep], y[keep], [2, 16, 1], "sigmoid", epochs=30 if quick else 1000,
+                              init=init)
         distinct = np.unique(params["W1"].round(12), axis=1).shape[1]  # hidden units with different weights
         sym[init] = params, distinct, mlp.accuracy(params, Xt, yt, "sigmoid")
     sym_table = markdown_table(["init ([2, 16, 1], sigmoid, 2:1 classes)", "distinct hidden units",
@@ -601,14 +752,19 @@ def experiment_init(figdir, quick=False):
     x = np.arange(len(INITS))
 
     def draw_dead(ax):
-        ax.bar(x - 0.2, [100 * mean[i][0] for i in INITS], 0.4, color="tab:gray", label="at initialisation")
-        ax.bar(x + 0.2, [100 * mean[i][1] for i in INITS], 0.4, color="tab:red", label="after training")
+        for shift, column, color, label in [(-0.2, 0, "tab:gray", "at initialisation"),
+                                             (0.2, 1, "tab:red", f"after {epochs} epochs")]:
+            ax.bar(x + shift, [100 * mean[i][column] for i in INITS], 0.4, color=color, label=label)
+            for i, init in enumerate(INITS):
+                ax.plot(np.full(len(by_init[init]), i + shift), [100 * v[column] for v in by_init[init]],
+                        "k.", ms=3)
         ax.set(xticks=x, xticklabels=INITS, ylabel="dead relu units (%): never active on the training set",
-               title=f"Dead units, [2, 32, 32, 1] on moons, mean of {len(seeds)} seeds", ylim=(0, 105))
+               title=f"Dead units by init (lr 0.5); bars: mean of {len(seeds)} seeds, dots: seeds",
+               ylim=(0, 105))
 
     def draw_accuracy(ax):
         for i, init in enumerate(INITS):
-            accs = [stats[init, s][3] for s in seeds]
+            accs = [v[3] for v in by_init[init]]
             ax.bar(i, np.mean(accs), color="tab:blue", alpha=0.8)
             ax.plot(np.full(len(accs), i), accs, "k.", ms=6)
         ax.axhline(0.5, color="gray", lw=0.8, ls=":")
@@ -624,19 +780,37 @@ def experiment_init(figdir, quick=False):
                title="Symmetry: each hidden unit's weights after training\n"
                      "(sigmoid [2, 16, 1], moons with 2:1 classes)")
 
-    panels = {"init_dead_units.png": draw_dead, "init_accuracy.png": draw_accuracy,
+    def draw_lr(ax):
+        lrs = np.arange(len(DEAD_LRS))
+        for layer, (shift, color) in enumerate([(-0.2, "tab:orange"), (0.2, "tab:brown")]):
+            dead = [[100 * r[1][layer].mean() for (rate, _), r in lr_runs.items() if rate == lr and r]
+                    for lr in DEAD_LRS]
+            ax.bar(lrs + shift, [np.mean(d) if d else 0 for d in dead], 0.4, color=color,
+                   label=f"layer {layer + 1}")
+            for i, d in enumerate(dead):
+                ax.plot(np.full(len(d), i + shift), d, "k.", ms=3)
+        for i, row in enumerate(lr_rows):
+            ax.text(i, 103, f"{row[1].replace(' of ', '/')} diverged", ha="center", va="top", fontsize="small")
+        ax.set(xticks=lrs, xticklabels=[f"lr {lr:g}" for lr in DEAD_LRS], ylim=(0, 105),
+               ylabel="dead relu units (%) after training",
+               title=f"Dead units by learning rate (He init, {epochs} epochs)")
+
+    panels = {"init_dead_units.png": draw_dead, "init_dead_lr.png": draw_lr, "init_accuracy.png": draw_accuracy,
               "init_symmetry.png": draw_symmetry}
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), layout="constrained")
-    for ax, draw in zip(axes, panels.values(), strict=True):
+    fig, axes = plt.subplots(2, 2, figsize=(14, 10.5), layout="constrained")
+    for ax, draw in zip(axes.flat, panels.values(), strict=True):
         draw(ax)
-    axes[0].legend(loc="upper left")
-    legend_outside(fig, axes[2])
-    fig.suptitle("Initialisation: too small, zero or biased off, units die or stay identical")
+    axes[0, 0].legend(loc="upper left")
+    axes[0, 1].legend(loc="center left")
+    legend_outside(fig, axes[1, 1])
+    fig.suptitle("Dead units and initialisation: a large step kills units, a negative bias switches them off; "
+                 "zero weights leave the units identical")
     save(fig, figdir, "dead_neurons.png")
     for name, draw in panels.items():
         slide(figdir, name, draw)
     he, neg = mean["he"][1], mean["he, bias -1"][1]
-    return {"init": table, "symmetry": sym_table}, f"dead after training: He {pct(he)}, bias -1 {pct(neg)}"
+    return ({"init": table, "dead_lr": lr_table, "symmetry": sym_table},
+            f"dead after training: He {pct(he)}, bias -1 {pct(neg)}")
 
 
 # --- 6. ten classes: real handwritten digits ----------------------------------------------------
@@ -872,8 +1046,8 @@ EXPERIMENTS = {
     "depth comparison": (experiment_depth, ["depth_comparison.png"] + slides(
         *[f"depth_accuracy_{task}" for task in TASKS],
         *[f"depth_boundary_{task}_{DEPTH_SLUGS[name]}" for task in TASKS for name in DEPTHS])),
-    "initialisation": (experiment_init, ["dead_neurons.png"] + slides("init_dead_units", "init_accuracy",
-                                                                      "init_symmetry")),
+    "initialisation": (experiment_init, ["dead_neurons.png"] + slides("init_dead_units", "init_dead_lr",
+                                                                      "init_accuracy", "init_symmetry")),
     "practice": (practice.experiment, ["practice_mse.png"] + slides(
         "practice_mse_loss", "practice_mse_output", "practice_mse_step_1")),
     "gradient check": (experiment_gradient_check, ["gradient_check.png"] + slides(
