@@ -24,7 +24,6 @@ import practice
 from common import (
     SLIDES,
     TASKS,
-    dead_fraction,
     dead_units,
     legend_outside,
     markdown_table,
@@ -248,8 +247,8 @@ def kink_sweep(distances, n=8, eps=1e-5):
     check's max relative error at each distance, over the parameters and over the intermediates. Within
     eps, the centred difference straddles the kink and measures a slope that neither side has."""
     params, X, y = gradcheck_problem([2, 5, 4, 1], "relu", n=n)
-    return np.array([worst_by_kind(mlp.gradient_check(params, plant_kink(params, X, d), y, "relu", eps), params)
-                     for d in distances])  # (distances, 2)
+    reports = (mlp.gradient_check(params, plant_kink(params, X, d), y, "relu", eps) for d in distances)
+    return np.array([worst_by_kind(report, params) for report in reports])  # (distances, 2)
 
 
 KINK_NS, KINK_DISTANCE = (8, 40, 200, 1000), 3e-6  # batch sizes; a planted kink within eps = 1e-5
@@ -264,7 +263,7 @@ def kink_runs(n, seeds):
     for seed in seeds:
         params, X, y = gradcheck_problem([2, 5, 4, 1], "relu", n=n, seed=seed)
         report = mlp.gradient_check(params, plant_kink(params, X, KINK_DISTANCE), y, "relu")
-        gap = max(np.abs(r["analytic"] - r["numeric"]).max() for key, r in report.items() if key[1:] in params)
+        gap = max(np.abs(r["analytic"] - r["numeric"]).max() for k, r in report.items() if k[1:] in params)
         clean = mlp.gradient_check(params, X, y, "relu")
         runs.append([*worst_by_kind(report, params), gap, *worst_by_kind(clean, params),
                      any(r["verdict"] != "correct" for r in clean.values())])
@@ -510,13 +509,15 @@ def experiment_depth(figdir, quick=False):
     plt = pyplot()
     seeds = range(1 if quick else 5)
     epochs = 30 if quick else 1000
-    acc, models = {}, {}
+    acc, models, line = {}, {}, {}
     for task, (train_set, test_set) in TASKS.items():
         for name, sizes in DEPTHS.items():
             for seed in seeds:
                 params, _ = mlp.train(*train_set, sizes, "relu", lr=1.0, epochs=epochs, seed=seed)
                 acc[task, name, seed] = mlp.accuracy(params, *test_set, "relu")
                 models.setdefault((task, name), params)  # seed 0's, to draw
+                if len(sizes) == 2:  # logistic regression: how far apart do the seeds end?
+                    line[task, seed] = params, mlp.predict(params, test_set[0], "relu")
     summary = {(task, name): np.array([acc[task, name, s] for s in seeds])
                for task in TASKS for name in DEPTHS}
     rows = [[task] + [f"{pct(a.mean())} ± {100 * a.std():.1f} (min {pct(a.min())})"
@@ -525,6 +526,12 @@ def experiment_depth(figdir, quick=False):
     table += ("\n\nThe same 3-layer networks on XOR at train's default lr 4, seeds "
               + ", ".join(map(str, seeds)) + ": " + "; ".join(at_default_lr(epochs, seed) for seed in seeds)
               + ".")
+    apart = max(np.abs(line[task, s][0][k] - line[task, 0][0][k]).max() for task in TASKS for s in seeds
+                for k in ("W1", "b1"))
+    moved = max(int((line[task, s][1] != line[task, 0][1]).sum()) for task in TASKS for s in seeds)
+    table += (f"\n\nLogistic regression after {epochs} epochs, each seed against seed 0: the parameters "
+              f"differ by at most {apart:.1e} (largest entry, over the three tasks), and the held-out "
+              f"predictions in at most {moved} of the {len(TASKS['xor'][1][1])} points.")
 
     def draw_accuracy(task):
         def draw(ax):
@@ -600,8 +607,8 @@ def experiment_vanishing(figdir, quick=False):
           for row in ("relu (He)", "relu (std 1)")}
     dz_ratio = {row: [d[0] / d[-1] for d in dz[row]] for row in dz}
     he, std1 = rms["relu (He)", deepest], rms["relu (std 1)", deepest]
-    up = np.exp(np.mean([np.log(activation_rms(mlp.init_params([2] + [32] * deepest + [1], "relu", s, "normal"),
-                                               X, "relu")) for s in seeds], axis=0))  # a_1 .. a_8
+    nets = [mlp.init_params([2] + [32] * deepest + [1], "relu", s, "normal") for s in seeds]
+    up = np.exp(np.mean([np.log(activation_rms(p, X, "relu")) for p in nets], axis=0))  # a_1 .. a_8
     table += ("\n\nThe last column: exp of the slope of a least-squares line through the log of the ratio "
               "against the number of hidden layers, the factor by which one more hidden layer multiplies "
               "the ratio. With std 1, every gradient is large rather than the first small: with "
@@ -790,21 +797,22 @@ def experiment_init(figdir, quick=False):
             for i, d in enumerate(dead):
                 ax.plot(np.full(len(d), i + shift), d, "k.", ms=3)
         for i, row in enumerate(lr_rows):
-            ax.text(i, 103, f"{row[1].replace(' of ', '/')} diverged", ha="center", va="top", fontsize="small")
+            ax.text(i, 103, f"{row[1].replace(' of ', '/')} diverged", ha="center", va="top",
+                    fontsize="small")
         ax.set(xticks=lrs, xticklabels=[f"lr {lr:g}" for lr in DEAD_LRS], ylim=(0, 105),
                ylabel="dead relu units (%) after training",
                title=f"Dead units by learning rate (He init, {epochs} epochs)")
 
-    panels = {"init_dead_units.png": draw_dead, "init_dead_lr.png": draw_lr, "init_accuracy.png": draw_accuracy,
-              "init_symmetry.png": draw_symmetry}
+    panels = {"init_dead_units.png": draw_dead, "init_dead_lr.png": draw_lr,
+              "init_accuracy.png": draw_accuracy, "init_symmetry.png": draw_symmetry}
     fig, axes = plt.subplots(2, 2, figsize=(14, 10.5), layout="constrained")
     for ax, draw in zip(axes.flat, panels.values(), strict=True):
         draw(ax)
     axes[0, 0].legend(loc="upper left")
     axes[0, 1].legend(loc="center left")
     legend_outside(fig, axes[1, 1])
-    fig.suptitle("Dead units and initialisation: a large step kills units, a negative bias switches them off; "
-                 "zero weights leave the units identical")
+    fig.suptitle("Dead units and initialisation: a large step kills units, a negative bias switches "
+                 "them off; zero weights leave the units identical")
     save(fig, figdir, "dead_neurons.png")
     for name, draw in panels.items():
         slide(figdir, name, draw)
@@ -909,6 +917,186 @@ def experiment_digits(figdir, quick=False):
     means = [np.mean([runs[name, s][1]["val_acc"][-1] for s in seeds]) for name in list(DIGIT_NETS)[:2]]
     return {"digits": table}, (f"held-out accuracy: softmax regression {pct(means[0])}, "
                                f"hidden layer {pct(means[1])}")
+
+
+# --- 8. the step size: the loss's curvature, the step at which training diverges, batch noise -----------
+
+STEP_NET = [2, 16, 1]  # section 1's network, on the moons
+
+
+def flat(grads, params):
+    """The gradients of params as one vector, in params' order."""
+    return np.concatenate([grads["d" + key].ravel() for key in params])
+
+
+def hessian_vector(params, X, y, activation, v, h=1e-6):
+    """H v, H the Hessian of the loss: (grad L(theta + h v) - grad L(theta - h v)) / (2 h), two calls of
+    the lesson's backward; error O(h^2) where the loss is smooth. (A relu kink crossed by theta +- h v adds
+    a jump of order 1/(n h): h 1e-6 makes that rare; 1e-4 was not, on a trained relu network.)"""
+    shaped, start = {}, 0
+    for key, p in params.items():
+        shaped[key], start = v[start:start + p.size].reshape(p.shape), start + p.size
+    g = [flat(mlp.loss_and_grads({k: p + s * h * shaped[k] for k, p in params.items()}, X, y, activation)[1],
+              params) for s in (1, -1)]
+    return (g[0] - g[1]) / (2 * h)
+
+
+def top_eigenvalue(params, X, y, activation, shift=0.0, iters=200, seed=0):
+    """The largest eigenvalue of the loss's Hessian, by power iteration on v -> H v - shift v from a
+    seeded random v, until the Rayleigh quotient changes by less than 1e-6 of itself. Power iteration
+    finds the eigenvalue largest in size; if that one is negative, H - (it) I has the largest eigenvalue
+    of H, less it, as its largest in size."""
+    v = np.random.default_rng(seed).standard_normal(sum(p.size for p in params.values()))
+    v /= np.linalg.norm(v)
+    lam = 0.0
+    for _ in range(iters):
+        w = hessian_vector(params, X, y, activation, v) - shift * v
+        lam, last = float(v @ w), lam
+        v = w / np.linalg.norm(w)
+        if abs(lam - last) <= 1e-6 * abs(lam):
+            break
+    if lam < 0 and shift == 0.0:
+        return top_eigenvalue(params, X, y, activation, shift=lam, iters=iters, seed=seed) + lam
+    return lam + shift if shift else lam
+
+
+def sharpness_along(activation, lr, epochs, at, X, y):
+    """lambda_max at each epoch of `at` (0: at initialisation) of one full-batch run of train."""
+    params, history, lams = mlp.init_params(STEP_NET, activation), None, []
+    for e0, e1 in zip([0, *at], at, strict=False):  # (0, at[0]), (at[0], at[1]), ...
+        if e1 > e0:
+            params, history = mlp.train(X, y, STEP_NET, activation, lr=lr, epochs=e1 - e0, params=params,
+                                        history=history)
+        lams.append(top_eigenvalue(params, X, y, activation))
+    return lams
+
+
+def lr_outcome(activation, lr, epochs, X, y):
+    """(the first step's change of the loss, the final loss, or the epoch in which train stopped the run
+    as diverged)."""
+    try:
+        _, hist = mlp.train(X, y, STEP_NET, activation, lr=lr, epochs=epochs)
+    except mlp.Diverged as err:
+        first = err.history["loss"][1] - err.history["loss"][0] if len(err.history["loss"]) > 1 else np.inf
+        return first, None, err.epoch
+    return hist["loss"][1] - hist["loss"][0], hist["loss"][-1], None
+
+
+def batch_noise(params, X, y, activation, sizes, epochs=5, seed=0):
+    """For each batch size B: the mean squared distance ||g_B - g||^2 of a batch's gradient from the
+    full one, over the batches of `epochs` epochs shuffled as train shuffles them; and the per-example
+    variance s2 = mean_i ||g_i - g||^2, exact, from which sampling theory predicts s2 / B (n - B) / (n - 1).
+    Returns (s2, {B: measured})."""
+    n = len(X)
+    full = flat(mlp.loss_and_grads(params, X, y, activation)[1], params)
+    each = [flat(mlp.loss_and_grads(params, X[i:i + 1], y[i:i + 1], activation)[1], params) for i in range(n)]
+    s2 = float(np.mean([(g - full) @ (g - full) for g in each]))
+    measured = {}
+    for B in sizes:
+        dist = []
+        for epoch in range(1, epochs + 1):
+            order = np.random.default_rng((seed, epoch)).permutation(n)  # as train_epoch shuffles
+            for start in range(0, n - B + 1, B):  # whole batches only: a short last one has its own B
+                batch = order[start:start + B]
+                g = flat(mlp.loss_and_grads(params, X[batch], y[batch], activation)[1], params) - full
+                dist.append(g @ g)
+        measured[B] = float(np.mean(dist))
+    return s2, measured, float(full @ full)
+
+
+LR_GRID = 2 ** np.arange(0, 8.01, 0.5)  # 1 to 256, a factor sqrt(2) apart
+SHARP_LRS, BATCHES = (1.0, 2.0, 4.0), (1, 4, 16, 64, 400)
+
+
+def experiment_step_size(figdir, quick=False):
+    """lambda_max of the moons network's Hessian at initialisation and along training, beside the step at
+    which training diverges; the noise of a mini-batch gradient against the batch size."""
+    plt = pyplot()
+    X, y = TASKS["moons"][0]
+    acts = ("sigmoid", "relu")
+    grid, epochs = (LR_GRID[::4], 30) if quick else (LR_GRID, 300)
+    at = frame_epochs(30 if quick else 1000, 6 if quick else 16)
+    sharp = {(act, lr): sharpness_along(act, lr, at[-1], at, X, y) for act in acts for lr in SHARP_LRS}
+    outcome = {(act, lr): lr_outcome(act, lr, epochs, X, y) for act in acts for lr in grid}
+    rows, limits = [], {}
+    for act in acts:
+        lam0 = sharp[act, SHARP_LRS[0]][0]
+        raised = [lr for lr in grid if outcome[act, lr][0] > 0]
+        learnt = [lr for lr in grid if outcome[act, lr][1] is not None and outcome[act, lr][1] < np.log(2)]
+        stopped = [lr for lr in grid if outcome[act, lr][2] is not None]
+        along = [lam for e, lam in zip(at, sharp[act, 4.0], strict=True) if e >= 10]
+        limits[act] = 2 / lam0, min(stopped, default=None)
+        rows.append([act, f"{lam0:.2f}", f"{2 / lam0:.2f}", f"{min(along):.2f} to {max(along):.2f}",
+                     f"{min(raised):.3g}" if raised else "never", f"{max(learnt):.3g}" if learnt else "none",
+                     f"{min(stopped):.3g}" if stopped else f"none up to {grid[-1]:.3g}"])
+    table = markdown_table(["hidden activation ([2, 16, 1], moons)", "λ_max at init", "2 / λ_max",
+                            "λ_max at lr 4, epochs 10 to 1000", "first step raises the loss from lr",
+                            f"largest lr whose loss ends below ln 2 ({epochs} epochs)",
+                            "smallest lr that train stops as diverged"], rows)
+    table += ("\n\nλ_max: the largest eigenvalue of the Hessian of the mean loss, by power iteration on "
+              "Hessian-vector products, each a difference of two gradients of backward (step 1e-6). The "
+              f"steps tried: 1 to {grid[-1]:.0f}, a factor {grid[1] / grid[0]:.3g} apart, from the same "
+              "initialisation (seed 0). Along training at lr 1, 2 and 4, λ_max "
+              "settles at: " + "; ".join(f"{act} " + ", ".join(
+                  f"{sharp[act, lr][-1]:.2f} (2 / lr = {2 / lr:.2f})" for lr in SHARP_LRS)
+                  for act in acts) + ".")
+
+    params = mlp.init_params(STEP_NET, "relu")
+    s2, measured, signal = batch_noise(params, X, y, "relu", BATCHES[:3] if quick else BATCHES,
+                                       epochs=1 if quick else 5)
+    n = len(X)
+    noise_rows = [[B, -(-n // B), f"{m:.2e}" if m > 1e-20 * signal else "0 (to round-off)",
+                   f"{s2 / B * (n - B) / (n - 1):.2e}", f"{m / signal:.2f}"] for B, m in measured.items()]
+    noise_table = markdown_table(["batch size B", "steps per epoch", "mean ‖g_B − g‖², measured",
+                                  "s² / B · (n − B) / (n − 1), predicted",
+                                  "noise / signal: ‖g_B − g‖² / ‖g‖²"], noise_rows)
+    noise_table += (f"\n\nThe relu network [2, 16, 1] at initialisation on the n = {n} moons: g is the full "
+                    f"gradient, ‖g‖² = {signal:.2e}; g_B the gradient of one batch, over every whole batch "
+                    f"of {5 if not quick else 1} shuffled epochs; s² = mean_i ‖g_i − g‖² = {s2:.2e}, the "
+                    "variance of one example's gradient.")
+
+    def draw_sharpness(act):
+        def draw(ax):
+            for lr, color in zip(SHARP_LRS, ["tab:blue", "tab:green", "tab:red"], strict=True):
+                ax.plot(at, sharp[act, lr], "o-", ms=3, color=color, label=f"lr {lr:g}: $\\lambda_{{max}}$")
+                ax.axhline(2 / lr, color=color, ls="--", lw=1, label=f"2 / lr = {2 / lr:g}")
+            ax.set(xscale="symlog", xlim=(0, at[-1]), yscale="log", xlabel="epoch (0: initialisation)",
+                   ylabel="$\\lambda_{max}$, the largest eigenvalue of the Hessian",
+                   yticks=[0.2, 0.3, 0.5, 1, 2], yticklabels=["0.2", "0.3", "0.5", "1", "2"],
+                   title=f"{act} [2, 16, 1]: the sharpness along training, against 2 / lr")
+            ax.minorticks_off()
+        return draw
+
+    def draw_outcome(ax):
+        for act in acts:
+            color = ACTIVATION_COLORS[act]
+            ok = [lr for lr in grid if outcome[act, lr][1] is not None]
+            ax.plot(ok, [outcome[act, lr][1] for lr in ok], "o-", color=color,
+                    label=f"{act}: loss after {epochs}")
+            bad = [lr for lr in grid if outcome[act, lr][1] is None]
+            ax.plot(bad, [4 if act == "sigmoid" else 3] * len(bad), "x", ms=9, mew=2, color=color,
+                    label=f"{act}: stopped, diverged")
+            ax.axvline(limits[act][0], color=color, ls=":", label=f"{act}: 2 / $\\lambda_{{max}}$ at init")
+        ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2")
+        ax.set(xscale="log", yscale="log", xlabel="learning rate (full-batch gradient descent)",
+               ylabel=f"training loss after {epochs} epochs",
+               title="Where training diverges: far above 2 / $\\lambda_{max}$")
+
+    panels = {f"curvature_{act}.png": draw_sharpness(act) for act in acts}
+    panels["curvature_lr.png"] = draw_outcome
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5.2), layout="constrained")
+    corners = ["upper right", "upper left", "lower right"]  # each panel's empty corner (looked)
+    for ax, draw, corner in zip(axes, panels.values(), corners, strict=True):
+        draw(ax)
+        ax.legend(fontsize=8, loc=corner)
+    fig.suptitle("The step size against the curvature: gradient descent on a quadratic is stable for "
+                 "lr < 2 / $\\lambda_{max}$; on the network, the curvature moves")
+    save(fig, figdir, "curvature.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw)
+    return ({"curvature": table, "batch_noise": noise_table},
+            "2 / lambda_max at init: " + ", ".join(f"{act} {limits[act][0]:.2f}" for act in acts)
+            + "; stopped from lr " + ", ".join(f"{act} {limits[act][1]:.3g}" for act in acts))
 
 
 # --- 7. the moving picture: the moons boundary and the loss, epoch by epoch ----------------------------
@@ -1056,6 +1244,8 @@ EXPERIMENTS = {
     "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"] + slides(
         "loss_curve_moons", "loss_curve_xor", "decision_boundary_moons", "decision_boundary_xor",
         *[f"decision_boundary_forming_{j + 1}" for j in range(len(SNAPSHOTS))])),
+    "step size": (experiment_step_size, ["curvature.png"] + slides("curvature_sigmoid", "curvature_relu",
+                                                                   "curvature_lr")),
     "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"] + slides(
         *[f"vanishing_{act}" for act in mlp.ACTIVATIONS], "vanishing_training")),
 }
