@@ -964,9 +964,9 @@ def top_eigenvalue(params, X, y, activation, shift=0.0, iters=200, seed=0):
         v = w / np.linalg.norm(w)
         if abs(lam - last) <= 1e-6 * abs(lam):
             break
-    if lam < 0 and shift == 0.0:
-        return top_eigenvalue(params, X, y, activation, shift=lam, iters=iters, seed=seed) + lam
-    return lam + shift if shift else lam
+    if lam < 0 and shift == 0.0:  # the eigenvalue largest in size is negative: shift it to 0
+        return top_eigenvalue(params, X, y, activation, shift=lam, iters=iters, seed=seed)
+    return lam + shift  # an eigenvalue of H - shift I, plus shift: one of H
 
 
 def sharpness_along(activation, lr, epochs, at, X, y):
