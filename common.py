@@ -88,11 +88,16 @@ def slide(figdir, name, draw, legend="below", **kwargs):
 
 # --- relu units --------------------------------------------------------------------------------------
 
-def dead_fraction(params, X):
-    """Fraction of hidden relu units that are never active (z <= 0) on any row of X: they get no gradient."""
+def dead_units(params, X):
+    """For each hidden layer, a 0/1 mask of its relu units that are never active (z <= 0) on any row of
+    X: they get no gradient."""
     _, cache = mlp.forward(params, X, "relu")
-    dead = [~(cache[f"z{l}"] > 0).any(axis=0) for l in range(1, len(params) // 2)]  # hidden layers only
-    return float(np.concatenate(dead).mean())
+    return [~(cache[f"z{l}"] > 0).any(axis=0) for l in range(1, len(params) // 2)]  # hidden layers only
+
+
+def dead_fraction(params, X):
+    """Fraction of hidden relu units that are dead on X (dead_units), all hidden layers together."""
+    return float(np.concatenate(dead_units(params, X)).mean())
 
 
 def negative_bias_init(sizes, seed, bias=-1.0):

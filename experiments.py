@@ -20,12 +20,13 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 import datasets
+import diagnosis
 import mlp
 import practice
 from common import (
     SLIDES,
     TASKS,
-    dead_fraction,
+    dead_units,
     legend_outside,
     markdown_table,
     negative_bias_init,
@@ -42,11 +43,25 @@ from zoo import BUGS, bug_zoo, gradcheck_problem, planted_mistakes
 # its figures into `figdir`. Seeds are fixed, so every run writes the same bytes.
 # ----------------------------------------------------------------------------------------------------
 
-def grad_rms(params, X, y, activation):
-    """For each layer l, the root-mean-square of the entries of dL/dW_l: the typical gradient of one
-    weight, which compares layers of different shapes fairly (a norm would grow with the layer's size)."""
+def grad_rms(params, X, y, activation, kind="dW"):
+    """For each layer l, the root-mean-square of the entries of dL/dW_l (kind "dW"): the typical gradient
+    of one weight, which compares layers of different shapes fairly (a norm would grow with the layer's
+    size); kind "dz": of the error dz_l that backward sends down (per example, n dL/dz_l)."""
     _, grads = mlp.loss_and_grads(params, X, y, activation)
-    return [float(np.sqrt(np.mean(grads[f"dW{l}"] ** 2))) for l in range(1, len(params) // 2 + 1)]
+    return [float(np.sqrt(np.mean(grads[f"{kind}{l}"] ** 2))) for l in range(1, len(params) // 2 + 1)]
+
+
+def activation_rms(params, X, activation):
+    """The root-mean-square of each hidden layer's activations a_1 .. a_{L-1} on X."""
+    _, cache = mlp.forward(params, X, activation)
+    return [float(np.sqrt(np.mean(cache[f"a{l}"] ** 2))) for l in range(1, len(params) // 2)]
+
+
+def per_layer_factor(depths, ratios):
+    """exp of the slope of a least-squares line through log(ratio) against depth: the factor by which
+    each added layer multiplies the ratio. (A ratio^(1/depth) would fold the output layer's own end
+    effect, the same at every depth, into the factor.)"""
+    return float(np.exp(np.polyfit(depths, np.log(ratios), 1)[0]))
 
 
 def moons_bayes_accuracy(X, y, noise):
@@ -211,18 +226,76 @@ def eps_sweep(params, X, y, activation, dtype, eps_values):
             for eps in eps_values]
 
 
-def kink_sweep(distances, eps=1e-5):
+def plant_kink(params, X, distance):
+    """A copy of X whose first example is moved along the first relu unit's weights until that unit's
+    pre-activation z lies `distance` from its kink at 0 (the other examples are untouched)."""
+    w = params["W1"][:, 0]  # (d,): z1[0, 0] = X[0] @ w + b1[0, 0]
+    z = X[0] @ w + params["b1"][0, 0]
+    moved = X.copy()
+    moved[0] += (distance - z) * w / (w @ w)  # now z1[0, 0] = distance
+    return moved
+
+
+def worst_by_kind(report, params):
+    """cs231n's max relative error over the parameters' gradients (dW, db), and over the per-example
+    intermediates (dz, da): (parameters, intermediates)."""
+    kinds = [[r["rel_error"] for key, r in report.items() if (key[1:] in params) == is_param]
+             for is_param in (True, False)]
+    return max(kinds[0]), max(kinds[1])
+
+
+def kink_sweep(distances, n=8, eps=1e-5):
     """Move one relu unit's pre-activation z to within `distance` of its kink at 0 for one example; the
-    max relative error of the check for each distance. Within eps, the centred difference straddles the
-    kink and measures a slope that neither side has."""
-    params, X, y = gradcheck_problem([2, 5, 4, 1], "relu")
-    z1 = X @ params["W1"] + params["b1"]  # (n, 5)
-    errors = []
-    for distance in distances:
-        kinked = {k: v.copy() for k, v in params.items()}
-        kinked["b1"][0, 0] -= z1[0, 0] - distance  # now z1[0, 0] = distance
-        errors.append(max_rel_error(mlp.gradient_check(kinked, X, y, "relu", eps)))
-    return errors
+    check's max relative error at each distance, over the parameters and over the intermediates. Within
+    eps, the centred difference straddles the kink and measures a slope that neither side has."""
+    params, X, y = gradcheck_problem([2, 5, 4, 1], "relu", n=n)
+    reports = (mlp.gradient_check(params, plant_kink(params, X, d), y, "relu", eps) for d in distances)
+    return np.array([worst_by_kind(report, params) for report in reports])  # (distances, 2)
+
+
+KINK_NS, KINK_DISTANCE = (8, 40, 200, 1000), 3e-6  # batch sizes; a planted kink within eps = 1e-5
+
+
+def kink_runs(n, seeds):
+    """For each seed, a relu [2, 5, 4, 1] problem of n examples checked with a kink planted
+    KINK_DISTANCE from one input and without: [(planted: params, intermediates, largest |a - g| of a
+    parameter), (none: params, intermediates, crossed)], crossed: whether some hidden z of the unplanted
+    problem reads not correct: a kink crossed by chance, as nothing else is wrong there."""
+    runs = []
+    for seed in seeds:
+        params, X, y = gradcheck_problem([2, 5, 4, 1], "relu", n=n, seed=seed)
+        report = mlp.gradient_check(params, plant_kink(params, X, KINK_DISTANCE), y, "relu")
+        gap = max(np.abs(r["analytic"] - r["numeric"]).max() for k, r in report.items() if k[1:] in params)
+        clean = mlp.gradient_check(params, X, y, "relu")
+        runs.append([*worst_by_kind(report, params), gap, *worst_by_kind(clean, params),
+                     any(r["verdict"] != "correct" for r in clean.values())])
+    return np.array(runs)  # (seeds, 6)
+
+
+def kink_table(quick=False):
+    """cs231n's relative error against the batch size n, for parameters and per-example intermediates,
+    with a kink planted within eps of one input and without: median (smallest to largest) of 10 seeds."""
+    seeds, rows, medians = range(2 if quick else 10), [], {}
+    for n in KINK_NS[::3] if quick else KINK_NS:
+        runs = kink_runs(n, seeds)
+        medians[n] = np.median(runs, axis=0)
+        rows.append([n] + [f"{np.median(c):.1e} ({c.min():.0e} to {c.max():.0e})" for c in runs[:, :5].T]
+                    + [f"{int(runs[:, 5].sum())} of {len(seeds)}"])
+    table = markdown_table(["n", f"kink {KINK_DISTANCE:g} from an input: parameters (dW, db)",
+                            "intermediates (dz, da)", "largest abs. difference in a parameter",
+                            "no planted kink: parameters", "intermediates",
+                            "no planted kink, yet not all correct"], rows)
+    ns, m = list(medians), np.array(list(medians.values()))
+
+    def power(column):  # the slope of log(median) against log(n): the median goes as n^power
+        return f"{np.polyfit(np.log(ns), np.log(m[:, column]), 1)[0]:.2f}"
+
+    return table + (f"\n\nMedian (smallest to largest) over {len(seeds)} networks [2, 5, 4, 1] with "
+                    f"random nonzero biases, eps = 1e-5, of cs231n's relative error, worst over each kind "
+                    f"of tensor. Fitted against n (the slope of the log of the median against log n), with "
+                    f"a planted kink the parameters' error goes as n^{power(0)} and their largest absolute "
+                    f"difference as n^{power(2)}, while the intermediates' stays at {m[-1, 1]:.1e}; "
+                    f"without one, the parameters' error goes as n^{power(3)}.")
 
 
 def draw_thresholds(ax, x_right):
@@ -241,15 +314,17 @@ def deep_check_table():
     X, y = datasets.make_moons(8, seed=0)
     params = mlp.init_params(DEEP_SIZES, "sigmoid", seed=0)
     report = mlp.gradient_check(params, X, y, "sigmoid")
-    rows = []
+    rows, unseen = [], [key for key, r in report.items() if diagnosis.unseen(r)]
     for l in (20, 15, 10, 5, 2, 1):
         r = report[f"dW{l}"]
         rows.append([f"dW{l}", f"{np.abs(r['analytic']).max():.1e}",
                      f"{np.abs(r['analytic'] - r['numeric']).max():.1e}", f"{r['rel_error']:.1e}",
-                     mlp.verdict(r["rel_error"]), f"{r['error']:.1e}", r["verdict"]])
+                     mlp.verdict(r["rel_error"]), f"{r['error']:.1e}",
+                     r["verdict"] + (", unseen: all below the noise" if f"dW{l}" in unseen else "")])
     rel, err = max(r["rel_error"] for r in report.values()), max(r["error"] for r in report.values())
     rows.append([f"all {len(report)} tensors (worst)", "", "", f"{rel:.1e}", mlp.verdict(rel), f"{err:.1e}",
-                 ", ".join(sorted({r["verdict"] for r in report.values()}))])
+                 ", ".join(sorted({r["verdict"] for r in report.values()}))
+                 + f"; {len(unseen)} of them unseen"])
     noise = report["dW1"]["noise"]  # the same for every parameter tensor
     table = markdown_table(["tensor", "largest gradient entry", "largest abs. difference",
                             "cs231n rel. error", "its reading", "error (round-off aware)", "verdict"], rows)
@@ -337,11 +412,12 @@ def experiment_gradient_check(figdir, quick=False):
 
     zoo = bug_zoo()
     zoo_rows = [[bug or "none: the real backward", act, BUGS[bug][1] if bug else "",
-                 f"{err:.1e}" if np.isfinite(err) else "(wrong shape)", where, by, verdict,
-                 (said or "").replace("|", "\\|")] for bug, act, err, where, by, verdict, said in zoo]
+                 f"{err:.1e}" if np.isfinite(err) else "(wrong shape)",
+                 f"{rel:.1e}" if np.isfinite(rel) else "(wrong shape)", where, by, verdict,
+                 (said or "").replace("|", "\\|")] for bug, act, err, where, by, verdict, said, rel in zoo]
     zoo_table = markdown_table(["planted mistake", "hidden activation", "what the code does",
-                                "max error", "first wrong step", "caught by", "verdict",
-                                "the check's diagnosis of that step"], zoo_rows)
+                                "max error", "cs231n's max rel. error", "first wrong step", "caught by",
+                                "verdict", "the check's diagnosis of that step"], zoo_rows)
 
     reports = {act: mlp.gradient_check(*gradcheck_problem([2, 5, 4, 1], act), act) for act in mlp.ACTIVATIONS}
 
@@ -387,19 +463,24 @@ def experiment_gradient_check(figdir, quick=False):
                title="Choosing eps: round-off error (left) against truncation error (right)")
 
     distances = np.logspace(-10, -1, 10 if quick else 19)
-    kink_errors = kink_sweep(distances)
+    kink_errors = {n: kink_sweep(distances, n) for n in (KINK_NS[0], KINK_NS[-1])}  # (distances, 2) each
+    kink_lines = [(KINK_NS[0], 1, "intermediates dz, da", "s-", "tab:red"),
+                  (KINK_NS[0], 0, "parameters dW, db", "o-", ACTIVATION_COLORS["relu"]),
+                  (KINK_NS[-1], 0, "parameters dW, db", "^-", "tab:purple")]
 
     def draw_kink(ax):
-        ax.plot(distances, kink_errors, "o-", color=ACTIVATION_COLORS["relu"], label="max relative error")
+        for n, column, kind, style, color in kink_lines:
+            ax.plot(distances, kink_errors[n][:, column], style, color=color, ms=4, label=f"n = {n}: {kind}")
         ax.axvline(1e-5, color="k", ls="--", lw=0.8, label="eps = 1e-5")
-        draw_thresholds(ax, 1e-1)
+        draw_thresholds(ax, 1e-6)  # the labels on the left, where no line is
         ax.set(xscale="log", yscale="log", xlabel="distance of one relu input z from the kink at 0",
-               ylabel="max relative error", title="A relu kink within eps of an input breaks the check")
+               ylabel="max relative error (cs231n)",
+               title="A kink within eps of one input, seen per example and in a mean")
 
     panels = {"gradient_check_scatter.png": draw_scatter, "gradient_check_per_tensor.png": draw_per_tensor,
               "gradient_check_eps.png": draw_eps, "gradient_check_kink.png": draw_kink}
     fig, axes = plt.subplots(2, 2, figsize=(12, 9), layout="constrained")
-    corners = ["upper left", "upper left", "lower left", "center right"]  # each panel's empty corner (looked)
+    corners = ["upper left", "upper left", "lower left", "center left"]  # each panel's empty corner (looked)
     for ax, draw, corner in zip(axes.flat, panels.values(), corners, strict=True):
         draw(ax)
         ax.legend(loc=corner)
@@ -407,7 +488,8 @@ def experiment_gradient_check(figdir, quick=False):
     save(fig, figdir, "gradient_check.png")
     for name, draw in panels.items():
         slide(figdir, name, draw, ncol=2)  # the eps legend's long entries: two columns fit
-    tables = {"gradient_check": table, "bug_zoo": zoo_table, "deep_check": deep_check_table()}
+    tables = {"gradient_check": table, "bug_zoo": zoo_table, "deep_check": deep_check_table(),
+              "kinks": kink_table(quick)}
     return tables, f"worst max relative error {worst[0]:.1e}"
 
 
@@ -436,13 +518,15 @@ def experiment_depth(figdir, quick=False):
     plt = pyplot()
     seeds = range(1 if quick else 5)
     epochs = 30 if quick else 1000
-    acc, models = {}, {}
+    acc, models, line = {}, {}, {}
     for task, (train_set, test_set) in TASKS.items():
         for name, sizes in DEPTHS.items():
             for seed in seeds:
                 params, _ = mlp.train(*train_set, sizes, "relu", lr=1.0, epochs=epochs, seed=seed)
                 acc[task, name, seed] = mlp.accuracy(params, *test_set, "relu")
                 models.setdefault((task, name), params)  # seed 0's, to draw
+                if len(sizes) == 2:  # logistic regression: how far apart do the seeds end?
+                    line[task, seed] = params, mlp.predict(params, test_set[0], "relu")
     summary = {(task, name): np.array([acc[task, name, s] for s in seeds])
                for task in TASKS for name in DEPTHS}
     rows = [[task] + [f"{pct(a.mean())} ± {100 * a.std():.1f} (min {pct(a.min())})"
@@ -451,6 +535,13 @@ def experiment_depth(figdir, quick=False):
     table += ("\n\nThe same 3-layer networks on XOR at train's default lr 4, seeds "
               + ", ".join(map(str, seeds)) + ": " + "; ".join(at_default_lr(epochs, seed) for seed in seeds)
               + ".")
+    apart = max(np.abs(line[task, s][0][k] - line[task, 0][0][k]).max() for task in TASKS for s in seeds
+                for k in ("W1", "b1"))
+    moved = max(int((line[task, s][1] != line[task, 0][1]).sum()) for task in TASKS for s in seeds)
+    table += (f"\n\nLogistic regression after {epochs} epochs, each seed against seed 0: the parameters "
+              f"differ by at most {apart:.1e} (largest entry, over the three tasks), and the held-out "
+              f"predictions in {f'at most {moved}' if moved else 'none'} of the {len(TASKS['xor'][1][1])} "
+              "points.")
 
     def draw_accuracy(task):
         def draw(ax):
@@ -494,29 +585,51 @@ def experiment_depth(figdir, quick=False):
 # --- 4. vanishing gradients ------------------------------------------------------------------------------
 
 HIDDEN_LAYERS = (2, 4, 6, 8)  # deep networks of width 32
+VANISHING_ROWS = {  # row of the table -> (hidden activation, init); None: the default for it
+    "sigmoid (Xavier)": ("sigmoid", None), "relu (He)": ("relu", None), "tanh (Xavier)": ("tanh", None),
+    "relu (std 1)": ("relu", "normal"),  # He's std is sqrt(2 / 32) = 0.25: 4 times smaller
+}
 
 
 def experiment_vanishing(figdir, quick=False):
     """The typical gradient of a weight in each layer at initialisation (geometric mean over seeds),
-    for deep networks, and in the first and last layer over early training."""
+    for deep networks, and in the first and last layer over early training; a std-1 relu row."""
     plt = pyplot()
     X, y = TASKS["moons"][0]
     seeds = range(1 if quick else 5)
 
-    def mean_rms(act, k):  # geometric mean over seeds of each layer's RMS gradient
-        logs = [np.log(grad_rms(mlp.init_params([2] + [32] * k + [1], act, s), X, y, act)) for s in seeds]
+    def mean_rms(act, init, k, kind="dW"):  # geometric mean over seeds of each layer's RMS
+        logs = [np.log(grad_rms(mlp.init_params([2] + [32] * k + [1], act, s, init), X, y, act, kind))
+                for s in seeds]
         return np.exp(np.mean(logs, axis=0))
 
-    rms = {(act, k): mean_rms(act, k) for act in mlp.ACTIVATIONS for k in HIDDEN_LAYERS}
-    rows = [[act] + [f"{rms[act, k][0] / rms[act, k][-1]:.1e}" for k in HIDDEN_LAYERS]
-            for act in mlp.ACTIVATIONS]
-    table = markdown_table(["hidden activation (default init)"]
-                           + [f"{k} hidden layers: layer 1 / layer {k + 1}" for k in HIDDEN_LAYERS], rows)
+    rms = {(row, k): mean_rms(*VANISHING_ROWS[row], k) for row in VANISHING_ROWS for k in HIDDEN_LAYERS}
+    rms.update({(act, k): rms[row, k] for row, (act, init) in VANISHING_ROWS.items() if init is None
+                for k in HIDDEN_LAYERS})  # the default rows by activation alone, for the figure
+    ratio = {row: [rms[row, k][0] / rms[row, k][-1] for k in HIDDEN_LAYERS] for row in VANISHING_ROWS}
+    rows = [[row] + [f"{r:.1e}" for r in ratio[row]] + [f"{per_layer_factor(HIDDEN_LAYERS, ratio[row]):.2f}"]
+            for row in VANISHING_ROWS]
+    table = markdown_table(["hidden activation (init)"]
+                           + [f"{k} hidden layers: layer 1 / layer {k + 1}" for k in HIDDEN_LAYERS]
+                           + ["fitted factor per added hidden layer"], rows)
     deepest = HIDDEN_LAYERS[-1]
-    factor = {act: (rms[act, deepest][-1] / rms[act, deepest][0]) ** (1 / deepest) for act in mlp.ACTIVATIONS}
-    table += ("\n\nWith 8 hidden layers, the gradient shrinks on its way down by a factor of "
-              + ", ".join(f"{factor[act]:.1f} ({act})" for act in mlp.ACTIVATIONS)
-              + " per layer, on average.")
+    dz = {row: [mean_rms(*VANISHING_ROWS[row], k, "dz") for k in HIDDEN_LAYERS]
+          for row in ("relu (He)", "relu (std 1)")}
+    dz_ratio = {row: [d[0] / d[-1] for d in dz[row]] for row in dz}
+    he, std1 = rms["relu (He)", deepest], rms["relu (std 1)", deepest]
+    nets = [mlp.init_params([2] + [32] * deepest + [1], "relu", s, "normal") for s in seeds]
+    up = np.exp(np.mean([np.log(activation_rms(p, X, "relu")) for p in nets], axis=0))  # a_1 .. a_8
+    table += ("\n\nThe last column: exp of the slope of a least-squares line through the log of the ratio "
+              "against the number of hidden layers, the factor by which one more hidden layer multiplies "
+              "the ratio. With std 1, every gradient is large rather than the first small: with "
+              f"{deepest} hidden layers the RMS of dL/dW_l is {min(std1):.1e} to {max(std1):.1e} in every "
+              f"layer, against {min(he):.1e} to {max(he):.1e} with He. The error sent down, dz_l, grows "
+              f"on its way down (dz_1 / dz_{deepest + 1}: {dz_ratio['relu (std 1)'][-1]:.1e}), by a "
+              f"fitted factor of {per_layer_factor(HIDDEN_LAYERS, dz_ratio['relu (std 1)']):.2f} per added "
+              f"hidden layer (He: {per_layer_factor(HIDDEN_LAYERS, dz_ratio['relu (He)']):.2f}), and the "
+              f"activations grow on their way up, from an RMS of {up[0]:.1e} in layer 1 to {up[-1]:.1e} in "
+              f"layer {deepest}, a factor of {(up[-1] / up[0]) ** (1 / (deepest - 1)):.2f} per layer, so "
+              "their product dW_l = a_{l-1}^T dz_l / n is about the same size in every layer.")
 
     epochs = 10 if quick else 100
     sizes = [2] + [32] * deepest + [1]
@@ -562,38 +675,92 @@ def experiment_vanishing(figdir, quick=False):
     for name, draw in panels.items():
         slide(figdir, name, draw)
     return {"vanishing": table}, (f"{deepest} hidden layers, layer 1 / layer {deepest + 1} gradient at init: "
-                                  f"sigmoid {rows[0][-1]}, relu {rows[1][-1]}")
+                                  f"sigmoid {rows[0][-2]}, relu {rows[1][-2]}")
 
 
 # --- 5. initialisation and dead neurons --------------------------------------------------------------
 
 INITS = ["he", "xavier", "normal", "small", "zeros", "he, bias -1"]
+DEAD_LRS = (0.5, 2.0, 4.0, 8.0)  # He init; 0.5 is the initialisation table's
+
+
+def dead_run(init, seed, lr, epochs, X, y, Xt, yt, sizes=(2, 32, 32, 1)):
+    """One relu network trained from `init`: (dead masks before, dead masks after, final loss, held-out
+    accuracy), or None where train stopped the run as diverged."""
+    sizes = list(sizes)
+    params = (negative_bias_init(sizes, seed) if init == "he, bias -1"
+              else mlp.init_params(sizes, "relu", seed, init))
+    before = dead_units(params, X)
+    try:
+        params, hist = mlp.train(X, y, sizes, "relu", lr=lr, epochs=epochs, params=params)
+    except mlp.Diverged:
+        return None
+    return before, dead_units(params, X), hist["loss"][-1], mlp.accuracy(params, Xt, yt)
+
+
+def moved(runs):
+    """Units that came back (dead before, alive after) and that died (the reverse), per hidden layer,
+    summed over the runs: (came back (layers,), died (layers,))."""
+    back = sum(np.array([(b & ~a).sum() for b, a in zip(*run[:2], strict=True)]) for run in runs)
+    died = sum(np.array([(~b & a).sum() for b, a in zip(*run[:2], strict=True)]) for run in runs)
+    return back, died
+
+
+def spread(values):
+    """mean ± std of fractions, as percentages."""
+    return f"{pct(np.mean(values))} ± {100 * np.std(values):.1f}"
 
 
 def experiment_init(figdir, quick=False):
-    """Dead relu units at init and after training for each init; zero init's symmetry (sigmoid net)."""
+    """Dead relu units at init and after training for each init, over seeds, and against the learning
+    rate; which units come back, by layer; zero init's symmetry (sigmoid net)."""
     plt = pyplot()
     (X, y), (Xt, yt) = TASKS["moons"]
-    sizes, seeds, epochs = [2, 32, 32, 1], range(1 if quick else 3), (30 if quick else 1000)
-    stats = {}
-    for init in INITS:
-        for seed in seeds:
-            params = (negative_bias_init(sizes, seed) if init == "he, bias -1"
-                      else mlp.init_params(sizes, "relu", seed, init))
-            dead_before = dead_fraction(params, X)
-            params, hist = mlp.train(X, y, sizes, "relu", lr=0.5, epochs=epochs, params=params)
-            stats[init, seed] = (dead_before, dead_fraction(params, X), hist["loss"][-1],
-                                 mlp.accuracy(params, Xt, yt))
-    mean = {init: np.mean([stats[init, s] for s in seeds], axis=0) for init in INITS}
-    rows = [[init, pct(m[0]), pct(m[1]), f"{m[2]:.3f}", pct(m[3])] for init, m in mean.items()]
-    table = markdown_table(["init ([2, 32, 32, 1], relu)", "dead units at init", "dead after training",
-                            "final training loss", "held-out accuracy"], rows)
+    seeds, epochs = range(1 if quick else 10), (30 if quick else 400)
+    runs = {(init, seed): dead_run(init, seed, 0.5, epochs, X, y, Xt, yt)
+            for init in INITS for seed in (seeds if init != "zeros" else [0])}  # zeros: no randomness
+    stats = {key: (np.concatenate(r[0]).mean(), np.concatenate(r[1]).mean(), r[2], r[3])
+             for key, r in runs.items()}
+    by_init = {init: [stats[k] for k in stats if k[0] == init] for init in INITS}
+    mean = {init: np.mean(v, axis=0) for init, v in by_init.items()}
+    rows = []
+    for init, v in by_init.items():
+        back, died = moved([r for k, r in runs.items() if k[0] == init])
+        rows.append([init, spread([s[0] for s in v]), spread([s[1] for s in v]), f"{back[0]}, {back[1]}",
+                     f"{died[0]}, {died[1]}", f"{mean[init][2]:.3f}", spread([s[3] for s in v])])
+    table = markdown_table([f"init ([2, 32, 32, 1], relu, lr 0.5, {len(seeds)} seeds)",
+                            "dead units at init", f"dead after {epochs} epochs",
+                            "came back: layer 1, layer 2", "died: layer 1, layer 2", "final training loss",
+                            "held-out accuracy"], rows)
+    back, died = moved(list(runs.values()))
+    table += ("\n\nMean ± standard deviation over the seeds (zeros: one run, it draws nothing), of the 64 "
+              f"hidden units. Units counted over all "
+              f"{len(runs)} runs: {back[0]} of layer 1 and {back[1]} of layer 2 came back to life; "
+              f"{died[0]} of layer 1 and {died[1]} of layer 2 died.")
+
+    lr_runs = {(lr, seed): runs["he", seed] if lr == 0.5 else dead_run("he", seed, lr, epochs, X, y, Xt, yt)
+               for lr in DEAD_LRS for seed in seeds}
+    lr_rows = []
+    for lr in DEAD_LRS:
+        done = [r for (rate, _), r in lr_runs.items() if rate == lr and r is not None]
+        if not done:
+            lr_rows.append([lr, f"{len(seeds)} of {len(seeds)}", "", "", "", ""])
+            continue
+        back, died = moved(done)
+        lr_rows.append([lr, f"{len(seeds) - len(done)} of {len(seeds)}",
+                        spread([np.concatenate(r[1]).mean() for r in done]),
+                        f"{died[0] / len(done):.1f} of 32", f"{back[1] / len(done):.1f}",
+                        f"{spread([r[3] for r in done])} (min {pct(min(r[3] for r in done))})"])
+    lr_table = markdown_table([f"learning rate (He init, {epochs} epochs)", "runs diverged",
+                               "dead after training (runs that finished)", "layer 1 units that died, per run",
+                               "layer 2 units that came back, per run", "held-out accuracy"], lr_rows)
 
     sym = {}
     keep = (y[:, 0] == 0) | (np.arange(len(y)) % 4 == 1)  # class 0 and half of class 1; on balanced classes
     #                                  a zero-init sigmoid network does not move at all (mean(y_hat - y) = 0)
     for init in ("xavier", "zeros"):
-        params, _ = mlp.train(X[keep], y[keep], [2, 16, 1], "sigmoid", epochs=epochs, init=init)
+        params, _ = mlp.train(X[keep], y[keep], [2, 16, 1], "sigmoid", epochs=30 if quick else 1000,
+                              init=init)
         distinct = np.unique(params["W1"].round(12), axis=1).shape[1]  # hidden units with different weights
         sym[init] = params, distinct, mlp.accuracy(params, Xt, yt, "sigmoid")
     sym_table = markdown_table(["init ([2, 16, 1], sigmoid, 2:1 classes)", "distinct hidden units",
@@ -602,14 +769,19 @@ def experiment_init(figdir, quick=False):
     x = np.arange(len(INITS))
 
     def draw_dead(ax):
-        ax.bar(x - 0.2, [100 * mean[i][0] for i in INITS], 0.4, color="tab:gray", label="at initialisation")
-        ax.bar(x + 0.2, [100 * mean[i][1] for i in INITS], 0.4, color="tab:red", label="after training")
+        for shift, column, color, label in [(-0.2, 0, "tab:gray", "at initialisation"),
+                                             (0.2, 1, "tab:red", f"after {epochs} epochs")]:
+            ax.bar(x + shift, [100 * mean[i][column] for i in INITS], 0.4, color=color, label=label)
+            for i, init in enumerate(INITS):
+                ax.plot(np.full(len(by_init[init]), i + shift), [100 * v[column] for v in by_init[init]],
+                        "k.", ms=3)
         ax.set(xticks=x, xticklabels=INITS, ylabel="dead relu units (%): never active on the training set",
-               title=f"Dead units, [2, 32, 32, 1] on moons, mean of {len(seeds)} seeds", ylim=(0, 105))
+               title=f"Dead units by init (lr 0.5); bars: mean of {len(seeds)} seeds, dots: seeds",
+               ylim=(0, 105))
 
     def draw_accuracy(ax):
         for i, init in enumerate(INITS):
-            accs = [stats[init, s][3] for s in seeds]
+            accs = [v[3] for v in by_init[init]]
             ax.bar(i, np.mean(accs), color="tab:blue", alpha=0.8)
             ax.plot(np.full(len(accs), i), accs, "k.", ms=6)
         ax.axhline(0.5, color="gray", lw=0.8, ls=":")
@@ -625,19 +797,38 @@ def experiment_init(figdir, quick=False):
                title="Symmetry: each hidden unit's weights after training\n"
                      "(sigmoid [2, 16, 1], moons with 2:1 classes)")
 
-    panels = {"init_dead_units.png": draw_dead, "init_accuracy.png": draw_accuracy,
-              "init_symmetry.png": draw_symmetry}
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), layout="constrained")
-    for ax, draw in zip(axes, panels.values(), strict=True):
+    def draw_lr(ax):
+        lrs = np.arange(len(DEAD_LRS))
+        for layer, (shift, color) in enumerate([(-0.2, "tab:orange"), (0.2, "tab:brown")]):
+            dead = [[100 * r[1][layer].mean() for (rate, _), r in lr_runs.items() if rate == lr and r]
+                    for lr in DEAD_LRS]
+            ax.bar(lrs + shift, [np.mean(d) if d else 0 for d in dead], 0.4, color=color,
+                   label=f"layer {layer + 1}")
+            for i, d in enumerate(dead):
+                ax.plot(np.full(len(d), i + shift), d, "k.", ms=3)
+        for i, row in enumerate(lr_rows):
+            ax.text(i, 103, f"{row[1].replace(' of ', '/')} diverged", ha="center", va="top",
+                    fontsize="small")
+        ax.set(xticks=lrs, xticklabels=[f"lr {lr:g}" for lr in DEAD_LRS], ylim=(0, 105),
+               ylabel="dead relu units (%) after training",
+               title=f"Dead units by learning rate (He init, {epochs} epochs)")
+
+    panels = {"init_dead_units.png": draw_dead, "init_dead_lr.png": draw_lr,
+              "init_accuracy.png": draw_accuracy, "init_symmetry.png": draw_symmetry}
+    fig, axes = plt.subplots(2, 2, figsize=(14, 10.5), layout="constrained")
+    for ax, draw in zip(axes.flat, panels.values(), strict=True):
         draw(ax)
-    axes[0].legend(loc="upper left")
-    legend_outside(fig, axes[2])
-    fig.suptitle("Initialisation: too small, zero or biased off, units die or stay identical")
+    axes[0, 0].legend(loc="upper left")
+    axes[0, 1].legend(loc="center left")
+    legend_outside(fig, axes[1, 1])
+    fig.suptitle("Dead units and initialisation: a large step kills units, a negative bias switches "
+                 "them off; zero weights leave the units identical")
     save(fig, figdir, "dead_neurons.png")
     for name, draw in panels.items():
         slide(figdir, name, draw)
     he, neg = mean["he"][1], mean["he, bias -1"][1]
-    return {"init": table, "symmetry": sym_table}, f"dead after training: He {pct(he)}, bias -1 {pct(neg)}"
+    return ({"init": table, "dead_lr": lr_table, "symmetry": sym_table},
+            f"dead after training: He {pct(he)}, bias -1 {pct(neg)}")
 
 
 # --- 6. ten classes: real handwritten digits ----------------------------------------------------
@@ -736,6 +927,188 @@ def experiment_digits(figdir, quick=False):
     means = [np.mean([runs[name, s][1]["val_acc"][-1] for s in seeds]) for name in list(DIGIT_NETS)[:2]]
     return {"digits": table}, (f"held-out accuracy: softmax regression {pct(means[0])}, "
                                f"hidden layer {pct(means[1])}")
+
+
+# --- 8. the step size: the loss's curvature, the step at which training diverges, batch noise -----------
+
+STEP_NET = [2, 16, 1]  # section 1's network, on the moons
+
+
+def flat(grads, params):
+    """The gradients of params as one vector, in params' order."""
+    return np.concatenate([grads["d" + key].ravel() for key in params])
+
+
+def hessian_vector(params, X, y, activation, v, h=1e-6):
+    """H v, H the Hessian of the loss: (grad L(theta + h v) - grad L(theta - h v)) / (2 h), two calls of
+    the lesson's backward; error O(h^2) where the loss is smooth. (A relu kink crossed by theta +- h v adds
+    a jump of order 1/(n h): h 1e-6 makes that rare; 1e-4 was not, on a trained relu network.)"""
+    shaped, start = {}, 0
+    for key, p in params.items():
+        shaped[key], start = v[start:start + p.size].reshape(p.shape), start + p.size
+    g = [flat(mlp.loss_and_grads({k: p + s * h * shaped[k] for k, p in params.items()}, X, y, activation)[1],
+              params) for s in (1, -1)]
+    return (g[0] - g[1]) / (2 * h)
+
+
+def top_eigenvalue(params, X, y, activation, shift=0.0, iters=200, seed=0):
+    """The largest eigenvalue of the loss's Hessian, by power iteration on v -> H v - shift v from a
+    seeded random v, until the Rayleigh quotient changes by less than 1e-6 of itself. Power iteration
+    finds the eigenvalue largest in size; if that one is negative, H - (it) I has the largest eigenvalue
+    of H, less it, as its largest in size."""
+    v = np.random.default_rng(seed).standard_normal(sum(p.size for p in params.values()))
+    v /= np.linalg.norm(v)
+    lam = 0.0
+    for _ in range(iters):
+        w = hessian_vector(params, X, y, activation, v) - shift * v
+        lam, last = float(v @ w), lam
+        v = w / np.linalg.norm(w)
+        if abs(lam - last) <= 1e-6 * abs(lam):
+            break
+    if lam < 0 and shift == 0.0:  # the eigenvalue largest in size is negative: shift it to 0
+        return top_eigenvalue(params, X, y, activation, shift=lam, iters=iters, seed=seed)
+    return lam + shift  # an eigenvalue of H - shift I, plus shift: one of H
+
+
+def sharpness_along(activation, lr, epochs, at, X, y):
+    """lambda_max at each epoch of `at` (0: at initialisation) of one full-batch run of train."""
+    params, history, lams = mlp.init_params(STEP_NET, activation), None, []
+    for e0, e1 in zip([0, *at], at, strict=False):  # (0, at[0]), (at[0], at[1]), ...
+        if e1 > e0:
+            params, history = mlp.train(X, y, STEP_NET, activation, lr=lr, epochs=e1 - e0, params=params,
+                                        history=history)
+        lams.append(top_eigenvalue(params, X, y, activation))
+    return lams
+
+
+def lr_outcome(activation, lr, epochs, X, y):
+    """(the first step's change of the loss, the final loss, or the epoch in which train stopped the run
+    as diverged)."""
+    try:
+        _, hist = mlp.train(X, y, STEP_NET, activation, lr=lr, epochs=epochs)
+    except mlp.Diverged as err:
+        first = err.history["loss"][1] - err.history["loss"][0] if len(err.history["loss"]) > 1 else np.inf
+        return first, None, err.epoch
+    return hist["loss"][1] - hist["loss"][0], hist["loss"][-1], None
+
+
+def batch_noise(params, X, y, activation, sizes, epochs=5, seed=0):
+    """For each batch size B: the mean squared distance ||g_B - g||^2 of a batch's gradient from the
+    full one, over the batches of `epochs` epochs shuffled as train shuffles them; and the per-example
+    variance s2 = mean_i ||g_i - g||^2, exact, from which sampling theory predicts s2 / B (n - B) / (n - 1).
+    Returns (s2, {B: measured})."""
+    n = len(X)
+    full = flat(mlp.loss_and_grads(params, X, y, activation)[1], params)
+    each = [flat(mlp.loss_and_grads(params, X[i:i + 1], y[i:i + 1], activation)[1], params) for i in range(n)]
+    s2 = float(np.mean([(g - full) @ (g - full) for g in each]))
+    measured = {}
+    for B in sizes:
+        dist = []
+        for epoch in range(1, epochs + 1):
+            order = np.random.default_rng((seed, epoch)).permutation(n)  # as train_epoch shuffles
+            for start in range(0, n - B + 1, B):  # whole batches only: a short last one has its own B
+                batch = order[start:start + B]
+                g = flat(mlp.loss_and_grads(params, X[batch], y[batch], activation)[1], params) - full
+                dist.append(g @ g)
+        measured[B] = float(np.mean(dist))
+    return s2, measured, float(full @ full)
+
+
+LR_GRID = 2 ** np.arange(0, 8.01, 0.5)  # 1 to 256, a factor sqrt(2) apart
+SHARP_LRS, BATCHES = (1.0, 2.0, 4.0), (1, 4, 16, 64, 400)
+
+
+def experiment_step_size(figdir, quick=False):
+    """lambda_max of the moons network's Hessian at initialisation and along training, beside the step at
+    which training diverges; the noise of a mini-batch gradient against the batch size."""
+    plt = pyplot()
+    X, y = TASKS["moons"][0]
+    acts = ("sigmoid", "relu")
+    grid, epochs = (LR_GRID[::4], 30) if quick else (LR_GRID, 300)
+    at = frame_epochs(30 if quick else 1000, 6 if quick else 16)
+    sharp = {(act, lr): sharpness_along(act, lr, at[-1], at, X, y) for act in acts for lr in SHARP_LRS}
+    outcome = {(act, lr): lr_outcome(act, lr, epochs, X, y) for act in acts for lr in grid}
+    rows, limits = [], {}
+    for act in acts:
+        lam0 = sharp[act, SHARP_LRS[0]][0]
+        raised = [lr for lr in grid if outcome[act, lr][0] > 0]
+        learnt = [lr for lr in grid if outcome[act, lr][1] is not None and outcome[act, lr][1] < np.log(2)]
+        stopped = [lr for lr in grid if outcome[act, lr][2] is not None]
+        along = [lam for e, lam in zip(at, sharp[act, 4.0], strict=True) if e >= 10]
+        limits[act] = 2 / lam0, min(stopped, default=None)
+        rows.append([act, f"{lam0:.2f}", f"{2 / lam0:.2f}", f"{min(along):.2f} to {max(along):.2f}",
+                     f"{min(raised):.3g}" if raised else "never", f"{max(learnt):.3g}" if learnt else "none",
+                     f"{min(stopped):.3g}" if stopped else f"none up to {grid[-1]:.3g}"])
+    table = markdown_table(["hidden activation ([2, 16, 1], moons)", "λ_max at init", "2 / λ_max",
+                            "λ_max at lr 4, epochs 10 to 1000", "first step raises the loss from lr",
+                            f"largest lr whose loss ends below ln 2 ({epochs} epochs)",
+                            "smallest lr that train stops as diverged"], rows)
+    table += ("\n\nλ_max: the largest eigenvalue of the Hessian of the mean loss, by power iteration on "
+              "Hessian-vector products, each a difference of two gradients of backward (step 1e-6). The "
+              f"steps tried: 1 to {grid[-1]:.0f}, a factor {grid[1] / grid[0]:.3g} apart, from the same "
+              "initialisation (seed 0). Along training at lr 1, 2 and 4, λ_max "
+              "settles at: " + "; ".join(f"{act} " + ", ".join(
+                  f"{sharp[act, lr][-1]:.2f} (2 / lr = {2 / lr:.2f})" for lr in SHARP_LRS)
+                  for act in acts) + ". The smallest step that train stops is " + ", ".join(
+                  f"{limits[act][1] / limits[act][0]:.0f} times 2 / λ_max at init ({act})" for act in acts
+                  if limits[act][1]) + ".")
+
+    params = mlp.init_params(STEP_NET, "relu")
+    s2, measured, signal = batch_noise(params, X, y, "relu", BATCHES[:3] if quick else BATCHES,
+                                       epochs=1 if quick else 5)
+    n = len(X)
+    noise_rows = [[B, -(-n // B), f"{m:.2e}" if m > 1e-20 * signal else "0 (to round-off)",
+                   f"{s2 / B * (n - B) / (n - 1):.2e}", f"{m / signal:.2f}"] for B, m in measured.items()]
+    noise_table = markdown_table(["batch size B", "steps per epoch", "mean ‖g_B − g‖², measured",
+                                  "s² / B · (n − B) / (n − 1), predicted",
+                                  "noise / signal: ‖g_B − g‖² / ‖g‖²"], noise_rows)
+    noise_table += (f"\n\nThe relu network [2, 16, 1] at initialisation on the n = {n} moons: g is the full "
+                    f"gradient, ‖g‖² = {signal:.2e}; g_B the gradient of one batch, over every whole batch "
+                    f"of {5 if not quick else 1} shuffled epochs; s² = mean_i ‖g_i − g‖² = {s2:.2e}, the "
+                    "variance of one example's gradient.")
+
+    def draw_sharpness(act):
+        def draw(ax):
+            for lr, color in zip(SHARP_LRS, ["tab:blue", "tab:green", "tab:red"], strict=True):
+                ax.plot(at, sharp[act, lr], "o-", ms=3, color=color, label=f"lr {lr:g}: $\\lambda_{{max}}$")
+                ax.axhline(2 / lr, color=color, ls="--", lw=1, label=f"2 / lr = {2 / lr:g}")
+            ax.set(xscale="symlog", xlim=(0, at[-1]), yscale="log", xlabel="epoch (0: initialisation)",
+                   ylabel="$\\lambda_{max}$, the largest eigenvalue of the Hessian",
+                   yticks=[0.2, 0.3, 0.5, 1, 2], yticklabels=["0.2", "0.3", "0.5", "1", "2"],
+                   title=f"{act} [2, 16, 1]: the sharpness along training, against 2 / lr")
+            ax.minorticks_off()
+        return draw
+
+    def draw_outcome(ax):
+        for act in acts:
+            color = ACTIVATION_COLORS[act]
+            ok = [lr for lr in grid if outcome[act, lr][1] is not None]
+            ax.plot(ok, [outcome[act, lr][1] for lr in ok], "o-", color=color,
+                    label=f"{act}: loss after {epochs}")
+            bad = [lr for lr in grid if outcome[act, lr][1] is None]
+            ax.plot(bad, [4 if act == "sigmoid" else 3] * len(bad), "x", ms=9, mew=2, color=color,
+                    label=f"{act}: stopped, diverged")
+            ax.axvline(limits[act][0], color=color, ls=":", label=f"{act}: 2 / $\\lambda_{{max}}$ at init")
+        ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2")
+        ax.set(xscale="log", yscale="log", xlabel="learning rate (full-batch gradient descent)",
+               ylabel=f"training loss after {epochs} epochs",
+               title="Where training diverges: far above 2 / $\\lambda_{max}$")
+
+    panels = {f"curvature_{act}.png": draw_sharpness(act) for act in acts}
+    panels["curvature_lr.png"] = draw_outcome
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5.2), layout="constrained")
+    corners = ["upper right", "upper left", "lower right"]  # each panel's empty corner (looked)
+    for ax, draw, corner in zip(axes, panels.values(), corners, strict=True):
+        draw(ax)
+        ax.legend(fontsize=8, loc=corner)
+    fig.suptitle("The step size against the curvature: gradient descent on a quadratic is stable for "
+                 "lr < 2 / $\\lambda_{max}$; on the network, the curvature moves")
+    save(fig, figdir, "curvature.png")
+    for name, draw in panels.items():
+        slide(figdir, name, draw)
+    return ({"curvature": table, "batch_noise": noise_table},
+            "2 / lambda_max at init: " + ", ".join(f"{act} {limits[act][0]:.2f}" for act in acts)
+            + "; stopped from lr " + ", ".join(f"{act} {limits[act][1]:.3g}" for act in acts))
 
 
 # --- 7. the moving picture: the moons boundary and the loss, epoch by epoch ----------------------------
@@ -928,8 +1301,8 @@ EXPERIMENTS = {
     "depth comparison": (experiment_depth, ["depth_comparison.png"] + slides(
         *[f"depth_accuracy_{task}" for task in TASKS],
         *[f"depth_boundary_{task}_{DEPTH_SLUGS[name]}" for task in TASKS for name in DEPTHS])),
-    "initialisation": (experiment_init, ["dead_neurons.png"] + slides("init_dead_units", "init_accuracy",
-                                                                      "init_symmetry")),
+    "initialisation": (experiment_init, ["dead_neurons.png"] + slides("init_dead_units", "init_dead_lr",
+                                                                      "init_accuracy", "init_symmetry")),
     "practice": (practice.experiment, ["practice_mse.png"] + slides(
         "practice_mse_loss", "practice_mse_output", "practice_mse_step_1")),
     "gradient check": (experiment_gradient_check, ["gradient_check.png"] + slides(
@@ -938,6 +1311,8 @@ EXPERIMENTS = {
     "non-linear task": (experiment_nonlinear, ["loss_curve.png", "decision_boundary.png"] + slides(
         "loss_curve_moons", "loss_curve_xor", "decision_boundary_moons", "decision_boundary_xor",
         *[f"decision_boundary_forming_{j + 1}" for j in range(len(SNAPSHOTS))])),
+    "step size": (experiment_step_size, ["curvature.png"] + slides("curvature_sigmoid", "curvature_relu",
+                                                                   "curvature_lr")),
     "vanishing gradients": (experiment_vanishing, ["vanishing_gradients.png"] + slides(
         *[f"vanishing_{act}" for act in mlp.ACTIVATIONS], "vanishing_training")),
     "computational graph": (experiment_graph, [GRAPH]),

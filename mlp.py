@@ -349,7 +349,7 @@ def gradient_check(params, X, y, activation="relu", eps=1e-5, analytic=None):
 
 def verdict(err):
     """cs231n's reading: <= 1e-7 correct, <= 1e-2 uncomfortable, else wrong
-    (a relu kink within eps of an input also reads wrong)."""
+    (a relu kink within eps of an input can read uncomfortable or wrong)."""
     return ("correct" if err <= 1e-7 else
             "uncomfortable" if err <= 1e-2 else "wrong")
 # --8<-- [end:gradient_check]

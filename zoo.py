@@ -118,7 +118,8 @@ def shape_error(err):
 
 def bug_zoo(seed=0):
     """[(bug, activation, max error, the first tensor (in step order) not correct, what caught it, its
-    verdict, its diagnosis)]: "none", "correct" and None where every tensor is correct.
+    verdict, its diagnosis, cs231n's max relative error)]: "none", "correct" and None where every tensor
+    is correct.
 
     The first two rows are the real backward (bug None), on a sigmoid and on a relu network. A bug whose
     gradients have the wrong shape is stopped by gradient_check's door before any comparison.
@@ -134,14 +135,14 @@ def bug_zoo(seed=0):
         except ValueError as err:
             key, want, got = shape_error(err)
             said = shape_sentence(key, got, want)
-            rows.append((bug, activation, np.inf, key, "the shape rule", "wrong", said))
+            rows.append((bug, activation, np.inf, key, "the shape rule", "wrong", said, np.inf))
             continue
         first = diagnosis.first_wrong(report)  # in step order
         worst = max(report, key=lambda k: report[k]["error"])
         verdict, said = (report[first]["verdict"], report[first].get("diagnosis")) if first else (
             "correct", None)
         rows.append((bug, activation, report[worst]["error"], first or "none", "gradient_check", verdict,
-                     said))
+                     said, max(r["rel_error"] for r in report.values())))
     return rows
 
 
