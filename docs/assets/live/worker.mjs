@@ -5,7 +5,10 @@
 // VENDORED.txt there), the repository's own Python files from py/ (copied there at every build by
 // tools/live_files.py; py/files.json lists them), and live_runner.py beside this file.
 //
-// Messages in:  {id, kind, code, file, line, region, lines}   (live_runner.run's arguments)
+// Messages in:  {type: "enter", page}  a page was entered: its runs start from the lesson
+//               {type: "run", page, id, kind, code, file, line, region, lines}   (live_runner.run's)
+//               A message naming another page than the last first resets the session to the lesson
+//               (live_runner.enter), if anything has run since Python started or was last reset.
 // Messages out: {type: "ready", seconds, steps}  once Python, numpy and the files are loaded
 //               (steps: the seconds at which Python, numpy, and the imports were ready)
 //               {type: "fatal", message}  if that failed
@@ -24,8 +27,7 @@ async function fetchBytes(url) {
 }
 
 // The repository's files, fetched while Python starts.
-async function fetchFiles() {
-  const names = await (await fetch(new URL("py/files.json", here))).json();
+async function fetchFiles(names) {
   return Promise.all([
     ...names.map(async (name) => [name, await fetchBytes(new URL(`py/${name}`, here))]),
     fetchBytes(new URL("live_runner.py", here)).then((bytes) => ["live_runner.py", bytes]),
@@ -36,7 +38,8 @@ const ready = (async () => {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   const steps = {};
-  const fetching = fetchFiles();
+  const names = await (await fetch(new URL("py/files.json", here))).json();
+  const fetching = fetchFiles(names);
   fetching.catch(() => {}); // reported when awaited below
   const pyodide = await loadPyodide({ indexURL: new URL("../pyodide/", here).href });
   steps.python = seconds();
@@ -64,12 +67,24 @@ import numpy, mlp, live_runner
 `);
   steps.imported = seconds();
   postMessage({ type: "ready", seconds: steps.imported, steps });
-  return pyodide.pyimport("live_runner");
+  // The lesson's modules: the top-level .py files among them (mlp, checks, diagnosis, zoo, ...).
+  const modules = names.filter((name) => /^[^/]+\.py$/.test(name)).map((name) => name.slice(0, -3));
+  return { runner: pyodide.pyimport("live_runner"), modules: pyodide.toPy(modules) };
 })();
 ready.catch((err) => postMessage({ type: "fatal", message: String(err) }));
 
+let page = null; // the page whose runs this session holds
+let ran = false; // whether anything has run since Python started or was last reset
+
 onmessage = async ({ data }) => {
-  const runner = await ready;
+  const { runner, modules } = await ready;
+  if (data.page !== page) {
+    page = data.page;
+    if (ran) runner.enter(modules);
+    ran = false;
+  }
+  if (data.type !== "run") return;
+  ran = true;
   current = data.id;
   const { kind, code, file = null, line = 1, region = null, lines = 1 } = data;
   const status = runner.run.callKwargs({ kind, code, file, line, region, lines });
