@@ -129,6 +129,36 @@ def test_runner_step_replaces_one_line_and_keeps_the_door(capsys, monkeypatch):
     assert "NameError" in err and "live_runner" not in err, err
 
 
+def test_runner_enter_puts_the_lesson_back(monkeypatch):
+    """enter(), as when the reader follows a link to another page: a function of mlp redefined on the
+    last page, and a name its examples defined, are gone; the lesson's modules are imported afresh
+    from their files (all together, so that none keeps another's edit); a module not imported yet is
+    left for the page to import. Before enter() the edit and the name are there (the other side)."""
+    import numpy as np
+
+    import mlp
+    monkeypatch.chdir(ROOT)
+    lesson = ["mlp", "checks", "diagnosis", "zoo", "datasets"]
+    for name in lesson:  # the test process keeps its own modules
+        if name in sys.modules:
+            monkeypatch.setitem(sys.modules, name, sys.modules[name])
+    monkeypatch.setattr(mlp, "sigmoid", mlp.sigmoid)
+    monkeypatch.setattr(live_runner, "PAGE", {"__name__": "__main__"})
+    assert live_runner.run("define", "def sigmoid(z):\n    return 0 * z\n", "mlp.py", 1) \
+        == "mlp.sigmoid now runs this code"
+    assert live_runner.run("example", "left_behind = 1") == "done"
+    assert mlp.sigmoid(np.zeros(1))[0] == 0 and "left_behind" in live_runner.PAGE
+    monkeypatch.delitem(sys.modules, "zoo", raising=False)
+    before = {name: sys.modules[name] for name in ("mlp", "checks", "diagnosis")}
+    live_runner.enter([*lesson, "no_such_module"])
+    assert all(sys.modules[name] is not module for name, module in before.items())
+    fresh = sys.modules["mlp"]
+    assert fresh.sigmoid(np.zeros(1))[0] == 0.5
+    assert fresh.diagnose is sys.modules["diagnosis"].diagnose  # none keeps an older one
+    assert "left_behind" not in live_runner.PAGE and "zoo" not in sys.modules
+    assert live_runner.run("example", "import mlp\nassert mlp.sigmoid(0.0) == 0.5") == "done"
+
+
 # --- the site in Chromium ----------------------------------------------------------------------------
 
 STATUS_DONE = """(block) => { const s = block.querySelector('.live-status').textContent;

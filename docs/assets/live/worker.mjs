@@ -59,10 +59,13 @@ const ready = (async () => {
   });
   pyodide.setStdout(stream("out"));
   pyodide.setStderr(stream("err"));
+  // Bytecode is cached (in memory), so that importing the lesson again when a page is entered
+  // (live_runner.enter) does not compile it again.
   pyodide.runPython(`
 import os, sys
 os.chdir("${HOME}")
 sys.path.insert(0, "${HOME}")
+sys.dont_write_bytecode = False
 import numpy, mlp, live_runner
 `);
   steps.imported = seconds();
