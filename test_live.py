@@ -1,10 +1,15 @@
 """Tests of the live code blocks: the site's code, editable and running in the page (Pyodide).
 
-- In Chromium (marked `browser`): the built site, served from 127.0.0.1 with every other request
-  blocked and recorded, runs its blocks: Run prints what the page says; an edited step (5) of the
-  backprop page makes the check under it report dz1 wrong; a traceback points at the learner's line;
-  Stop ends `while True: pass`; a planted bug of the practice page, fixed in the page, checks
-  correct; no request leaves the host; over file:// each block says how to serve the site.
+- In Chromium (marked `browser`): the site, built for and served from 127.0.0.1 with every other
+  request blocked and recorded, runs its blocks: Run prints what the page says; an edited step (5)
+  of the backprop page makes the check under it report dz1 wrong; a traceback points at the
+  learner's line; Stop ends `while True: pass`; a planted bug of the practice page, fixed in the
+  page, checks correct; no request leaves the host; over file:// each block says how to serve the
+  site. Python stays warm from page to page (instant navigation), each page runs against the
+  lesson, and Python loads once a block is in view, not before: the visit prints the three timings
+  (cold, after a link, once ready) and the tests compare them as ratios. Edits come back after a
+  reload and a return; an edit kept for an older text is offered, not applied; Reset forgets it;
+  where storage is refused the page says so once and works.
 - Under Node (marked `pyodide`): the lesson's tests run inside the vendored Pyodide.
 - The vendored files: the build checks their hashes, and copies the repository's own Python files.
 """
