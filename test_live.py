@@ -427,23 +427,31 @@ def visit_live(site: Path, base: str) -> dict:
             seen["reset_reload"] = kept(step_block(page, 5))
             page.close()
 
-            # Storage refused (full): one note says so, and the blocks run. In a new tab, where no
-            # Python runs yet, a block comes into view: Python starts; once it is ready (the reader's
-            # "10 s of reading"), Run.
+            # A new tab, where the browser refuses to store (full): one note says so. The first block
+            # comes into view: Python starts loading. A Run clicked at once waits for it; the reader
+            # follows a link before Python is ready: that run is dropped, and the load goes on (one
+            # worker). Once Python is ready (the reader's "10 s of reading"), a Run on the new page.
             page = new_page()
             page.add_init_script(STORAGE_FULL)
+            requests_before = len(seen["requests"])
             page.goto(base + "training.html")
             page.evaluate(TWO_FRAMES)
             seen["storage_notes"] = page.locator(".live-storage-note").all_inner_texts()
             first = page.locator(".live-code").first
             start = time.monotonic()
             first.scroll_into_view_if_needed()
+            first.locator("button.live-run").click()
+            seen["waiting"] = first.locator(".live-status").inner_text()
+            first = follow_nav(page, "Ten classes", "def softmax(")
+            seen["storage_notes_next"] = page.locator(".live-storage-note").all_inner_texts()
             page.wait_for_function("window.liveCodeReady", timeout=60000)
             seen["ready_after_view"] = time.monotonic() - start
             seen["in_view"] = timed_run(page, first)
             replace_code(page, first, "print(6 * 7)")
             seen["storage_full_run"] = run_block(page, first)
             seen["storage_notes_after"] = page.locator(".live-storage-note").all_inner_texts()
+            seen["workers_in_tab"] = sum(url.endswith("/worker.mjs")
+                                         for url in seen["requests"][requests_before:])
             page.close()
 
             # Opened as a file: no Python, and each block says how to serve the site; the navigation
@@ -639,6 +647,15 @@ def test_python_stays_warm_between_pages(live_visit):
 
 
 @pytest.mark.browser
+def test_leaving_a_page_while_python_loads_keeps_the_load(live_visit):
+    """A Run clicked while Python loads waits for it; when the reader follows a link before Python is
+    ready, that Run is dropped but the load goes on: one worker for the tab, and the new page runs
+    once it is ready (test_python_stays_warm_between_pages times that Run)."""
+    assert live_visit["waiting"].startswith("Starting Python"), live_visit["waiting"]
+    assert live_visit["workers_in_tab"] == 1, live_visit["workers_in_tab"]
+
+
+@pytest.mark.browser
 def test_a_new_page_runs_against_the_lesson(live_visit):
     """On the backprop page, after step (5) was edited and run, the session runs the edited
     backward_two_layer and keeps the names of the page's runs (a probe run twice finds its own
@@ -688,11 +705,12 @@ def test_reset_forgets_the_edit(live_visit):
 
 @pytest.mark.browser
 def test_refused_storage_is_said_once_and_the_page_works(live_visit):
-    """Where the browser refuses to store (a full quota), the page says once, before its first block,
-    that edits will not be kept; an edited block still runs, and nothing logs an error."""
+    """Where the browser refuses to store (a full quota), each page says once, before its first
+    block, that edits will not be kept; an edited block still runs, and nothing logs an error."""
     assert len(live_visit["storage_notes"]) == 1, live_visit["storage_notes"]
     assert "not let the page keep your edits" in live_visit["storage_notes"][0]
-    assert live_visit["storage_notes_after"] == live_visit["storage_notes"]
+    for when in ("storage_notes_next", "storage_notes_after"):
+        assert live_visit[when] == live_visit["storage_notes"], (when, live_visit[when])
     status, output, _ = live_visit["storage_full_run"]
     assert status.startswith("Done") and output == "42\n", (status, output)
 

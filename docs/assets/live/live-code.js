@@ -96,9 +96,11 @@
     // A page is entered: its blocks run against the lesson, not against the last page's edits. The
     // worker resets now, while the reader reads. A run still going on the page left (a long loop)
     // would hold up the new page's runs: that Python is ended, and a fresh one starts when needed.
+    // Runs that wait for Python to load are dropped (the worker skips them), and the load goes on.
     enter() {
       this.page += 1;
-      if (this.runs.size) this.end();
+      if (this.runs.size && this.ready) this.end();
+      this.runs.clear();
       this.worker?.postMessage({ type: "enter", page: this.page });
     },
   };

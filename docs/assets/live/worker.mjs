@@ -8,7 +8,8 @@
 // Messages in:  {type: "enter", page}  a page was entered: its runs start from the lesson
 //               {type: "run", page, id, kind, code, file, line, region, lines}   (live_runner.run's)
 //               A message naming another page than the last first resets the session to the lesson
-//               (live_runner.enter), if anything has run since Python started or was last reset.
+//               (live_runner.enter), if anything has run since Python started or was last reset;
+//               one that waited for Python to load while a later page was entered is skipped.
 // Messages out: {type: "ready", seconds, steps}  once Python, numpy and the files are loaded
 //               (steps: the seconds at which Python, numpy, and the imports were ready)
 //               {type: "fatal", message}  if that failed
@@ -78,9 +79,12 @@ ready.catch((err) => postMessage({ type: "fatal", message: String(err) }));
 
 let page = null; // the page whose runs this session holds
 let ran = false; // whether anything has run since Python started or was last reset
+let latest = null; // the page of the last message received: runs of an earlier page are skipped
 
 onmessage = async ({ data }) => {
+  latest = data.page;
   const { runner, modules } = await ready;
+  if (data.page !== latest) return; // sent while Python loaded, from a page since left
   if (data.page !== page) {
     page = data.page;
     if (ran) runner.enter(modules);
