@@ -179,8 +179,9 @@
     const mine = () => say("Your edit, kept in this browser from an earlier visit. Reset puts " +
       "back the lesson's code.");
 
-    const [kept] = storage.read(prefix).filter(([k]) => k === key);
-    const [older] = storage.read(prefix).filter(([k]) => k !== key);
+    const saved = storage.read(prefix);
+    const kept = saved.find(([k]) => k === key);
+    const older = saved.find(([k]) => k !== key);
     if (kept) {
       code.textContent = kept[1];
       mine();
