@@ -39,8 +39,8 @@ const ready = (async () => {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   const steps = {};
-  const names = await (await fetch(new URL("py/files.json", here))).json();
-  const fetching = fetchFiles(names);
+  const listing = fetch(new URL("py/files.json", here)).then((response) => response.json());
+  const fetching = listing.then(fetchFiles);
   fetching.catch(() => {}); // reported when awaited below
   const pyodide = await loadPyodide({ indexURL: new URL("../pyodide/", here).href });
   steps.python = seconds();
@@ -72,7 +72,7 @@ import numpy, mlp, live_runner
   steps.imported = seconds();
   postMessage({ type: "ready", seconds: steps.imported, steps });
   // The lesson's modules: the top-level .py files among them (mlp, checks, diagnosis, zoo, ...).
-  const modules = names.filter((name) => /^[^/]+\.py$/.test(name)).map((name) => name.slice(0, -3));
+  const modules = (await listing).filter((name) => /^[^/]+\.py$/.test(name)).map((name) => name.slice(0, -3));
   return { runner: pyodide.pyimport("live_runner"), modules: pyodide.toPy(modules) };
 })();
 ready.catch((err) => postMessage({ type: "fatal", message: String(err) }));
@@ -87,7 +87,12 @@ onmessage = async ({ data }) => {
   if (data.page !== latest) return; // sent while Python loaded, from a page since left
   if (data.page !== page) {
     page = data.page;
-    if (ran) runner.enter(modules);
+    try {
+      if (ran) runner.enter(modules);
+    } catch (err) {
+      postMessage({ type: "fatal", message: String(err) });
+      return;
+    }
     ran = false;
   }
   if (data.type !== "run") return;
