@@ -39,8 +39,9 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 # What the site needs besides mkdocs.yml and docs/: the files that pages quote or show (the top-level
-# .py and .md files, the figures, tools/ that the hook calls, and the LICENSE that notebooks carry).
-SITE_INPUTS = ("*.py", "*.md", "visualizations", "tools", "data", "LICENSE")
+# .py and .md files, the figures, tools/ that the hook calls, the LICENSE that notebooks carry, and
+# the theme's overrides).
+SITE_INPUTS = ("*.py", "*.md", "visualizations", "tools", "data", "LICENSE", "overrides")
 # A page line that quotes a named region: --8<-- "mlp.py:backward"
 QUOTED_REGION = re.compile(
     r'^[ \t]*-+8<-+[ \t]+"(?P<path>[^":\n]+):(?P<region>[A-Za-z][-_0-9A-Za-z]*)"', re.MULTILINE)

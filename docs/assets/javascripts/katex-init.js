@@ -3,8 +3,9 @@
 // pymdownx.arithmatex (generic: true) leaves the TeX in the page, wrapped in
 //   <span class="arithmatex">\( ... \)</span>   inline
 //   <div class="arithmatex">\[ ... \]</div>     display
-// Material's document$ emits once per page load (and again on every page
-// change if navigation.instant is ever switched on), so this runs each time.
+// Material's document$ emits once per page: at the first load, and after each
+// link followed with navigation.instant (which swaps only the page's content;
+// this script is not run again), so every page is typeset here.
 // A formula KaTeX cannot parse (a typo, an unknown macro) is left as raw TeX,
 // marked .katex-error and reported on the console: the browser test fails on
 // either. (With throwOnError: false KaTeX would draw an unknown macro in red

@@ -1,21 +1,30 @@
 // Live code blocks: the code blocks that docs/hooks.py marks with data-live become editable, with
-// Run, Stop and Reset, and the output of a run under them. Python runs in the page's own module Web
-// Worker (worker.mjs: Pyodide, numpy and the repository's files, all from this site), started at the
-// first Run; every block of the page shares it. Stop terminates it and starts a fresh one.
+// Run, Stop and Reset, and the output of a run under them. Python runs in a module Web Worker
+// (worker.mjs: Pyodide, numpy and the repository's files, all from this site), which every block
+// shares. Stop terminates it and starts a fresh one.
 //
 // Each block becomes <div class="live-code"> holding the highlighted block (its <code> is the
 // editor: contenteditable, plain text only), a bar with the buttons and a status, and
 // <pre class="live-output">. Over file:// (where the browser refuses the worker's module imports)
 // or without WebAssembly, the blocks stay as they are and each says how to serve the site instead.
 //
+// Python stays warm from page to page: with Material's navigation.instant a link swaps only the
+// page's content, so this script and its worker live on; each page is set up through document$
+// (once per page, on the first load too). Entering a page resets the session to the lesson: the
+// repository's modules are imported afresh and the page's examples get a fresh namespace (Python is
+// not restarted). Python starts loading as soon as a block comes into view, or the pointer or the
+// keyboard reaches one: a reader who never scrolls to a block never loads it.
+//
+// The reader's edits are kept in this browser (localStorage), under the page, the block and a hash
+// of the block's text as the site gives it; they come back on a reload or a return, with a note.
+// An edit kept for a different text (the site was rebuilt since) is not applied: the block shows
+// the new text and offers the old edit. Runs are never replayed.
+//
 // A classic script, not a module: over file:// a module script would not run at all, and could not
 // say so.
 (() => {
   const here = document.currentScript.src;
   const MAX_OUTPUT = 200000; // characters shown per run: a runaway print must not eat the page
-
-  const blocks = [...document.querySelectorAll("div.highlight[data-live]")];
-  if (!blocks.length) return;
 
   const unavailable = location.protocol === "file:"
     ? "To run this code here, serve the site over http: <code>mkdocs serve</code>, or " +
@@ -25,33 +34,24 @@
       ? "This browser has no WebAssembly (or no Web Workers), so this code cannot run in the page: " +
         "run it with Python on your computer, or open the site in a browser that has them."
       : null;
-  if (unavailable) {
-    for (const block of blocks) {
-      const note = document.createElement("p");
-      note.className = "live-unavailable";
-      note.innerHTML = unavailable;
-      block.after(note);
-    }
-    return;
-  }
 
-  // --- the page's Python session ----------------------------------------------------------------
+  // --- the Python session, shared by the pages ------------------------------------------------
   const session = {
     worker: null,
     ready: false,
     runs: new Map(), // id -> the block's handlers, for runs sent and not done
     nextId: 1,
-    startedAt: 0,
+    page: 0, // which page entered: the worker resets to the lesson when a message names a new one
     start() {
       if (this.worker) return;
       this.ready = false;
-      this.startedAt = performance.now();
       this.worker = new Worker(new URL("worker.mjs", here), { type: "module" });
       this.worker.onmessage = ({ data }) => this.receive(data);
       this.worker.onerror = (event) => {
         event.preventDefault();
         this.fail(`Python could not start: ${event.message || "the worker failed to load"}`);
       };
+      this.worker.postMessage({ type: "enter", page: this.page });
     },
     receive(data) {
       if (data.type === "ready") {
@@ -75,28 +75,148 @@
       this.start();
       const id = this.nextId++;
       this.runs.set(id, handlers);
-      this.worker.postMessage({ id, ...request });
+      this.worker.postMessage({ type: "run", id, page: this.page, ...request });
       if (this.ready) handlers.running();
     },
     fail(message) {
       for (const run of this.runs.values()) run.failed(message);
-      this.runs.clear();
+      this.end();
+    },
+    end() {
       this.worker?.terminate();
       this.worker = null;
+      this.runs.clear();
     },
     stop() {
-      this.worker?.terminate();
-      this.worker = null;
-      for (const run of this.runs.values()) run.stopped();
-      this.runs.clear();
+      const stopped = [...this.runs.values()];
+      this.end();
+      for (const run of stopped) run.stopped();
       this.start(); // a fresh Python, loading while the reader reads
     },
+    // A page is entered: its blocks run against the lesson, not against the last page's edits. The
+    // worker resets now, while the reader reads. A run still going on the page left (a long loop)
+    // would hold up the new page's runs: that Python is ended, and a fresh one starts when needed.
+    // Runs that wait for Python to load are dropped (the worker skips them), and the load goes on.
+    enter() {
+      this.page += 1;
+      if (this.runs.size && this.ready) this.end();
+      this.runs.clear();
+      this.worker?.postMessage({ type: "enter", page: this.page });
+    },
   };
+
+  // --- the reader's edits, kept in this browser -----------------------------------------------------
+  // Key: live-code|<page's path>|<block's place on the page>|<hash of the block's own text>;
+  // value: the edited text.
+  const KEY = "live-code";
+  const storage = {
+    note: null, // the page's one note that says so
+    read(prefix) { // [[key, text]] of the keys that start with prefix
+      try {
+        const found = [];
+        for (let i = 0; i < localStorage.length; i++) {
+          const key = localStorage.key(i);
+          if (key.startsWith(prefix)) found.push([key, localStorage.getItem(key)]);
+        }
+        return found;
+      } catch {
+        this.refuse();
+        return [];
+      }
+    },
+    write(key, text) {
+      try {
+        localStorage.setItem(key, text);
+      } catch {
+        this.refuse();
+      }
+    },
+    remove(prefix) {
+      try {
+        for (const [key] of this.read(prefix)) localStorage.removeItem(key);
+      } catch {
+        this.refuse();
+      }
+    },
+    probe() { // on entering a page: say at once if the browser will not keep anything
+      this.write(`${KEY}|probe`, "1");
+      this.remove(`${KEY}|probe`);
+    },
+    refuse() { // localStorage threw (blocked, full, or a private window's)
+      if (this.note?.isConnected) return;
+      const first = document.querySelector(".live-code");
+      if (!first) return;
+      this.note = document.createElement("p");
+      this.note.className = "live-note live-storage-note";
+      this.note.setAttribute("role", "note");
+      this.note.textContent = "This browser does not let the page keep your edits (storage is " +
+        "blocked or full, as in some private windows): they work as usual, but a reload or " +
+        "leaving the page loses them.";
+      first.before(this.note);
+    },
+  };
+
+  const hash = (text) => { // FNV-1a, 32 bits: tells two texts apart, nothing more
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    return (h >>> 0).toString(16).padStart(8, "0");
+  };
+
+  // The block's edits: saved as the reader types, put back when the page is entered, forgotten by
+  // Reset. Returns {forget}.
+  function keepEdits(live, code, place) {
+    const original = codeText(code);
+    const prefix = `${KEY}|${location.pathname}|${place}|`;
+    const key = prefix + hash(original);
+    const note = document.createElement("p");
+    note.className = "live-note";
+    note.hidden = true;
+    live.querySelector(".live-bar").after(note);
+    const say = (text, ...buttons) => {
+      note.replaceChildren(text, ...buttons);
+      note.hidden = false;
+    };
+    const mine = () => say("Your edit, kept in this browser from an earlier visit. Reset puts " +
+      "back the lesson's code.");
+
+    const saved = storage.read(prefix);
+    const kept = saved.find(([k]) => k === key);
+    const older = saved.find(([k]) => k !== key);
+    if (kept) {
+      code.textContent = kept[1];
+      mine();
+    } else if (older) {
+      const use = document.createElement("button");
+      use.type = "button";
+      use.className = "md-button live-use-edit";
+      use.textContent = "Use my earlier edit";
+      use.addEventListener("click", () => {
+        code.textContent = older[1];
+        save();
+        mine();
+      });
+      say("You edited this code on an earlier visit, but the lesson's code has changed since: " +
+        "this is the new code. ", use);
+    }
+    function save() {
+      const text = codeText(code);
+      if (note.querySelector(".live-use-edit")) note.hidden = true; // the earlier edit is replaced
+      storage.remove(prefix);
+      if (text !== original) storage.write(key, text);
+    }
+    code.addEventListener("input", save);
+    return {
+      forget() {
+        storage.remove(prefix);
+        note.hidden = true;
+      },
+    };
+  }
 
   // --- one block --------------------------------------------------------------------------------
   const codeText = (code) => code.textContent.replace(/\n$/, "");
 
-  function make(block) {
+  function make(block, place) {
     const code = block.querySelector("pre > code");
     if (!code) return;
     const originalHTML = code.innerHTML;
@@ -143,6 +263,7 @@
       event.preventDefault();
       code.textContent = text;
       selection.collapse(code.firstChild ?? code, code.firstChild ? text.length : 0);
+      code.dispatchEvent(new Event("input")); // the default input was prevented: say it happened
     });
 
     const bar = document.createElement("div");
@@ -216,14 +337,48 @@
     stopButton.addEventListener("click", () => session.stop());
     resetButton.addEventListener("click", () => {
       code.innerHTML = originalHTML;
+      edits.forget();
       output.textContent = "";  // the last run's output was of the edited code
       output.hidden = true;
       status.textContent = "Reset to the file's text (Run to use it)";
     });
-    // Python starts loading at the first Run, or as soon as a reader starts editing: a reader who only
-    // reads never loads it.
-    code.addEventListener("focus", () => session.start(), { once: true });
+    const edits = keepEdits(live, code, place);
+    return live;
   }
 
-  blocks.forEach(make);
+  // --- each page, as it is entered ------------------------------------------------------------------
+  let watching = null; // the last page's IntersectionObserver
+
+  function enter() {
+    const blocks = [...document.querySelectorAll("div.highlight[data-live]")];
+    watching?.disconnect();
+    if (unavailable) {
+      for (const block of blocks) {
+        const note = document.createElement("p");
+        note.className = "live-unavailable";
+        note.innerHTML = unavailable;
+        block.after(note);
+      }
+      return;
+    }
+    session.enter();
+    const lives = blocks.map(make).filter(Boolean);
+    if (lives.length) storage.probe();
+    // Python starts loading as soon as a block is in view, or the pointer or a key reaches one.
+    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && start());
+    const start = () => {
+      observer.disconnect();
+      session.start();
+    };
+    watching = observer;
+    for (const live of lives) {
+      observer.observe(live);
+      live.addEventListener("pointerover", start, { once: true });
+      live.addEventListener("focusin", start, { once: true });
+    }
+  }
+
+  // Material's document$ emits once per page: at the first load, and after each instant navigation.
+  if (typeof document$ === "object") document$.subscribe(enter);
+  else enter();
 })();

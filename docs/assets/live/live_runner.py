@@ -2,7 +2,9 @@
 
 The worker writes the repository's files (mlp.py, checks.py, ...; tools/live_files.LIVE_FILES) and
 this file into Pyodide's home folder, imports this module, and calls run() for each click on Run.
-All the blocks of one page share this session until Stop, which starts a fresh one.
+The session lives from page to page (the site's instant navigation keeps the worker); when the
+reader enters another page, enter() puts the lesson back: the repository's modules imported afresh,
+a fresh page namespace. Stop starts a fresh Python.
 
 - "example": a runnable example, run in the page's namespace (PAGE): the examples of a page see each
   other's names, as when they are pasted into one Python in order.
@@ -49,6 +51,21 @@ def run(kind, code, file=None, line=1, region=None, lines=1):
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+
+
+def enter(modules):
+    """A page is entered: forget what the last page ran. Each module of `modules` (the lesson's:
+    mlp, checks, diagnosis, zoo, ...) that is imported is imported afresh from its file, all of them
+    dropped first so that none keeps another's edited function; the page's examples get a fresh
+    namespace; the steps' regions are read from the file again. Python and numpy stay loaded."""
+    global PAGE
+    PAGE = {"__name__": "__main__"}
+    _current.clear()
+    loaded = [name for name in modules if name in sys.modules]
+    for name in loaded:
+        del sys.modules[name]
+    for name in loaded:
+        importlib.import_module(name)
 
 
 def _module(file):

@@ -5,7 +5,11 @@
 // VENDORED.txt there), the repository's own Python files from py/ (copied there at every build by
 // tools/live_files.py; py/files.json lists them), and live_runner.py beside this file.
 //
-// Messages in:  {id, kind, code, file, line, region, lines}   (live_runner.run's arguments)
+// Messages in:  {type: "enter", page}  a page was entered: its runs start from the lesson
+//               {type: "run", page, id, kind, code, file, line, region, lines}   (live_runner.run's)
+//               A message naming another page than the last first resets the session to the lesson
+//               (live_runner.enter), if anything has run since Python started or was last reset;
+//               one that waited for Python to load while a later page was entered is skipped.
 // Messages out: {type: "ready", seconds, steps}  once Python, numpy and the files are loaded
 //               (steps: the seconds at which Python, numpy, and the imports were ready)
 //               {type: "fatal", message}  if that failed
@@ -24,8 +28,7 @@ async function fetchBytes(url) {
 }
 
 // The repository's files, fetched while Python starts.
-async function fetchFiles() {
-  const names = await (await fetch(new URL("py/files.json", here))).json();
+async function fetchFiles(names) {
   return Promise.all([
     ...names.map(async (name) => [name, await fetchBytes(new URL(`py/${name}`, here))]),
     fetchBytes(new URL("live_runner.py", here)).then((bytes) => ["live_runner.py", bytes]),
@@ -36,7 +39,8 @@ const ready = (async () => {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   const steps = {};
-  const fetching = fetchFiles();
+  const listing = fetch(new URL("py/files.json", here)).then((response) => response.json());
+  const fetching = listing.then(fetchFiles);
   fetching.catch(() => {}); // reported when awaited below
   const pyodide = await loadPyodide({ indexURL: new URL("../pyodide/", here).href });
   steps.python = seconds();
@@ -56,20 +60,43 @@ const ready = (async () => {
   });
   pyodide.setStdout(stream("out"));
   pyodide.setStderr(stream("err"));
+  // Bytecode is cached (in memory), so that importing the lesson again when a page is entered
+  // (live_runner.enter) does not compile it again.
   pyodide.runPython(`
 import os, sys
 os.chdir("${HOME}")
 sys.path.insert(0, "${HOME}")
+sys.dont_write_bytecode = False
 import numpy, mlp, live_runner
 `);
   steps.imported = seconds();
   postMessage({ type: "ready", seconds: steps.imported, steps });
-  return pyodide.pyimport("live_runner");
+  // The lesson's modules: the top-level .py files among them (mlp, checks, diagnosis, zoo, ...).
+  const modules = (await listing).filter((name) => /^[^/]+\.py$/.test(name)).map((name) => name.slice(0, -3));
+  return { runner: pyodide.pyimport("live_runner"), modules: pyodide.toPy(modules) };
 })();
 ready.catch((err) => postMessage({ type: "fatal", message: String(err) }));
 
+let page = null; // the page whose runs this session holds
+let ran = false; // whether anything has run since Python started or was last reset
+let latest = null; // the page of the last message received: runs of an earlier page are skipped
+
 onmessage = async ({ data }) => {
-  const runner = await ready;
+  latest = data.page;
+  const { runner, modules } = await ready;
+  if (data.page !== latest) return; // sent while Python loaded, from a page since left
+  if (data.page !== page) {
+    page = data.page;
+    try {
+      if (ran) runner.enter(modules);
+    } catch (err) {
+      postMessage({ type: "fatal", message: String(err) });
+      return;
+    }
+    ran = false;
+  }
+  if (data.type !== "run") return;
+  ran = true;
   current = data.id;
   const { kind, code, file = null, line = 1, region = null, lines = 1 } = data;
   const status = runner.run.callKwargs({ kind, code, file, line, region, lines });
