@@ -32,6 +32,8 @@ KERNEL_TIMEOUT = 300  # seconds a cell may take: a hung cell fails the test inst
 LIVE_BLOCK = re.compile(r'<div class="language-[^"]*"[^>]*\bdata-live="[^"]+"[^>]*>'
                         r'(?P<block>.*?)</code></pre>', re.DOTALL)
 OUTPUT_BLOCK = re.compile(r'<span class="filename">Output</span>(?P<block>.*?)</code></pre>', re.DOTALL)
+# What stands between a block and the Output under it: the closing and opening tags of their wrappers.
+BETWEEN_BLOCKS = re.compile(r"</?(?:div|table|tr|th|td|pre|code)\b[^>]*>|<span class=\"filename\">")
 LINK = re.compile(r'<a class="notebook-download" href="(?P<href>[^"]+)" download>(?P<name>[^<]+)</a>')
 
 
@@ -41,15 +43,20 @@ def code_text(block: str) -> str:
 
 
 def page_blocks(page_html: str) -> list[tuple[str, str | None]]:
-    """[(code, the Output shown under it or None)] for each live block of a built page, in page order."""
-    found = sorted([(m.start(), "code", code_text(m["block"])) for m in LIVE_BLOCK.finditer(page_html)]
-                   + [(m.start(), "output", code_text(m["block"])) for m in OUTPUT_BLOCK.finditer(page_html)])
-    blocks = []
-    for _, kind, text in found:
+    """[(code, the Output shown under it or None)] for each live block of a built page, in page order.
+    An Output is the block's only when nothing but the blocks' wrappers stands between them: one in a
+    folded solution further down (a prediction's answer) is the solution's, not the block's."""
+    found = sorted([(m.start(), m.end(), "code", code_text(m["block"]))
+                    for m in LIVE_BLOCK.finditer(page_html)]
+                   + [(m.start(), m.end(), "output", code_text(m["block"]))
+                      for m in OUTPUT_BLOCK.finditer(page_html)])
+    blocks, end = [], 0
+    for start, stop, kind, text in found:
         if kind == "code":
             blocks.append((text, None))
-        elif blocks and blocks[-1][1] is None:
+        elif blocks and blocks[-1][1] is None and not BETWEEN_BLOCKS.sub("", page_html[end:start]).strip():
             blocks[-1] = (blocks[-1][0], text + "\n")
+        end = stop
     return blocks
 
 
@@ -401,7 +408,8 @@ def test_notebook_link_is_an_accessible_download(built_site):
         try:
             page = browser.new_context(accept_downloads=True).new_page()
             page.goto(base_url + "backprop.html")
-            link = page.locator('a[href="backprop.ipynb"]')
+            # (Material's instant navigation makes every href absolute: found by its end.)
+            link = page.locator('a.notebook-download[href$="/backprop.ipynb"]')
             for layout, viewport in test_site.VIEWPORTS.items():  # one page, resized (as test_site does)
                 page.set_viewport_size(viewport)
                 expect(link).to_have_accessible_name("Download this page as a notebook")

@@ -273,14 +273,14 @@ def planted(source: str, root: Path) -> bool:
 
 
 def _tag_checks_of_planted_code(cells: list[dict], root: Path) -> None:
-    """Tag `raises-exception` the examples that follow a planted define, up to the next define or step:
+    """Tag `raises-exception` the examples that follow a planted define directly, with no prose between:
     with the bug in place, the check under it may stop at the door (a gradient of the wrong shape), and
-    Run All (JupyterLab's, nbclient's) then goes on to the next exercise."""
+    Run All (JupyterLab's, nbclient's) then goes on to the next exercise. Prose ends the exercise."""
     after_planted = False
     for cell in cells:
         if cell["cell_type"] != "code":
-            continue
-        if cell["source"].startswith("%%"):
+            after_planted = False
+        elif cell["source"].startswith("%%"):
             after_planted = planted(cell["source"], root)
         elif after_planted:
             cell["metadata"] = {"tags": ["raises-exception"]}
