@@ -36,18 +36,25 @@ STEP5_BUG = "dz1 = da1 * f_grad(a1, sigmoid(a1))"  # the slope at the wrong poin
 
 def test_vendored_files_match_their_hashes():
     """docs/assets/pyodide/ holds exactly the files tools/live_files.VENDORED lists, byte for byte
-    (sha256 and size), within the 20 MB budget, with both licences; the numpy wheel is the one Pyodide
-    0.27.7's lock file names, with the hash that lock file gives. Catches a file replaced or
-    re-downloaded from elsewhere without the manifest knowing."""
+    (sha256 and size), within the budgets (the whole, and what figures add), with every licence; each
+    wheel is the one Pyodide 0.27.7's lock file names, with the hash that lock file gives, and the
+    lock file names no package that is not here. Catches a file replaced or re-downloaded from
+    elsewhere without the manifest knowing, and a lock file that would send the page to load a
+    wheel the site does not have."""
     live_files.check_vendored(PYODIDE)
     assert sum(size for size, _ in live_files.VENDORED.values()) <= live_files.MAX_RUNTIME_BYTES
+    assert sum(size for size, _ in live_files.FIGURES.values()) <= live_files.MAX_FIGURE_BYTES
     lock = json.loads((PYODIDE / "pyodide-lock.json").read_text(encoding="utf-8"))
-    assert lock["info"]["version"] == live_files.PYODIDE_VERSION and list(lock["packages"]) == ["numpy"]
-    numpy = lock["packages"]["numpy"]
-    assert numpy["file_name"] == live_files.NUMPY_WHEEL
-    assert live_files.sha256(PYODIDE / live_files.NUMPY_WHEEL) == numpy["sha256"]
+    assert lock["info"]["version"] == live_files.PYODIDE_VERSION
+    assert set(lock["packages"]) == {"numpy", *live_files.FIGURE_PACKAGES}, sorted(lock["packages"])
+    for name, entry in lock["packages"].items():
+        assert set(entry["depends"]) <= set(lock["packages"]), (name, entry["depends"])
+        assert live_files.sha256(PYODIDE / entry["file_name"]) == entry["sha256"], name
+    assert lock["packages"]["numpy"]["file_name"] == live_files.NUMPY_WHEEL
     assert "Mozilla Public License Version 2.0" in (PYODIDE / "LICENSE-pyodide").read_text(encoding="utf-8")
     assert "NumPy Developers" in (PYODIDE / "LICENSE-numpy").read_text(encoding="utf-8")
+    matplotlib = (PYODIDE / "LICENSE-matplotlib").read_text(encoding="utf-8")
+    assert "matplotlib" in matplotlib and "Bitstream Vera" in matplotlib  # and its fonts' (DejaVu)
 
 
 def test_changed_vendored_file_fails_check_and_build(tmp_path):
