@@ -145,7 +145,8 @@ def _live_files(config: MkDocsConfig):
 
 
 def on_serve(server, config: MkDocsConfig, builder):
-    for name in (*WATCHED, *_live_files(config).LIVE_FILES, "tools"):  # the page runs LIVE_FILES
+    live = _live_files(config)
+    for name in (*WATCHED, *live.LIVE_FILES, *live.FIGURE_FILES, "tools"):  # the page runs these
         path = _root(config) / name
         if path.exists():
             server.watch(str(path))

@@ -74,8 +74,6 @@ MAX_FIGURE_BYTES = 12_000_000  # issue 23's budget for what figures add
 MAX_RUNTIME_BYTES = 16_800_000 + MAX_FIGURE_BYTES
 
 # The repository's files that the page's Python imports or reads, relative to the repository root.
-# Not experiments.py: it imports concurrent.futures.ProcessPoolExecutor, which needs _multiprocessing,
-# which Pyodide lacks (the lab runs on a computer; the page runs the lesson and the zoo).
 LIVE_FILES = (
     "mlp.py",
     "checks.py",
@@ -84,8 +82,13 @@ LIVE_FILES = (
     "diagnosis.py",
     "data/digits.csv.gz",
 )
+# And the lab's files that the page's figures import (experiments.playground; experiments.py imports
+# practice.py and common.py), beyond those: copied beside them but listed apart, so that a page
+# fetches them only when a block draws.
+FIGURE_FILES = ("common.py", "experiments.py", "practice.py")
 LIVE_DIR = "assets/live/py"  # where they go in the site
-LIVE_LIST = "files.json"  # in LIVE_DIR: the files, for the page's worker to fetch
+LIVE_LIST = "files.json"  # in LIVE_DIR: LIVE_FILES, for the page's worker to fetch
+FIGURE_LIST = "figures.json"  # in LIVE_DIR: FIGURE_FILES
 
 
 def sha256(path: Path) -> str:
@@ -112,16 +115,17 @@ def check_vendored(folder: Path) -> None:
 
 
 def copy_live_files(root: Path, site_dir: Path) -> list[str]:
-    """Copy each file of LIVE_FILES from `root` into `site_dir`/LIVE_DIR (same relative path; a missing
-    one raises) and write LIVE_LIST there, the list of them; return that list."""
+    """Copy each file of LIVE_FILES and FIGURE_FILES from `root` into `site_dir`/LIVE_DIR (same
+    relative path; a missing one raises) and write LIVE_LIST and FIGURE_LIST there, the lists of
+    them; return the files copied."""
     dest = Path(site_dir) / LIVE_DIR
     copied = []
-    for name in LIVE_FILES:
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(root) / name, dest / name)
-        copied.append(name)
-    dest.mkdir(parents=True, exist_ok=True)
-    (dest / LIVE_LIST).write_text(json.dumps(copied) + "\n", encoding="utf-8")
+    for names, listed in ((LIVE_FILES, LIVE_LIST), (FIGURE_FILES, FIGURE_LIST)):
+        for name in names:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(root) / name, dest / name)
+        (dest / listed).write_text(json.dumps(list(names)) + "\n", encoding="utf-8")
+        copied += names
     return copied
 
 
