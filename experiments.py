@@ -801,7 +801,7 @@ def loss_panel(ax, epochs, lr, activation):
     lines = (ax.plot([], [], color=color, label="training")[0],
              ax.plot([], [], color=color, ls="--", label="held-out")[0])
     ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
-    ax.set(xscale="log", yscale="log", xlim=(1, epochs),
+    ax.set(xscale="log", yscale="log", xlim=(1, max(epochs, 2)),  # two different ends, even for 1 epoch
            xlabel=f"epoch (one full-batch gradient step each, lr {lr:g})",
            ylabel="mean binary cross-entropy", title="the loss so far")
     ax.legend(loc="lower left")

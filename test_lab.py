@@ -536,10 +536,13 @@ def test_playground_diverging_run_ends_with_the_message_and_the_last_good_frame(
     assert (png, alt) == before[-1][:2]
 
 
-def test_playground_refuses_what_it_cannot_draw():
-    """Data it does not know, and epochs or frames below 1, are refused by name (the door's promise:
-    a ValueError that says what was expected); test_playground_frames_change_and_the_loss_falls is the
-    other side."""
+def test_playground_draws_each_task_and_refuses_what_it_cannot_draw():
+    """Each task the page offers (moons, xor, circles) gives a first frame whose alt text names it;
+    data it does not know, and epochs or frames below 1, are refused by name (the door's promise: a
+    ValueError that says what was expected)."""
+    for data, name in experiments.DATA_NAMES.items():
+        png, alt, message = next(experiments.playground(data, epochs=1, n=20, frames=1))
+        assert image_format(png)[0] == "PNG" and f"learning {name} at lr 4, untrained" in alt
     with pytest.raises(ValueError, match=r"playground: data must be one of \['circles', 'moons', "
                                          r"'xor'\], got 'spirals'"):
         next(experiments.playground("spirals"))
