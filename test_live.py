@@ -5,7 +5,8 @@
   backprop page makes the check under it report dz1 wrong; a traceback points at the learner's line;
   Stop ends `while True: pass`; a planted bug of the practice page, fixed in the page, checks
   correct; no request leaves the host; over file:// each block says how to serve the site.
-- Under Node (marked `pyodide`): the lesson's tests run inside the vendored Pyodide.
+- Under Node (marked `pyodide`): the lesson's tests, and the lab's tests of the playground's frames
+  (drawn with the vendored matplotlib and its font list), run inside the vendored Pyodide.
 - The vendored files: the build checks their hashes, and copies the repository's own Python files.
 """
 
