@@ -494,13 +494,17 @@ def test_lessons_tests_pass_in_pyodide(pyodide_tests):
     print(f"inside Pyodide: {len(summary['outcomes'])} tests passed, {len(NOT_IN_PYODIDE)} not run there")
 
 
-def test_figures_in_pyodide_use_the_shipped_font_list(pyodide_tests):
-    """Written where Pyodide's matplotlib looks for it before its first import (as the page writes it),
-    the vendored font list is used: matplotlib never builds its own, neither at the import nor while
-    the lab's tests draw. Catches a stale list (another matplotlib's version, a font it no longer
-    ships) and a list written where matplotlib does not look, each of which makes every page's first
-    figure build the list again (with the list written elsewhere, this reads "built"). Prints how long
-    loading took under Node (no threshold: a benchmark, not a test)."""
+def test_figures_in_pyodide_use_the_shipped_font_list_and_bytecode(pyodide_tests):
+    """Written into site-packages before matplotlib's first import (as the page writes them), the
+    vendored font list and bytecode are used: matplotlib never builds its font list, and no module of
+    matplotlib or pyparsing is compiled from source, neither at the import nor while the lab's tests
+    draw. Catches a stale font list (another matplotlib's, a font it no longer ships), a .pyc that no
+    longer matches its source (compiled again), a module the figures now import that the bytecode
+    lacks (run `python tools/vendor_pyodide.py` again), and files written where matplotlib does not
+    look: each makes every page's first figure slower (without them, this reads "built" and lists
+    about a hundred modules). Prints how long loading took under Node (a benchmark, not a test: no
+    threshold)."""
     summary, _ = pyodide_tests
     assert summary["font_list_built"] is False, summary
+    assert summary["compiled"] == [], summary["compiled"]
     print("under Node, seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in summary["seconds"].items()))

