@@ -146,7 +146,7 @@ def vendored_txt() -> str:
         "cycler, kiwisolver BSD; fonttools, pyparsing, pytz, six MIT; matplotlib-pyodide MPL-2.0; "
         "packaging Apache-2.0 or BSD; pillow HPND; python-dateutil Apache-2.0 and BSD), with "
         f"{live_files.FONT_LIST}, matplotlib's list of its fonts, and {live_files.BYTECODE}, matplotlib's "
-        "and pyparsing's modules compiled, both made in Pyodide.",
+        "and pyparsing's modules compiled (under their licences), both made in Pyodide.",
         "Written by tools/vendor_pyodide.py, which fetches the files again and checks them; "
         "tools/live_files.py holds the sizes and hashes below, and the site's build "
         "(docs/hooks.py) fails if a file differs from them.",
