@@ -3,6 +3,8 @@ the tables and figures they write, and two facts about relu units. Neither impor
 import this.
 """
 
+import io
+
 import numpy as np
 
 import datasets
@@ -10,16 +12,21 @@ import mlp
 
 # --- the tasks ---------------------------------------------------------------------------------------
 
-def split(make, n_train=400, n_test=1000, **kwargs):
-    """Train and test sets drawn independently from the same distribution (seeds 0 and 1)."""
-    return make(n_train, seed=0, **kwargs), make(n_test, seed=1, **kwargs)
-
-
-TASKS = {  # name -> (train, test); the noise levels keep each task learnable but not trivial
-    "xor": split(datasets.make_xor, noise=0.2),
-    "moons": split(datasets.make_moons, noise=0.2),
-    "circles": split(datasets.make_circles, noise=0.1),
+MAKERS = {  # name -> (make, noise); the noise levels keep each task learnable but not trivial
+    "xor": (datasets.make_xor, 0.2),
+    "moons": (datasets.make_moons, 0.2),
+    "circles": (datasets.make_circles, 0.1),
 }
+
+
+def make_task(name, n_train=400, n_test=1000):
+    """Train and test sets of the task `name`, drawn independently from the same distribution
+    (seeds 0 and 1)."""
+    make, noise = MAKERS[name]
+    return make(n_train, seed=0, noise=noise), make(n_test, seed=1, noise=noise)
+
+
+TASKS = {name: make_task(name) for name in MAKERS}  # name -> (train, test)
 
 
 # --- tables ------------------------------------------------------------------------------------------
@@ -46,6 +53,22 @@ def pyplot():
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 10, "axes.titlesize": 11,
                          "axes.grid": True, "grid.alpha": 0.3, "legend.fontsize": 9, "svg.hashsalt": "mlp"})
     return plt
+
+
+def rendered(fig):
+    """The figure drawn on its Agg canvas, at its own size: an RGB image (PIL)."""
+    from PIL import Image  # matplotlib's own dependency
+
+    fig.canvas.draw()
+    return Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()).convert("RGB")
+
+
+def png(fig):
+    """The figure as PNG bytes, drawn once (savefig would draw it twice): for a page that shows it,
+    several times a second, so compressed fast rather than small."""
+    buffer = io.BytesIO()
+    rendered(fig).save(buffer, "png", compress_level=1)
+    return buffer.getvalue()
 
 
 def save(fig, figdir, name):

@@ -8,14 +8,12 @@ runs write the same bytes.
 """
 
 import argparse
-import multiprocessing
 import os
 import pathlib
 import re
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -28,10 +26,13 @@ from common import (
     TASKS,
     dead_units,
     legend_outside,
+    make_task,
     markdown_table,
     negative_bias_init,
     pct,
+    png,
     pyplot,
+    rendered,
     save,
     slide,
 )
@@ -92,22 +93,38 @@ def with_colorbar(draw):
 
 def plot_field(ax, params, activation, train_set, test_set=None, title=""):
     """The probability field y_hat(x) as a filled contour, the 0.5 boundary as a line, and the points."""
+    field = draw_field(ax, params, activation, plot_points(ax, train_set, test_set))[0]
+    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+    ax.grid(False)
+    return field
+
+
+def draw_field(ax, params, activation, extent):
+    """y_hat(x) on a 150 x 150 grid over extent = (x0, x1, y0, y1), under anything else on ax: a
+    filled contour in tenths, and the 0.5 boundary as a black line where there is one."""
+    x0, x1, y0, y1 = extent
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 150), np.linspace(y0, y1, 150))
+    p = mlp.predict_proba(params, np.column_stack([gx.ravel(), gy.ravel()]), activation).reshape(gx.shape)
+    drawn = [ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6, zorder=0)]
+    if p.min() < 0.5 < p.max():  # else every point is one class: no boundary (matplotlib would warn)
+        drawn.append(ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.2))
+    return drawn
+
+
+def plot_points(ax, train_set, test_set=None):
+    """The training points (dots with an edge) and the held-out ones (crosses), coloured by class,
+    with a margin of 0.4 around them all: that extent, (x0, x1, y0, y1)."""
     X, y = train_set
     everything = X if test_set is None else np.vstack([X, test_set[0]])
     (x0, y0), (x1, y1) = everything.min(axis=0) - 0.4, everything.max(axis=0) + 0.4
-    gx, gy = np.meshgrid(np.linspace(x0, x1, 150), np.linspace(y0, y1, 150))
-    p = mlp.predict_proba(params, np.column_stack([gx.ravel(), gy.ravel()]), activation).reshape(gx.shape)
-    field = ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
-    ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.2)
     if test_set is not None:
         Xt, yt = test_set
         ax.scatter(Xt[:, 0], Xt[:, 1], c=yt.ravel(), cmap="RdBu_r", vmin=0, vmax=1, s=9, marker="x",
                    linewidths=0.8, alpha=0.9, label="test")
     ax.scatter(X[:, 0], X[:, 1], c=y.ravel(), cmap="RdBu_r", vmin=0, vmax=1, s=14, edgecolors="k",
                linewidths=0.4, label="train")
-    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", xlim=(x0, x1), ylim=(y0, y1))
-    ax.grid(False)
-    return field
+    ax.set(xlim=(x0, x1), ylim=(y0, y1))
+    return x0, x1, y0, y1
 
 
 # --- 1. a task no line can solve -------------------------------------------------------------------
@@ -1122,73 +1139,101 @@ def frame_epochs(epochs, n=60):
     return sorted({0, *np.geomspace(1, epochs, n).round().astype(int).tolist()})
 
 
+def training_pieces(train_set, test_set, sizes, activation, lr, seed, at):
+    """(epoch, params, history) at each epoch of `at` (ascending; 0 is the start), from calls of
+    train, one piece from each epoch of `at` to the next, each going on from the params and history
+    the last returned: one run of train (its start from `seed`), bit for bit, seen between its
+    pieces. A run that diverges raises train's Diverged, which keeps the last params that passed."""
+    (X, y), (Xt, yt) = train_set, test_set
+    params, done = mlp.init_params(sizes, activation, seed), 0  # train's own start
+    history = {"loss": [], "val_loss": [], "val_acc": []}  # none yet: the same keys as train's
+    for epoch in at:
+        if epoch > done:
+            params, history = mlp.train(X, y, sizes, activation, lr, epoch - done, seed=seed,
+                                        params=params, history=history if done else None,
+                                        X_val=Xt, y_val=yt)
+            done = epoch
+        yield epoch, params, history
+
+
 def training_frames(epochs):
-    """[(epoch, params, history)] at each of frame_epochs(epochs), from a loop of train, one epoch a
-    call, each call going on from the params and history the last returned: one run of train's
-    defaults on the moons (seed 0), bit for bit, seen between its epochs."""
-    (X, y), (Xt, yt) = TASKS["moons"]
-    wanted = frame_epochs(epochs)
-    params, history = mlp.init_params([2, 16, 1], "relu"), None  # train's own start, seed 0
-    frames = [(0, params, {"loss": [], "val_loss": [], "val_acc": []})]
-    for epoch in range(1, epochs + 1):
-        params, history = mlp.train(X, y, [2, 16, 1], "relu", epochs=1, params=params, history=history,
-                                    X_val=Xt, y_val=yt)
-        if epoch in wanted:
-            frames.append((epoch, params, history))
-    return frames
+    """[(epoch, params, history)] at each of frame_epochs(epochs): one run of train's defaults on the
+    moons (seed 0), seen between its pieces."""
+    return list(training_pieces(*TASKS["moons"], [2, 16, 1], "relu", 4.0, 0, frame_epochs(epochs)))
 
 
-def loss_panel(ax, epochs, loss_range):
-    """The loss axes of the animation, drawn once (log axes, fixed ranges, so the frames line up):
-    (training line, held-out line), empty, for draw_frame to fill."""
-    color = ACTIVATION_COLORS["relu"]
+def loss_range(history):
+    """The loss axes' range (log scale): the losses so far with a margin, ln 2 if there are none."""
+    losses = history["loss"] + history["val_loss"] or [np.log(2)]
+    return min(losses) / 1.5, max(losses) * 1.5
+
+
+def loss_panel(ax, epochs, lr, activation):
+    """The loss axes of the animation, drawn once (log axes, so the frames line up):
+    (training line, held-out line), empty, for a frame_drawer to fill."""
+    color = ACTIVATION_COLORS[activation]
     lines = (ax.plot([], [], color=color, label="training")[0],
              ax.plot([], [], color=color, ls="--", label="held-out")[0])
     ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
-    ax.set(xscale="log", yscale="log", xlim=(1, epochs), ylim=loss_range,
-           xlabel="epoch (one full-batch gradient step each, lr 4)",
+    ax.set(xscale="log", yscale="log", xlim=(1, max(epochs, 2)),  # two different ends, even for 1 epoch
+           xlabel=f"epoch (one full-batch gradient step each, lr {lr:g})",
            ylabel="mean binary cross-entropy", title="the loss so far")
     ax.legend(loc="lower left")
     return lines
 
 
-def draw_frame(left, lines, params, history, epoch):
-    """One frame: the probability field after `epoch` epochs on `left` (cleared first), and the losses
-    up to it in the loss panel's two lines (only their data change: the axes are drawn once)."""
-    left.clear()
-    acc = f", held-out accuracy {pct(history['val_acc'][-1])}" if epoch else ": untrained"
-    plot_field(left, params, "relu", TASKS["moons"][0], title=f"epoch {epoch}{acc}")
-    left.set(xlabel="", ylabel="", xticks=[], yticks=[], aspect="equal")
-    e = np.arange(1, epoch + 1)
-    lines[0].set_data(e, history["loss"] if epoch else [])
-    lines[1].set_data(e, history["val_loss"] if epoch else [])
+def frame_drawer(title, epochs, train_set, test_set=None, activation="relu", lr=4.0):
+    """The animation's figure, 800 x 360 px, and draw(epoch, params, history), which draws a frame on
+    it: the probability field after `epoch` epochs over the points, and the losses up to it in the
+    loss panel. The points and the axes are drawn once; a frame replaces only the field, the title
+    and the lines' data. Not pyplot's figure: nothing keeps it once its owner lets go (a page draws
+    many)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    pyplot()  # the lab's style
+    fig = Figure(figsize=(8, 3.6), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)  # draws into memory: canvas.draw(), buffer_rgba()
+    left, right = fig.subplots(1, 2, width_ratios=[1.15, 1])
+    fig.suptitle(title)
+    lines = loss_panel(right, epochs, lr, activation)
+    extent = plot_points(left, train_set, test_set)
+    left.set(xticks=[], yticks=[], aspect="equal")
+    field = []  # the artists of the field drawn last
+
+    def draw(epoch, params, history):
+        for artist in field:
+            artist.remove()
+        field[:] = draw_field(left, params, activation, extent)
+        acc = f", held-out accuracy {pct(history['val_acc'][-1])}" if epoch else ": untrained"
+        left.set_title(f"epoch {epoch}{acc}")
+        e = np.arange(1, epoch + 1)
+        lines[0].set_data(e, history["loss"] if epoch else [])
+        lines[1].set_data(e, history["val_loss"] if epoch else [])
+
+    return fig, draw
 
 
 def experiment_animation(figdir, quick=False):
-    """An animated GIF of the boundary and the loss forming, from an epoch-by-epoch loop of train:
-    each call goes on from the params and history the last returned, so the frames are one run of
-    train's defaults (the run of section 1), seen at frame_epochs. The last frame also as a PNG."""
+    """An animated GIF of the boundary and the loss forming, from a loop of train: each call goes on
+    from the params and history the last returned, so the frames are one run of train's defaults
+    (the run of section 1), seen at frame_epochs. The last frame also as a PNG."""
     from PIL import Image  # matplotlib's own dependency: nothing new to install
 
     plt = pyplot()
     epochs = 30 if quick else 1000
     frames = training_frames(epochs)
     history = frames[-1][2]
-    losses = history["loss"] + history["val_loss"]
-    loss_range = (min(losses) / 1.5, max(losses) * 1.5)
-    fig = plt.figure(figsize=(8, 3.6), dpi=100, layout="constrained")
-    axes = fig.subplots(1, 2, width_ratios=[1.15, 1])
-    fig.suptitle("A relu [2, 16, 1] network learning two moons by gradient descent")
-    lines = loss_panel(axes[1], epochs, loss_range)
-    draw_frame(axes[0], lines, *frames[-1][1:], epochs)  # the longest labels: lay out once,
+    fig, draw = frame_drawer("A relu [2, 16, 1] network learning two moons by gradient descent", epochs,
+                             TASKS["moons"][0])
+    fig.axes[1].set_ylim(loss_range(history))  # the whole run's: fixed, so the frames line up
+    draw(epochs, *frames[-1][1:])  # the longest labels: lay out once,
     fig.canvas.draw()
     fig.set_layout_engine("none")  # then keep those positions for every frame (and save the time)
     images = []
     for epoch, params, hist in frames:
-        draw_frame(axes[0], lines, params, hist, epoch)
-        fig.canvas.draw()
-        rgb = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()).convert("RGB")
-        images.append(rgb.quantize(64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE))
+        draw(epoch, params, hist)
+        images.append(rendered(fig).quantize(64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE))
     with plt.rc_context({"savefig.dpi": 200}):  # the still, for print: the last frame, 1600 x 720 px
         save(fig, figdir, ANIMATION.replace(".gif", ".png"))
     durations = [150] * (len(images) - 1) + [2500]  # ms: hold the last frame
@@ -1250,6 +1295,56 @@ def experiment_graph(figdir, quick=False):
             ha="center", va="bottom", fontsize=12.5, color="0.2", linespacing=1.5)
     save(fig, figdir, GRAPH)
     return {}, "drawn"
+
+
+# --- the same frames in the page: a playground that trains while the reader watches ------------------
+
+DATA_NAMES = {"moons": "two moons", "xor": "XOR", "circles": "two circles"}  # as the titles say them
+
+
+def frame_alt(data, sizes, activation, lr, epochs, n, epoch, history):
+    """What a frame of the playground shows, in words (its image's alt text): the data, the network,
+    the epoch, the losses and the held-out accuracy."""
+    if epoch:
+        state = (f"after {epoch} of {epochs} epochs: training loss {history['loss'][-1]:.3f}, held-out "
+                 f"loss {history['val_loss'][-1]:.3f}, held-out accuracy {pct(history['val_acc'][-1])}")
+    else:
+        state = f"untrained, before the first of {epochs} epochs"
+    return (f"A {activation} {sizes} network learning {DATA_NAMES[data]} at lr {lr:g}, {state}. Left: "
+            f"its probability field, blue for class 0 and red for class 1, the 0.5 boundary in black, over "
+            f"{n} training points (dots) and {n} held-out points (crosses). Right: the training and "
+            f"held-out loss so far, on log axes.")
+
+
+def playground(data="moons", hidden=16, activation="relu", lr=4.0, epochs=300, seed=0, n=200, frames=40):
+    """Train [2, hidden, 1] on n points of `data` (moons, xor or circles; n more held out) with
+    train, in pieces, and yield a frame after each piece: (PNG bytes, alt text, None), the
+    animation's picture at about `frames` epochs spaced as frame_epochs spaces them. A run that
+    diverges ends with the frame of the params train gave back (the last whose loss passed), and
+    train's message instead of None."""
+    if data not in DATA_NAMES:
+        raise ValueError(f"playground: data must be one of {sorted(DATA_NAMES)}, got {data!r}")
+    for name, value in (("epochs", epochs), ("frames", frames)):
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            raise ValueError(f"playground: {name} must be an integer >= 1, got {value!r}")
+    train_set, test_set = make_task(data, n, n)
+    sizes = [2, hidden, 1]
+    fig, draw = frame_drawer(f"A {activation} {sizes} network learning {DATA_NAMES[data]} by gradient "
+                             "descent", epochs, train_set, test_set, activation, lr)
+
+    def frame(epoch, params, history, message=None):
+        draw(epoch, params, history)
+        fig.axes[1].set_ylim(loss_range(history))
+        image = png(fig)
+        fig.set_layout_engine("none")  # laid out at the first frame: keep it (and the time)
+        return image, frame_alt(data, sizes, activation, lr, epochs, n, epoch, history), message
+
+    pieces = training_pieces(train_set, test_set, sizes, activation, lr, seed, frame_epochs(epochs, frames))
+    try:
+        for epoch, params, history in pieces:
+            yield frame(epoch, params, history)
+    except mlp.Diverged as err:
+        yield frame(len(err.history["loss"]), err.params, err.history, str(err))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -1341,6 +1436,11 @@ def run_all(out=HERE, quick=False, log=print):
     # One BLAS thread per worker: two workers on two cores, and matrices this small gain nothing from
     # more. (Spawned workers read the variable when they import NumPy; this process is not affected.)
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    # Imported here, not at the top: they need _multiprocessing, which the page's Python (Pyodide)
+    # lacks, and the page imports this file for its figures (playground).
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         jobs = [pool.submit(run_experiment, name, figdir, quick) for name in EXPERIMENTS]
         for i, job in enumerate(jobs, 1):

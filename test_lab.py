@@ -6,6 +6,7 @@ handwritten digit), the data file's published sha256, and the committed files.
 """
 
 import hashlib
+import io
 import os
 import pathlib
 import re
@@ -486,6 +487,73 @@ def test_frame_epochs_start_at_zero_and_end_at_the_last():
     for epochs in (30, 1000):
         e = experiments.frame_epochs(epochs)
         assert e[:4] == [0, 1, 2, 3] and e[-1] == epochs
+
+
+FRAME_STATE = re.compile(r"after (\d+) of (\d+) epochs: training loss ([\d.]+), held-out loss ([\d.]+), "
+                         r"held-out accuracy ([\d.]+) %")  # as experiments.frame_alt says it
+
+
+def image_format(png):
+    """(format, (width, height)) of an image file's bytes."""
+    from PIL import Image  # matplotlib's own dependency
+
+    with Image.open(io.BytesIO(png)) as image:
+        return image.format, image.size
+
+
+def test_playground_frames_change_and_the_loss_falls():
+    """The page's playground: every frame is an 800 x 360 PNG unlike the others; its alt text names
+    the data, the network, the epoch, the losses and the held-out accuracy, and these are the numbers
+    of one call of train for all the epochs (trained in pieces, the run is one run), whose loss falls
+    to a third and whose held-out accuracy reaches 90 %; a normal run has no message. Catches frames
+    that do not change (a field drawn once), pieces that restart the run, alt text that describes
+    another frame, and a message that cries wolf. Runs in Pyodide too (test_live.py)."""
+    (X, y), (Xt, yt) = experiments.make_task("moons", 100, 100)
+    _, whole = mlp.train(X, y, [2, 16, 1], "relu", epochs=60, X_val=Xt, y_val=yt)
+    frames = list(experiments.playground("moons", epochs=60, n=100, frames=8))
+    assert [message for *_, message in frames] == [None] * len(frames)
+    images = [png for png, _, _ in frames]
+    assert [image_format(png) for png in images] == [("PNG", (800, 360))] * len(images)
+    assert len(set(images)) == len(images)  # each unlike every other
+    assert "untrained" in frames[0][1]
+    drawn = []
+    for _, alt, _ in frames[1:]:
+        assert alt.startswith("A relu [2, 16, 1] network learning two moons at lr 4, after ")
+        epoch, *said = FRAME_STATE.search(alt).groups()
+        e = int(epoch) - 1
+        assert said == ["60", f"{whole['loss'][e]:.3f}", f"{whole['val_loss'][e]:.3f}",
+                        f"{100 * whole['val_acc'][e]:.1f}"], alt
+        drawn.append(int(epoch))
+    assert drawn == experiments.frame_epochs(60, 8)[1:]
+    assert whole["loss"][-1] < whole["loss"][0] / 3 and whole["val_acc"][-1] >= 0.9
+
+
+def test_playground_diverging_run_ends_with_the_message_and_the_last_good_frame():
+    """A step far too large (lr 50 for relu [2, 16, 1] on the moons diverges in its first epochs): the
+    frames before are ordinary (no message), and the last carries train's message and shows the params
+    train gave back, the last whose loss passed: here the start of the one-epoch piece that diverged,
+    so the same picture and text as the frame before it. Catches a run that ends in an exception with
+    no frame, a last frame of the diverged params, and a message lost. Runs in Pyodide too."""
+    frames = list(experiments.playground("moons", lr=50.0, epochs=60, n=100, frames=8))
+    *before, (png, alt, message) = frames
+    assert before and [m for *_, m in before] == [None] * len(before)
+    assert message.startswith("training diverged in epoch ") and "try a smaller learning rate" in message
+    assert (png, alt) == before[-1][:2]
+
+
+def test_playground_draws_each_task_and_refuses_what_it_cannot_draw():
+    """Each task the page offers (moons, xor, circles) gives a first frame whose alt text names it;
+    data it does not know, and epochs or frames below 1, are refused by name (the door's promise: a
+    ValueError that says what was expected)."""
+    for data, name in experiments.DATA_NAMES.items():
+        png, alt, message = next(experiments.playground(data, epochs=1, n=20, frames=1))
+        assert image_format(png)[0] == "PNG" and f"learning {name} at lr 4, untrained" in alt
+    with pytest.raises(ValueError, match=r"playground: data must be one of \['circles', 'moons', "
+                                         r"'xor'\], got 'spirals'"):
+        next(experiments.playground("spirals"))
+    for name in ("epochs", "frames"):
+        with pytest.raises(ValueError, match=f"playground: {name} must be an integer >= 1, got 0"):
+            next(experiments.playground(**{name: 0}))
 
 
 def test_the_teacher_page_names_every_figure():

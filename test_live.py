@@ -10,7 +10,8 @@
   (cold, after a link, once ready) and the tests compare them as ratios. Edits come back after a
   reload and a return; an edit kept for an older text is offered, not applied; Reset forgets it;
   where storage is refused the page says so once and works.
-- Under Node (marked `pyodide`): the lesson's tests run inside the vendored Pyodide.
+- Under Node (marked `pyodide`): the lesson's tests, and the lab's tests of the playground's frames
+  (drawn with the vendored matplotlib and its font list), run inside the vendored Pyodide.
 - The vendored files: the build checks their hashes, and copies the repository's own Python files.
 """
 
@@ -41,18 +42,25 @@ STEP5_BUG = "dz1 = da1 * f_grad(a1, sigmoid(a1))"  # the slope at the wrong poin
 
 def test_vendored_files_match_their_hashes():
     """docs/assets/pyodide/ holds exactly the files tools/live_files.VENDORED lists, byte for byte
-    (sha256 and size), within the 20 MB budget, with both licences; the numpy wheel is the one Pyodide
-    0.27.7's lock file names, with the hash that lock file gives. Catches a file replaced or
-    re-downloaded from elsewhere without the manifest knowing."""
+    (sha256 and size), within the budgets (the whole, and what figures add), with every licence; each
+    wheel is the one Pyodide 0.27.7's lock file names, with the hash that lock file gives, and the
+    lock file names no package that is not here. Catches a file replaced or re-downloaded from
+    elsewhere without the manifest knowing, and a lock file that would send the page to load a
+    wheel the site does not have."""
     live_files.check_vendored(PYODIDE)
     assert sum(size for size, _ in live_files.VENDORED.values()) <= live_files.MAX_RUNTIME_BYTES
+    assert sum(size for size, _ in live_files.FIGURES.values()) <= live_files.MAX_FIGURE_BYTES
     lock = json.loads((PYODIDE / "pyodide-lock.json").read_text(encoding="utf-8"))
-    assert lock["info"]["version"] == live_files.PYODIDE_VERSION and list(lock["packages"]) == ["numpy"]
-    numpy = lock["packages"]["numpy"]
-    assert numpy["file_name"] == live_files.NUMPY_WHEEL
-    assert live_files.sha256(PYODIDE / live_files.NUMPY_WHEEL) == numpy["sha256"]
+    assert lock["info"]["version"] == live_files.PYODIDE_VERSION
+    assert set(lock["packages"]) == {"numpy", *live_files.FIGURE_PACKAGES}, sorted(lock["packages"])
+    for name, entry in lock["packages"].items():
+        assert set(entry["depends"]) <= set(lock["packages"]), (name, entry["depends"])
+        assert live_files.sha256(PYODIDE / entry["file_name"]) == entry["sha256"], name
+    assert lock["packages"]["numpy"]["file_name"] == live_files.NUMPY_WHEEL
     assert "Mozilla Public License Version 2.0" in (PYODIDE / "LICENSE-pyodide").read_text(encoding="utf-8")
     assert "NumPy Developers" in (PYODIDE / "LICENSE-numpy").read_text(encoding="utf-8")
+    matplotlib = (PYODIDE / "LICENSE-matplotlib").read_text(encoding="utf-8")
+    assert "matplotlib" in matplotlib and "Bitstream Vera" in matplotlib  # and its fonts' (DejaVu)
 
 
 def test_changed_vendored_file_fails_check_and_build(tmp_path):
@@ -71,14 +79,16 @@ def test_changed_vendored_file_fails_check_and_build(tmp_path):
 
 
 def test_site_runs_the_repositorys_own_files(built_site):
-    """The build copies each file of LIVE_FILES that exists into the site, byte for byte, and lists
-    them in files.json for the worker: the page runs the repository's files, never a copy kept by hand
-    (an edit of mlp.py reaches the page at the next build)."""
+    """The build copies each file of LIVE_FILES and FIGURE_FILES into the site, byte for byte, and
+    lists them in files.json and figures.json for the worker: the page runs the repository's files,
+    never a copy kept by hand (an edit of mlp.py reaches the page at the next build)."""
     folder = built_site / live_files.LIVE_DIR
-    listed = json.loads((folder / live_files.LIVE_LIST).read_text(encoding="utf-8"))
-    assert listed == list(live_files.LIVE_FILES), listed  # every file the page imports, none skipped
-    for name in listed:
-        assert (folder / name).read_bytes() == (ROOT / name).read_bytes(), name
+    for files, listing in ((live_files.LIVE_FILES, live_files.LIVE_LIST),
+                           (live_files.FIGURE_FILES, live_files.FIGURE_LIST)):
+        listed = json.loads((folder / listing).read_text(encoding="utf-8"))
+        assert listed == list(files), listed  # every file the page imports, none skipped
+        for name in listed:
+            assert (folder / name).read_bytes() == (ROOT / name).read_bytes(), name
 
 
 # --- what Run does (live_runner, here in CPython; the browser test runs it in Pyodide) ---------------
@@ -649,8 +659,8 @@ def live_blocks_per_page(site: Path) -> dict[str, int]:
 def test_every_quoted_block_and_example_is_marked(built_site):
     """The build marks, on each page, exactly its blocks quoted from mlp.py or datasets.py, its
     `{{ step:N }}` and `{{ planted:SLUG }}` blocks and its runnable examples (as test_site.examples finds
-    them): none forgotten, nothing else (a block of experiments.py, which Pyodide cannot import, must
-    not offer a Run that can only fail)."""
+    them): none forgotten, nothing else (a block quoting experiments.py, the lab, is not the lesson's
+    code to edit and run)."""
     expected = {}
     for source in sorted(test_site.DOCS.glob("*.md")):
         text = source.read_text(encoding="utf-8")
@@ -776,6 +786,10 @@ def test_refused_storage_is_said_once_and_the_page_works(live_visit):
 
 NODE = shutil.which("node")
 PYODIDE_TEST_FILES = ("test_mlp.py", "test_checks.py")  # the lesson's tests and the door's
+PYODIDE_LAB_TESTS = (  # and the lab's figures, drawn as the page draws them
+    "test_lab.py::test_playground_frames_change_and_the_loss_falls",
+    "test_lab.py::test_playground_diverging_run_ends_with_the_message_and_the_last_good_frame",
+)
 # The tests that cannot pass in the browser's Python, not run there, each with its reason.
 NOT_IN_PYODIDE = {
     "test_checks.py::TestNetwork::test_rejected[gd_step-params1]":
@@ -786,8 +800,9 @@ PYODIDE_RESULT = re.compile(r"^PYODIDE-PYTEST (.*)$", re.MULTILINE)
 
 
 class PyodideTests:
-    """`node tools/pyodide_pytest.mjs` on PYODIDE_TEST_FILES, minus NOT_IN_PYODIDE, started in the
-    background (conftest.py starts it before the first test, as it does the lab's quick runs)."""
+    """`node tools/pyodide_pytest.mjs` on PYODIDE_TEST_FILES and PYODIDE_LAB_TESTS, minus
+    NOT_IN_PYODIDE, started in the background (conftest.py starts it before the first test, as it
+    does the lab's quick runs)."""
 
     def __init__(self, folder: Path):
         self.out = folder / "pyodide-pytest.out"
@@ -795,7 +810,8 @@ class PyodideTests:
         if NODE:
             site_packages = Path(pytest.__file__).resolve().parent.parent  # the venv's, for pytest
             args = [NODE, str(ROOT / "tools" / "pyodide_pytest.mjs"), str(site_packages), "-q",
-                    *PYODIDE_TEST_FILES, *(f"--deselect={test}" for test in NOT_IN_PYODIDE)]
+                    *PYODIDE_TEST_FILES, *PYODIDE_LAB_TESTS,
+                    *(f"--deselect={test}" for test in NOT_IN_PYODIDE)]
             with self.out.open("w") as out:
                 self.process = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
@@ -827,13 +843,32 @@ def pyodide_tests(pyodide_run):
 def test_lessons_tests_pass_in_pyodide(pyodide_tests):
     """The lesson's tests (test_mlp.py) and the door's (test_checks.py) run inside the vendored Pyodide
     (Python 3.12, numpy 2.0.2, WebAssembly), and every one passes except the few of NOT_IN_PYODIDE, not
-    run there, each for its stated reason. Catches code in mlp.py, checks.py or datasets.py that the
-    browser's Python or numpy cannot run (a newer numpy function, an int64 assumption, a reliance on
-    floating-point flags), which would break the site's live blocks while the native tests pass."""
+    run there, each for its stated reason; so do the lab's tests of the playground's frames, drawn
+    with the vendored matplotlib 3.8.4 by the lab's own functions. Catches code in mlp.py, checks.py,
+    datasets.py or the lab's figures that the browser's Python, numpy or matplotlib cannot run (a newer
+    numpy or matplotlib function, an int64 assumption, a reliance on floating-point flags, an import
+    Pyodide lacks), which would break the site's live blocks while the native tests pass."""
     summary, text = pyodide_tests
     failed = {test: outcome for test, outcome in summary["outcomes"].items() if outcome != "passed"}
     assert summary["exit"] == 0 and not failed, f"inside Pyodide: {failed}\n{text[-4000:]}"
-    assert (summary["python"], summary["numpy"]) == ("3.12.7", "2.0.2"), summary
+    assert (summary["python"], summary["numpy"], summary["matplotlib"]) == ("3.12.7", "2.0.2", "3.8.4")
     ran = {test.split("::")[0] for test in summary["outcomes"]}
-    assert ran == set(PYODIDE_TEST_FILES), ran
+    assert ran == {*PYODIDE_TEST_FILES, "test_lab.py"}, ran
+    assert set(PYODIDE_LAB_TESTS) <= set(summary["outcomes"]), summary["outcomes"]
     print(f"inside Pyodide: {len(summary['outcomes'])} tests passed, {len(NOT_IN_PYODIDE)} not run there")
+
+
+def test_figures_in_pyodide_use_the_shipped_font_list_and_bytecode(pyodide_tests):
+    """Written into site-packages before matplotlib's first import (as the page writes them), the
+    vendored font list and bytecode are used: matplotlib never builds its font list, and no module of
+    matplotlib or pyparsing is compiled from source, neither at the import nor while the lab's tests
+    draw. Catches a stale font list (another matplotlib's, a font it no longer ships), a .pyc that no
+    longer matches its source (compiled again), a module the figures now import that the bytecode
+    lacks (run `python tools/vendor_pyodide.py` again), and files written where matplotlib does not
+    look: each makes every page's first figure slower (without them, this reads "built" and lists
+    about a hundred modules). Prints how long loading took under Node (a benchmark, not a test: no
+    threshold)."""
+    summary, _ = pyodide_tests
+    assert summary["font_list_built"] is False, summary
+    assert summary["compiled"] == [], summary["compiled"]
+    print("under Node, seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in summary["seconds"].items()))

@@ -154,7 +154,8 @@ def _tool(config: MkDocsConfig, name: str):
 
 
 def on_serve(server, config: MkDocsConfig, builder):
-    for name in (*WATCHED, *_tool(config, "live_files").LIVE_FILES, "tools"):  # the page runs LIVE_FILES
+    live = _tool(config, "live_files")
+    for name in (*WATCHED, *live.LIVE_FILES, *live.FIGURE_FILES, "tools"):  # the page runs these
         path = _root(config) / name
         if path.exists():
             server.watch(str(path))
