@@ -59,7 +59,9 @@ def _live_files():
     return module
 
 
-LIVE_FILES = _live_files().LIVE_FILES  # the files that the page's Python gets, and a notebook may need
+# The files that the page's Python gets (the lab's, for its figures, after the lesson's), and so
+# those a notebook may need.
+LIVE_FILES = _live_files().LIVE_FILES + _live_files().FIGURE_FILES
 ZIP = "notebooks.zip"
 ZIP_FOLDER = "notebooks"  # the folder inside the zip
 FOLDER = "course"  # where a notebook's first cell writes the files, beside the notebook
