@@ -174,6 +174,59 @@ def test_runner_enter_puts_the_lesson_back(monkeypatch):
     assert live_runner.run("example", "import mlp\nassert mlp.sigmoid(0.0) == 0.5") == "done"
 
 
+def test_runner_shows_a_blocks_frames_and_figures(capsys, monkeypatch):
+    """An example whose last line is a generator of frames (PNG bytes, alt, message), as the lab's
+    playground yields them, says "frames"; next_frame gives them one at a time with the alt's first
+    sentence (what the status says at the end), then None. A figure drawn with pyplot is shown too,
+    with an alt text made of its title and axis labels, and closed. An example without pictures says
+    "done"; a generator of anything else is an error that says what a frame is; Stop (close_frames)
+    runs the generator's `finally`. Catches a block whose figure never reaches the page, frames
+    computed all at once (no Stop between them), and a generator left open."""
+    import matplotlib.pyplot as plt
+    monkeypatch.setattr(live_runner, "PAGE", {"__name__": "__main__"})
+    assert live_runner.run("example", "x = 6 * 7\nx") == "done" and live_runner.next_frame() is None
+    code = ("import experiments\n"
+            "experiments.playground(epochs=3, n=20, frames=2)  # the last line's value")
+    assert live_runner.run("example", code) == "frames"
+    frames = iter(live_runner.next_frame, None)
+    shown = [(png[:8], summary, message) for png, alt, summary, message in frames]
+    assert shown[0][0] == b"\x89PNG\r\n\x1a\n" and len(shown) == 3, shown
+    assert shown[-1][1] == ("A relu [2, 16, 1] network learning two moons at lr 4, after 3 of 3 epochs: "
+                            + shown[-1][1].split(": ", 1)[1]) and shown[-1][1].endswith(" %.")
+    assert [message for *_, message in shown] == [None] * 3
+    code = ("import matplotlib.pyplot as plt\n"
+            "plt.plot([1, 2], [3, 1])\nplt.title('a falling line')\nplt.xlabel('epoch')\nplt.ylabel('loss')")
+    assert live_runner.run("example", code) == "frames"
+    png, alt, _, _ = live_runner.next_frame()
+    assert png.startswith(b"\x89PNG") and alt == "A figure. It shows a falling line (loss against epoch)."
+    assert live_runner.next_frame() is None and plt.get_fignums() == []
+    assert live_runner.run("example", "(n for n in range(3))") == "frames"
+    assert live_runner.next_frame() == "error"
+    assert "a block shows frames as (PNG bytes, alt text, message or None)" in capsys.readouterr().err
+    code = ("import experiments\nclosed = []\n"
+            "def frames():\n    try:\n        yield from experiments.playground(epochs=3, n=20, frames=2)\n"
+            "    finally:\n        closed.append(True)\nframes()")
+    assert live_runner.run("example", code) == "frames" and live_runner.next_frame()[3] is None
+    live_runner.close_frames()
+    assert live_runner.PAGE["closed"] == [True] and live_runner.next_frame() is None
+
+
+def test_runner_knows_which_blocks_draw():
+    """draws(code): a block that imports matplotlib or a file of the lab (tools/live_files.FIGURE_FILES,
+    which the page loads only for such a block) draws; the lesson's blocks (numpy, mlp, diagnosis, a
+    syntax error) do not. Catches a lab file added to FIGURE_FILES that the page would not load first
+    (its import would fail), and a lesson's block that would load matplotlib for nothing."""
+    lab = {Path(name).stem for name in live_files.FIGURE_FILES}
+    assert lab | {"matplotlib"} <= set(live_runner.DRAWS), live_runner.DRAWS
+    for name in [*lab, "matplotlib.pyplot"]:
+        assert live_runner.draws(f"import numpy as np\nimport {name}\n"), name
+    assert live_runner.draws("from matplotlib import pyplot as plt")
+    assert live_runner.draws("def f():\n    from experiments import playground")
+    for code in ("import numpy as np\nimport mlp, diagnosis", "from . import experiments", "import (",
+                 "print('import experiments')"):
+        assert not live_runner.draws(code), code
+
+
 # --- the site in Chromium ----------------------------------------------------------------------------
 
 STATUS_DONE = """(block) => { const s = block.querySelector('.live-status').textContent;
@@ -789,6 +842,8 @@ PYODIDE_TEST_FILES = ("test_mlp.py", "test_checks.py")  # the lesson's tests and
 PYODIDE_LAB_TESTS = (  # and the lab's figures, drawn as the page draws them
     "test_lab.py::test_playground_frames_change_and_the_loss_falls",
     "test_lab.py::test_playground_diverging_run_ends_with_the_message_and_the_last_good_frame",
+    "test_lab.py::test_trained_with_the_lessons_backward_learns_the_moons_and_the_slip_does_not",
+    "test_lab.py::test_trained_with_a_diverging_backward_ends_with_the_message_and_mlp_backward_back",
 )
 # The tests that cannot pass in the browser's Python, not run there, each with its reason.
 NOT_IN_PYODIDE = {

@@ -68,6 +68,7 @@
         this.ready = true;
         window.liveCodeReady = { seconds: data.seconds, steps: data.steps }; // measured by the tests
         for (const run of this.runs.values()) run.running();
+        preloadFigures();
       } else if (data.type === "figures") {
         this.figures = !data.error;
         window.liveFiguresReady = data; // measured by the tests
@@ -421,20 +422,32 @@
     return true;
   }
 
-  // A block that draws, in view: what figures need starts loading (and Python, if it has not), while
-  // the reader reads. Pages without one never load it.
+  // A block that draws, in view while Python is warm (or once it is): what figures need starts
+  // loading, while the reader reads. Not while Python starts, which it would slow down; not on a page
+  // without such a block, nor before the reader reaches one.
+  let figureInView = false;
   function watchFigures(lives) {
     watchingFigures?.disconnect();
-    const drawing = lives.filter((live) => draws(live.querySelector("div.highlight")));
+    figureInView = false;
+    // (the highlighted block, not the live block: the playground dissolves that one's box)
+    const drawing = lives.map((live) => live.querySelector("div.highlight")).filter(draws);
     if (!drawing.length) return;
+    const seen = new Set();
     const observer = new IntersectionObserver((entries) => {
-      if (!entries.some((e) => e.isIntersecting)) return;
-      observer.disconnect();
-      session.start();
-      session.worker.postMessage({ type: "figures" });
+      for (const entry of entries) seen[entry.isIntersecting ? "add" : "delete"](entry.target);
+      figureInView = seen.size > 0;
+      if (figureInView) session.start(); // as for any block in view (the playground's has no box)
+      preloadFigures();
     });
     watchingFigures = observer;
-    for (const live of drawing) observer.observe(live);
+    for (const block of drawing) observer.observe(block);
+  }
+
+  let preloading = null; // the worker asked to load them
+  function preloadFigures() {
+    if (!figureInView || !session.ready || session.figures || preloading === session.worker) return;
+    preloading = session.worker;
+    session.worker.postMessage({ type: "figures" });
   }
 
   // --- the playground: labelled controls that write the arguments of the block beside them ----------

@@ -107,7 +107,7 @@ def next_frame():
     after the last; "error" (its traceback printed) if making it raised."""
     global _frames
     try:
-        frame = next(_frames, None)
+        frame = None if _frames is None else next(_frames, None)
         if frame is None:
             _frames = None
             return None

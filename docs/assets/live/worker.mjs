@@ -10,12 +10,12 @@
 //
 // Messages in:  {type: "enter", page}  a page was entered: its runs start from the lesson
 //               {type: "run", page, id, kind, code, file, line, region, lines}   (live_runner.run's)
-//               {type: "figures"}     a block that draws is in view: load what figures need now
+//               {type: "figures"}     a block that draws is in view: load what figures need, next
 //               {type: "stop", id}    end run id after its current frame (a run that draws frames)
 //               A message naming another page than the last first resets the session to the lesson
 //               (live_runner.enter), if anything has run since Python started or was last reset;
-//               one that waited for Python to load while a later page was entered is skipped. Runs
-//               and resets happen one at a time, in the order sent; "figures" and "stop" at once.
+//               one that waited for Python to load while a later page was entered is skipped. Runs,
+//               resets and "figures" happen one at a time, in the order sent; "stop" at once.
 // Messages out: {type: "ready", seconds, steps}  once Python, numpy and the files are loaded
 //               (steps: the seconds at which Python, numpy, and the imports were ready)
 //               {type: "figures", seconds}  once what figures need is loaded (seconds it took)
@@ -169,7 +169,7 @@ onmessage = ({ data }) => {
   if (data.type === "stop") {
     stopping.add(data.id);
   } else if (data.type === "figures") {
-    loadFigures().catch((err) => postMessage({ type: "figures", error: String(err) }));
+    queue = queue.then(() => loadFigures().catch((err) => postMessage({ type: "figures", error: String(err) })));
   } else {
     latest = data.page;
     queue = queue.then(() => handle(data));
