@@ -342,6 +342,7 @@
       session.run({
         kind: data.live, code: codeText(code), file: data.file ?? null,
         line: Number(data.line ?? 1), region: data.region ?? null, lines: Number(data.lines ?? 1),
+        figure: draws(block),
       }, {
         running: () => { status.textContent = running(block); },
         print,

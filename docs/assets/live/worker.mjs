@@ -9,7 +9,8 @@
 // (py/figures.json lists them). A page without such a block fetches none of them.
 //
 // Messages in:  {type: "enter", page}  a page was entered: its runs start from the lesson
-//               {type: "run", page, id, kind, code, file, line, region, lines}   (live_runner.run's)
+//               {type: "run", page, id, kind, code, file, line, region, lines, figure}   (live_runner.run's;
+//               figure: the block draws, so matplotlib starts loading at once, beside numpy)
 //               {type: "figures"}     a block that draws is in view: load what figures need, next
 //               {type: "stop", id}    end run id after its current frame (a run that draws frames)
 //               A message naming another page than the last first resets the session to the lesson
@@ -18,7 +19,7 @@
 //               resets and "figures" happen one at a time, in the order sent; "stop" at once.
 // Messages out: {type: "ready", seconds, steps}  once Python, numpy and the files are loaded
 //               (steps: the seconds at which Python, numpy, and the imports were ready)
-//               {type: "figures", seconds}  once what figures need is loaded (seconds it took)
+//               {type: "figures", seconds, steps}  once what figures need is loaded (loadFigures)
 //               {type: "fatal", message}  if that failed
 //               {id, type: "out" | "err", text}   what the run prints, as it prints it
 //               {id, type: "frame", png, alt, summary}  a picture the run shows (PNG bytes, its alt
@@ -56,6 +57,7 @@ const modulesOf = (files) => files.map(([name]) => name).filter((name) => /^[^/]
   .map((name) => name.slice(0, -3));
 
 const booting = loadPyodide({ indexURL: new URL("../pyodide/", here).href });
+let drawing = false; // whether a block that draws is waiting (or in view): matplotlib then loads with numpy
 
 const ready = (async () => {
   const started = performance.now();
@@ -69,7 +71,9 @@ const ready = (async () => {
   fetching.catch(() => {}); // reported when awaited below
   const pyodide = await booting;
   steps.python = seconds();
-  await pyodide.loadPackage("numpy", { messageCallback: () => {} });
+  // One call for both, when figures are wanted: their wheels install together (two calls would
+  // wait for each other).
+  await pyodide.loadPackage(drawing ? ["numpy", "matplotlib"] : "numpy", { messageCallback: () => {} });
   steps.numpy = seconds();
   const [files, runnerFile] = await fetching;
   writeFiles(pyodide, [...files, ...runnerFile]);
@@ -105,17 +109,21 @@ let figures = null; // the promise of them
 // matplotlib's packages load as soon as Python has started (beside numpy); its font list goes where
 // Pyodide's matplotlib reads it, and its bytecode into site-packages, before its first import (so
 // that this import neither builds the one nor compiles the other: tools/pyodide_prebuilt.mjs); the
-// lab's files beside the lesson's. Then live_runner.warm_figures pays the first figure's one-time
-// costs, so that the reader's first figure does not.
-function loadFigures() {
+// lab's files beside the lesson's. For a preload (warm), live_runner.warm_figures then pays the first
+// figure's one-time costs, so that the reader's first figure does not; a run that waits pays them
+// itself. Posts {type: "figures", seconds, steps}: the seconds it took, and the seconds since the
+// worker started at which the packages were loaded, the files written, and the figures warmed.
+function loadFigures(warm) {
   figures ??= (async () => {
     const started = performance.now();
+    const steps = {};
     const folder = new URL("../pyodide/", here);
     const fetching = Promise.all([fetchListed("figures.json"), fetchBytes(new URL(FONT_LIST, folder)),
       fetchBytes(new URL(BYTECODE, folder))]);
     fetching.catch(() => {}); // reported when awaited below
     const pyodide = await booting;
     await pyodide.loadPackage("matplotlib", { messageCallback: () => {} });
+    steps.packages = performance.now() / 1000;
     const { runner, modules } = await ready;
     const [files, fontList, bytecode] = await fetching;
     const site = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
@@ -123,9 +131,13 @@ function loadFigures() {
     pyodide.unpackArchive(bytecode, "zip", { extractDir: site });
     writeFiles(pyodide, files);
     modules.push(...modulesOf(files));
-    current = null; // nothing it might print belongs to a run
-    runner.warm_figures();
-    postMessage({ type: "figures", seconds: (performance.now() - started) / 1000 });
+    steps.written = performance.now() / 1000;
+    if (warm) {
+      current = null; // nothing it might print belongs to a run
+      runner.warm_figures();
+      steps.warmed = performance.now() / 1000;
+    }
+    postMessage({ type: "figures", seconds: (performance.now() - started) / 1000, steps });
   })();
   return figures;
 }
@@ -169,8 +181,14 @@ onmessage = ({ data }) => {
   if (data.type === "stop") {
     stopping.add(data.id);
   } else if (data.type === "figures") {
-    queue = queue.then(() => loadFigures().catch((err) => postMessage({ type: "figures", error: String(err) })));
+    drawing = true;
+    const failed = (err) => postMessage({ type: "figures", error: String(err) });
+    queue = queue.then(() => loadFigures(true).catch(failed));
   } else {
+    if (data.figure) { // a block that draws: at once (an error is reported by its run)
+      drawing = true;
+      loadFigures(false).catch(() => {});
+    }
     latest = data.page;
     queue = queue.then(() => handle(data));
   }
@@ -205,7 +223,7 @@ async function handle(data) {
   const { kind, code, file = null, line = 1, region = null, lines = 1 } = data;
   if (runner.draws(code)) {
     try {
-      await loadFigures();
+      await loadFigures(false);
     } catch (err) {
       postMessage({ id: data.id, type: "err", text: `The figures could not load: ${err}\n` });
       postMessage({ id: data.id, type: "done", status: "error" });
