@@ -24,6 +24,7 @@ import practice
 from common import (
     SLIDES,
     TASKS,
+    Frames,
     dead_units,
     legend_outside,
     make_task,
@@ -1318,10 +1319,14 @@ def frame_alt(data, sizes, activation, lr, epochs, n, epoch, history):
 
 def playground(data="moons", hidden=16, activation="relu", lr=4.0, epochs=300, seed=0, n=200, frames=40):
     """Train [2, hidden, 1] on n points of `data` (moons, xor or circles; n more held out) with
-    train, in pieces, and yield a frame after each piece: (PNG bytes, alt text, None), the
+    train, in pieces, and make a frame after each piece: (PNG bytes, alt text, None), the
     animation's picture at about `frames` epochs spaced as frame_epochs spaces them. A run that
     diverges ends with the frame of the params train gave back (the last whose loss passed), and
-    train's message instead of None."""
+    train's message instead of None. Frames: each is made when it is asked for."""
+    return Frames(playground_frames(data, hidden, activation, lr, epochs, seed, n, frames))
+
+
+def playground_frames(data, hidden, activation, lr, epochs, seed, n, frames):
     if data not in DATA_NAMES:
         raise ValueError(f"playground: data must be one of {sorted(DATA_NAMES)}, got {data!r}")
     for name, value in (("epochs", epochs), ("frames", frames)):
@@ -1432,11 +1437,15 @@ def trained_with(backward, data="moons", hidden=16, activation="tanh", lr=1.5, e
                  n=200, frames=30):
     """Train [2, hidden, 1] twice from the same start (train's, from `seed`) on n points of `data`:
     with the lesson's backward, and with `backward`, a function called as backward_two_layer is (the
-    reader's own, say: with_backward). Yield a frame after each piece of both, as playground does:
+    reader's own, say: with_backward). Frames after each piece of both, as playground makes them:
     (PNG bytes, alt text, None), the two fields side by side and both losses. A run that diverges
-    stops at the params train gave back, and the last frame carries train's message. tanh, because
-    the classic slip of step (5), the slope taken at a1 instead of z1, changes nothing for relu
-    (a1 > 0 exactly where z1 > 0), and sigmoid units sit on a plateau for hundreds of epochs."""
+    stops at the params train gave back, and the last frame carries train's message. tanh units:
+    with relu, the check's slip in step (5), f_grad(a1, sigmoid(a1)), changes nothing (relu_grad
+    looks at a1 > 0, which is z1 > 0), and sigmoid units are still on their plateau at the end."""
+    return Frames(both_frames(backward, data, hidden, activation, lr, epochs, seed, n, frames))
+
+
+def both_frames(backward, data, hidden, activation, lr, epochs, seed, n, frames):
     train_set, test_set = make_task(data, n, n)
     sizes, at = [2, hidden, 1], frame_epochs(epochs, frames)
     fig, draw = both_drawer(f"The same {activation} {sizes} network, trained with two backward passes",

@@ -176,13 +176,14 @@ def test_runner_enter_puts_the_lesson_back(monkeypatch):
 
 
 def test_runner_shows_a_blocks_frames_and_figures(capsys, monkeypatch):
-    """An example whose last line is a generator of frames (PNG bytes, alt, message), as the lab's
-    playground yields them, says "frames"; next_frame gives them one at a time with the alt's first
+    """An example whose last line is frames (common.Frames of (PNG bytes, alt, message), as the lab's
+    playground returns them) says "frames"; next_frame gives them one at a time with the alt's first
     sentence (what the status says at the end), then None. A figure drawn with pyplot is shown too,
-    with an alt text made of its title and axis labels, and closed. An example without pictures says
-    "done"; a generator of anything else is an error that says what a frame is; Stop (close_frames)
-    runs the generator's `finally`. Catches a block whose figure never reaches the page, frames
-    computed all at once (no Stop between them), and a generator left open."""
+    with an alt text made of its title and axis labels, and closed. An example without pictures, or
+    whose last value is a plain generator, says "done" (Jupyter too would not show it); Frames of
+    anything else are an error that says what a frame is; Stop (close_frames) runs the frames'
+    `finally`. Catches a block whose figure never reaches the page, frames computed all at once (no
+    Stop between them), and frames left open."""
     import matplotlib.pyplot as plt
     monkeypatch.setattr(live_runner, "PAGE", {"__name__": "__main__"})
     assert live_runner.run("example", "x = 6 * 7\nx") == "done" and live_runner.next_frame() is None
@@ -201,12 +202,13 @@ def test_runner_shows_a_blocks_frames_and_figures(capsys, monkeypatch):
     png, alt, _, _ = live_runner.next_frame()
     assert png.startswith(b"\x89PNG") and alt == "A figure. It shows a falling line (loss against epoch)."
     assert live_runner.next_frame() is None and plt.get_fignums() == []
-    assert live_runner.run("example", "(n for n in range(3))") == "frames"
+    assert live_runner.run("example", "(n for n in range(3))") == "done"  # not frames: left alone
+    assert live_runner.run("example", "import common\ncommon.Frames(n for n in range(3))") == "frames"
     assert live_runner.next_frame() == "error"
     assert "a block shows frames as (PNG bytes, alt text, message or None)" in capsys.readouterr().err
-    code = ("import experiments\nclosed = []\n"
+    code = ("import common, experiments\nclosed = []\n"
             "def frames():\n    try:\n        yield from experiments.playground(epochs=3, n=20, frames=2)\n"
-            "    finally:\n        closed.append(True)\nframes()")
+            "    finally:\n        closed.append(True)\ncommon.Frames(frames())")
     assert live_runner.run("example", code) == "frames" and live_runner.next_frame()[3] is None
     live_runner.close_frames()
     assert live_runner.PAGE["closed"] == [True] and live_runner.next_frame() is None

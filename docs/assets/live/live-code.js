@@ -384,7 +384,9 @@
 
   // A frame of the run: into the output's image (made at the first frame, under what was printed so
   // far), replacing the last; the image has the PNG's own size (no jump when it loads) and the frame's
-  // alt text. Not announced: the status says the run's end, with the last frame's first sentence.
+  // alt text. Not announced (the output is aria-busy while frames come): the status says the run's
+  // end, with the last frame's first sentence.
+  const busy = new Set(); // the outputs receiving frames
   function showFrame(output, { png, alt, summary }) {
     let img = output.querySelector("img.live-figure");
     if (!img) {
@@ -401,6 +403,13 @@
     if (old) img.decode().catch(() => {}).finally(() => URL.revokeObjectURL(old));
     summaries.set(output, summary);
     output.hidden = false;
+    output.setAttribute("aria-busy", "true");
+    busy.add(output);
+  }
+
+  function notBusy(output) {
+    output.removeAttribute("aria-busy");
+    busy.delete(output);
   }
 
   // The status at the end of a run that showed frames (null for the usual one): what the last frame
@@ -408,6 +417,7 @@
   function framesStatus(output, result, seconds) {
     const summary = summaries.get(output);
     summaries.delete(output);
+    notBusy(output);
     if (result === "stopped") return `Stopped${summary ? `: ${summary}` : ""} (${seconds} s)`;
     return summary !== undefined && result === "done" ? `Done: ${summary} (${seconds} s)` : null;
   }
@@ -419,7 +429,11 @@
     if (!session.showing.size) return false;
     const ids = [...session.showing];
     for (const id of ids) session.worker.postMessage({ type: "stop", id });
-    setTimeout(() => ids.some((id) => session.runs.has(id)) && session.stop(true), STOP_WAIT);
+    setTimeout(() => {
+      if (!ids.some((id) => session.runs.has(id))) return;
+      busy.forEach(notBusy);
+      session.stop(true);
+    }, STOP_WAIT);
     return true;
   }
 

@@ -17,11 +17,12 @@ a fresh page namespace. Stop starts a fresh Python.
   "define".
 
 An example shows pictures, as Jupyter does: the value of its last line, when that is a matplotlib
-figure or a generator of frames (PNG bytes, alt text, message or None: experiments.playground's),
-and every figure that pyplot holds. run() then says "frames", and the worker asks for them one at
-a time (next_frame), sending each to the page as it comes, until the last, a message (a diverged
-run's), or a Stop (close_frames). A block that imports matplotlib or the lab (draws) gets them
-loaded first; warm_figures pays the first figure's one-time costs before the reader's first figure.
+figure or frames (common.Frames, what experiments.playground returns: an iterator of (PNG bytes,
+alt text, message or None) that Jupyter shows too), and every figure that pyplot holds. run() then
+says "frames", and the worker asks for them one at a time (next_frame), sending each to the page
+as it comes, until the last, a message (a diverged run's), or a Stop (close_frames). A block that
+imports matplotlib or the lab (draws) gets them loaded first; warm_figures pays the first figure's
+one-time costs before the reader's first figure.
 
 Code is compiled under a name of its own with its file's line numbers, and its text is put in
 linecache, so that a traceback points at the learner's line and shows it; the frames of this module
@@ -30,7 +31,6 @@ are left out of it.
 
 import ast
 import importlib
-import inspect
 import linecache
 import re
 import sys
@@ -136,8 +136,10 @@ def close_frames():
 
 
 def _show(value):
-    """ "frames" if the example shows pictures (its last value, a figure or a generator of frames, and
-    pyplot's figures, closed once drawn), "done" if not."""
+    """ "frames" if the example shows pictures (its last value, a figure or frames, and pyplot's
+    figures, closed once drawn), "done" if not. Frames are an iterator that Jupyter shows (with
+    _repr_html_), as common.Frames: an iterator of anything else, a plain generator for one, is
+    left alone, as Jupyter would leave it."""
     global _frames
     figure = sys.modules.get("matplotlib.figure")
     pyplot = sys.modules.get("matplotlib.pyplot")
@@ -147,16 +149,16 @@ def _show(value):
     pictures = [_picture(fig) for fig in figures]
     if pyplot:
         pyplot.close("all")
-    if not pictures and not inspect.isgenerator(value):
+    frames = hasattr(value, "__next__") and hasattr(value, "_repr_html_")
+    if not pictures and not frames:
         return "done"
-    _frames = _all_frames(pictures, value)
+    _frames = _all_frames(pictures, value if frames else ())
     return "frames"
 
 
-def _all_frames(pictures, value):
+def _all_frames(pictures, frames):
     yield from pictures
-    if inspect.isgenerator(value):
-        yield from value
+    yield from frames  # and closes them when closed
 
 
 def _picture(fig):
