@@ -455,7 +455,11 @@
       preloadFigures();
     });
     watchingFigures = observer;
-    for (const block of drawing) observer.observe(block);
+    for (const block of drawing) {
+      observer.observe(block);
+      block.parentElement.querySelector(".live-stop").title = "Stop after the frame being drawn, " +
+        "which stays (before the first frame: Python restarts, forgetting this page's earlier runs)";
+    }
   }
 
   let preloading = null; // the worker asked to load them
