@@ -53,7 +53,8 @@ EXPLAINED = {
 
 # Run axe on the page as it is now; keep what the report needs (axe's full result is megabytes).
 AXE_JS = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations", "incomplete"]});
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags},
+                                          resultTypes: ["violations", "incomplete"]});
   const nodes = (rule) => rule.nodes.map((n) => ({
     target: n.target.join(" "), html: n.html.slice(0, 160),
     summary: (n.failureSummary || "").slice(0, 300),
@@ -69,19 +70,24 @@ SETTLED_JS = """async () => {
   await document.fonts.ready;
   await frame(); await frame(); await frame();
   return [...document.querySelectorAll(".arithmatex")].every((el) => el.querySelector(".katex"))
-         && [...document.querySelectorAll("div.highlight[data-live]")].every((el) => el.closest(".live-code"));
+         && [...document.querySelectorAll("div.highlight[data-live]")]
+              .every((el) => el.closest(".live-code"));
 }"""
 # Layout facts axe does not check: the page's sideways overflow, and each scrolling box.
 LAYOUT_JS = """() => ({
   overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  scrolling: [...document.querySelectorAll(".md-content div.arithmatex, .md-content .md-typeset__scrollwrap, .md-content pre > code")]
+  scrolling: [...document.querySelectorAll(
+      ".md-content div.arithmatex, .md-content .md-typeset__scrollwrap, .md-content pre > code")]
     .filter((el) => el.scrollWidth > el.clientWidth + 1 && el.checkVisibility())
     .map((el) => ({what: el.className || el.tagName, text: el.textContent.trim().slice(0, 50),
-                   tabbable: el.tabIndex >= 0, name: el.getAttribute("aria-label") || el.getAttribute("role") === "textbox"})),
+                   tabbable: el.tabIndex >= 0,
+                   name: el.getAttribute("aria-label") || el.getAttribute("role") === "textbox"})),
   editors: [...document.querySelectorAll(".live-code code[contenteditable]")].map((code) =>
     document.getElementById(code.getAttribute("aria-describedby"))?.textContent ?? ""),
-  help: [...document.querySelectorAll(".live-help")].map((p) => ({text: p.textContent, shown: p.checkVisibility(),
-    beforeFirst: !!(p.compareDocumentPosition(document.querySelector(".live-code")) & Node.DOCUMENT_POSITION_FOLLOWING)})),
+  help: [...document.querySelectorAll(".live-help")].map((p) => ({
+    text: p.textContent, shown: p.checkVisibility(),
+    beforeFirst: !!(p.compareDocumentPosition(document.querySelector(".live-code"))
+                    & Node.DOCUMENT_POSITION_FOLLOWING)})),
 })"""
 # Every formula's index on the page, for matching the accessibility tree's nodes to it.
 MARK_FORMULAS_JS = """() => { const all = [...document.querySelectorAll(".arithmatex")];
@@ -135,7 +141,8 @@ def visit(site: Path) -> dict:
         browser = playwright.chromium.launch(executable_path=test_site.CHROMIUM, headless=True,
                                              args=test_site.CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": WIDTHS[0], "height": HEIGHT}, color_scheme="light")
+            context = browser.new_context(viewport={"width": WIDTHS[0], "height": HEIGHT},
+                                          color_scheme="light")
             context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url
                           else route.abort())
             page = context.new_page()
@@ -206,7 +213,7 @@ def test_axe_is_vendored_as_stated(built_site):
     assert "Mozilla Public License" in (AXE.parent / "LICENSE").read_text(encoding="utf-8")
     manifest = (AXE.parent / "VENDORED.txt").read_text(encoding="utf-8")
     assert AXE_VERSION in manifest and AXE_SHA256 in manifest and str(len(data)) in manifest
-    shipped = [p.name for p in built_site.rglob("*") if p.is_file() and p.read_bytes()[:20].startswith(b"/*! axe")]
+    shipped = [p.name for p in built_site.rglob("*.js") if p.read_bytes().startswith(b"/*! axe")]
     assert not shipped, shipped
     assert f"axe-core {AXE_VERSION}" in ACCESSIBILITY_PAGE.read_text(encoding="utf-8")
 
@@ -237,7 +244,7 @@ def test_axe_incomplete_results_are_explained(a11y_visit):
     found = by_rule(a11y_visit, "incomplete")
     kinds = collections.Counter()
     for rule, hits in found.items():
-        for page, scheme, width, node in hits:
+        for *_, node in hits:
             kinds[rule, node["reason"]] += 1
     print(f"axe {AXE_VERSION}, incomplete: {sum(kinds.values())} results")
     for (rule, reason), n in kinds.most_common():
@@ -245,7 +252,7 @@ def test_axe_incomplete_results_are_explained(a11y_visit):
         print(f"  {n:5d}  {rule} ({reason}): e.g. {example['html'][:100]}")
     page = " ".join(ACCESSIBILITY_PAGE.read_text(encoding="utf-8").split())
     unexplained = [kind for kind in kinds if kind not in EXPLAINED]
-    assert not unexplained, f"axe could not decide these, and the accessibility page does not say why: {unexplained}"
+    assert not unexplained, f"undecided by axe, and not explained on the page: {unexplained}"
     for kind, words in EXPLAINED.items():
         assert kind[0] in page and words in page, f"docs/accessibility.md does not explain {kind}: {words!r}"
 
@@ -284,7 +291,7 @@ def test_every_editor_says_how_to_leave_it(a11y_visit):
     editor (Tab indents inside it): Escape, then Tab; and every editor's accessible description
     (aria-describedby) is that note. Catches a keyboard trap nobody is told the way out of."""
     pages = 0
-    for (page, scheme, width), layout in a11y_visit["layout"].items():
+    for (page, *_), layout in a11y_visit["layout"].items():
         if not layout["editors"]:
             continue
         pages += 1
@@ -301,13 +308,12 @@ def test_every_editor_says_how_to_leave_it(a11y_visit):
 # of its (invisible) colour toggle.
 FOCUS_JS = """() => {
   const el = document.activeElement;
-  const drawn = el.matches("input.md-option") ? document.querySelector(`label[for="${el.id}"]`) ?? el.nextElementSibling : el;
-  const cs = getComputedStyle(el.matches("input.md-option") ? el.nextElementSibling : el);
-  const own = getComputedStyle(el);
-  return {tag: el.tagName, cls: String(el.className), text: (el.getAttribute("aria-label") || el.textContent).trim().slice(0, 40),
-          outline: own.outlineStyle !== "none" && parseFloat(own.outlineWidth) >= 1,
-          ring: cs.outlineStyle !== "none" || cs.boxShadow !== "none",
-          shown: (drawn ?? el).getBoundingClientRect().width > 0, body: el === document.body};
+  const drawn = el.matches("input.md-option") ? el.nextElementSibling : el;  // the toggle's label
+  const cs = getComputedStyle(drawn);
+  return {cls: String(el.className),
+          text: (el.getAttribute("aria-label") || el.textContent).trim().slice(0, 40),
+          ring: (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 1) || cs.boxShadow !== "none",
+          body: el === document.body};
 }"""
 # Nothing runs a block's Python until Run: wait for a block's run to end.
 RUN_DONE_JS = """(block) => !block.querySelector(".live-run").disabled
@@ -343,7 +349,8 @@ def keyboard_visit(site: Path) -> dict:
                 page.evaluate(SETTLED_JS)
                 still = page.locator("figure.animation img")
                 seen[motion, "still"] = still.evaluate("(img) => img.currentSrc")
-                seen[motion, "tabs to play"] = tab_to(page, "document.activeElement.matches('.animation-play')")
+                play = "document.activeElement.matches('.animation-play')"
+                seen[motion, "tabs to play"] = tab_to(page, play, most=60)
                 seen[motion, "play name"] = page.evaluate("document.activeElement.textContent")
                 seen[motion, "gif before play"] = [url for m, url in seen["requests"]
                                                    if m == motion and url.endswith(".gif")]
@@ -358,7 +365,8 @@ def keyboard_visit(site: Path) -> dict:
                 seen[motion, "paused"] = (page.evaluate("document.activeElement.textContent"),
                                           still.evaluate("(img) => img.alt"))
                 if motion == "no-preference":
-                    page.locator("figure.animation").screenshot(path=str(site.parent / "a11y-animation-paused.png"))
+                    shot = site.parent / "animation-paused.png"
+                    page.locator("figure.animation").screenshot(path=str(shot))
                     page.keyboard.press("Shift+Tab")
                     page.evaluate("window.scrollTo(0, 0); document.activeElement.blur()")
                     page.goto(base + "index.html")
@@ -380,7 +388,7 @@ def keyboard_visit(site: Path) -> dict:
             page.keyboard.press("Tab")  # Material's "Skip to content", the page's first Tab stop
             seen["skip"] = page.evaluate("document.activeElement.textContent.trim()")
             page.keyboard.press("Enter")
-            seen["tabs to editor"] = tab_to(page, "document.activeElement.matches('.live-code code[contenteditable]')")
+            seen["tabs to editor"] = tab_to(page, "document.activeElement.matches('code[contenteditable]')")
             block = page.locator(".live-code").filter(has=page.locator("code:focus"))
             page.keyboard.press("Control+A")
             page.keyboard.type("print(6 * 7)")
@@ -391,7 +399,7 @@ def keyboard_visit(site: Path) -> dict:
             page.keyboard.press("Tab")
             seen["run focus"] = page.evaluate(FOCUS_JS)
             block.locator(".live-run").scroll_into_view_if_needed()
-            page.screenshot(path=str(site.parent / "a11y-run-focus.png"))
+            page.screenshot(path=str(site.parent / "run-focus.png"))
             page.keyboard.press("Enter")
             page.wait_for_function(RUN_DONE_JS, arg=block.element_handle(), timeout=120000)
             seen["status"] = block.get_by_role("status").text_content()
@@ -504,8 +512,8 @@ def test_the_figures_colours_hold_up_for_colour_blind_readers():
         field = seen_as(bands, vision)
         ends, steps = np.linalg.norm(field[0] - field[-1]), np.linalg.norm(np.diff(field, axis=0), axis=1)
         lightness = seen_as(blues, vision)[:, 0]
-        report.append(f"{vision}: activations {closest:.1f} apart; field ends {ends:.1f}, bands {steps.min():.1f}; "
-                      f"Blues lightness {np.round(lightness).astype(int).tolist()}")
+        report.append(f"{vision}: activations {closest:.1f} apart; field ends {ends:.1f}, "
+                      f"bands {steps.min():.1f}; Blues lightness {np.round(lightness).astype(int).tolist()}")
         assert closest >= APART and ends >= APART and steps.min() >= STEP, report[-1]
         assert np.all(np.diff(lightness) < 0), report[-1]
     print("\n".join(report))
@@ -522,7 +530,78 @@ def test_test_and_training_points_differ_by_marker():
     fig, ax = plt.subplots()
     train, test = experiments.TASKS["moons"]
     experiments.plot_field(ax, mlp.init_params([2, 3, 1], "relu", 0), "relu", train, test)
-    marks = {c.get_label(): c.get_paths()[0].vertices.round(6).tobytes() for c in ax.collections if c.get_label()
-             in ("train", "test")}
+    marks = {c.get_label(): c.get_paths()[0].vertices.round(6).tobytes() for c in ax.collections
+             if c.get_label() in ("train", "test")}
     plt.close(fig)
     assert set(marks) == {"train", "test"} and marks["train"] != marks["test"], marks
+
+
+# --- figures ------------------------------------------------------------------------------------------
+
+IMAGE = re.compile(r"<img [^>]*>")
+
+
+def attribute(tag: str, name: str) -> str | None:
+    found = re.search(rf'\s{name}="([^"]*)"', tag)
+    return html.unescape(found[1]) if found else None
+
+
+def test_every_figure_says_what_it_shows(built_site):
+    """Every image in a page's content has alt text that says what it shows, in words: at least 60
+    characters, never its file name nor "figure" or "image" alone; the further slides of a multi-panel
+    figure (alt="", shown on phones) are hidden from screen readers, since the figure's own alt text
+    describes every panel. Every decimal number an alt text gives (a result, "held-out accuracy 96.9
+    %") is in the generated experiments_log.md, so a result that a new run changes cannot go stale
+    there unnoticed. And every data figure has a link to the table of its numbers beside it, or a
+    link to the experiment that made it. Catches a figure added with alt text "Loss curve", and a
+    result quoted in alt text that the lab no longer produces."""
+    log = (ROOT / "experiments_log.md").read_text(encoding="utf-8")
+    problems, figures = [], 0
+    for page in sorted(built_site.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        content = text[text.index('<article'):text.index('</article>')]
+        for tag in IMAGE.findall(content):
+            src, alt = attribute(tag, "src"), attribute(tag, "alt")
+            where = f"{page.name}: {src}"
+            hidden_panel = r'<a class="figure-panel"[^>]*aria-hidden="true"[^>]*>' + re.escape(tag)
+            if alt == "" and re.search(hidden_panel, content):
+                continue
+            figures += 1
+            if alt is None or len(alt) < 60 or Path(src).name in alt or alt.lower() in ("figure", "image"):
+                problems.append(f"{where}: alt text {alt!r} does not say what the figure shows")
+                continue
+            problems += [f"{where}: its alt text gives {number}, which experiments_log.md does not"
+                         for number in re.findall(r"\d+\.\d+", alt) if number not in log]
+        for figure in re.finditer(r'<p><a [^>]*href="visualizations/(\w+)\.png"', content):
+            after = content[figure.end():figure.end() + 4000]
+            numbers = r'<p class="figure-numbers"><a href="#numbers-\d+">|href="training\.html#'
+            if not re.search(numbers, after):
+                problems.append(f"{page.name}: {figure[1]}.png links to no table of its numbers")
+    assert figures >= 10 and not problems, "\n".join(problems)
+
+
+def test_multi_panel_figures_become_their_slides_on_a_phone(built_site):
+    """Every slide in visualizations/slides/ belongs to exactly one figure of docs/hooks.FIGURE_SLIDES (a
+    new multi-panel figure is not forgotten), and every such figure on the site is a <picture> whose
+    source at 600 px and below is its first slide, followed by its other slides, in order. Catches a
+    six-panel strip sent to a phone as six thumbnails."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("hooks", ROOT / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    listed = [slide for slides in hooks.FIGURE_SLIDES.values() for slide in slides]
+    files = sorted(p.stem for p in (ROOT / "visualizations" / "slides").glob("*.png"))
+    assert sorted(listed) == files, (set(listed) ^ set(files))
+    shown = 0
+    for page in sorted(built_site.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for name, slides in hooks.FIGURE_SLIDES.items():
+            for place in re.finditer(rf'<a class="figure-panels" href="visualizations/{name}">', text):
+                shown += 1
+                block = text[place.start():place.start() + 6000]
+                first = f'<source media="{hooks.PHONE}" srcset="visualizations/slides/{slides[0]}.png">'
+                assert first in block, (page.name, name)
+                rest = re.findall(r'<a class="figure-panel" href="visualizations/slides/([\w]+)\.png"', block)
+                assert rest[:len(slides) - 1] == list(slides[1:]), (page.name, name, rest)
+            assert not re.search(rf'<p><a href="visualizations/{name}"><img', text), (page.name, name)
+    assert shown >= 8, shown

@@ -162,7 +162,8 @@ def test_the_home_page_and_the_readme_show_the_animation_still_and_link_it(built
     assert figure, "no figure.animation on the home page"
     assert re.findall(r'<img [^>]*src="visualizations/([^"]+)"', figure[1]) == ["training_moons.png"]
     links = re.findall(r'<a ([^>]*)>', figure[1])
-    assert any('class="animation-file"' in a and 'href="visualizations/training_moons.gif"' in a for a in links)
+    gif = 'href="visualizations/training_moons.gif"'
+    assert any('class="animation-file"' in a and gif in a for a in links), links
     assert not re.search(r'<img [^>]*src="[^"]*\.gif"', index), "a GIF shown as an image plays by itself"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "(visualizations/training_moons.png)](visualizations/training_moons.gif)" in readme

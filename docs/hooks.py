@@ -400,7 +400,8 @@ FIGURE_SLIDES = {
     "depth_comparison.png": tuple(name for task in ("xor", "moons", "circles") for name in (
         f"depth_accuracy_{task}", f"depth_boundary_{task}_1_layer", f"depth_boundary_{task}_2_layers",
         f"depth_boundary_{task}_3_layers")),
-    "vanishing_gradients.png": ("vanishing_sigmoid", "vanishing_relu", "vanishing_tanh", "vanishing_training"),
+    "vanishing_gradients.png": ("vanishing_sigmoid", "vanishing_relu", "vanishing_tanh",
+                                "vanishing_training"),
     "dead_neurons.png": ("init_dead_units", "init_accuracy", "init_symmetry"),
     "digits.png": ("digits_loss", "digits_confusion", "digits_misclassified"),
     "practice_mse.png": ("practice_mse_loss", "practice_mse_output", "practice_mse_step_1"),
@@ -437,4 +438,39 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
                 f'<img src="{prefix}{path}" alt="" loading="lazy"></a>' for path in rest]
         return "".join(out)
 
-    return FIGURE_LINK.sub(panels, html)
+    return _link_numbers(FIGURE_LINK.sub(panels, html))
+
+
+# A paragraph that holds a figure (its link and image, and on a phone its further slides).
+FIGURE_PARAGRAPH = re.compile(r'<p>(?:<a [^>]*href="(?:\.\./)*' + FIGURES + r'/[^"]+"[^>]*>.*?</a>)+</p>',
+                              re.S)
+SECTION = re.compile(r"<h[1-3][ >]")
+
+
+def _link_numbers(html: str) -> str:
+    """Under each figure whose section (up to the next heading) holds a table, a link to that table,
+    the nearest one: "The numbers of this figure: the table below" (or above). The table gets an id
+    for it (numbers-N) unless it has one."""
+    bounds = [0, *(m.start() for m in SECTION.finditer(html)), len(html)]
+    out, ids = [], iter(range(1, 10_000))
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        section = html[start:end]
+        tables = [m.start() for m in re.finditer(r"<table[ >]", section)]
+        figures = list(FIGURE_PARAGRAPH.finditer(section))
+        if not tables or not figures:
+            out.append(section)
+            continue
+        named = {}  # table offset -> its id
+        edits = []  # (offset, text to insert)
+        for figure in figures:
+            table = min(tables, key=lambda at, f=figure: min(abs(at - f.start()), abs(at - f.end())))
+            if table not in named:
+                named[table] = f"numbers-{next(ids)}"
+                edits.append((table + len("<table"), f' id="{named[table]}"'))
+            where = "below" if table > figure.end() else "above"
+            edits.append((figure.end(), f'\n<p class="figure-numbers"><a href="#{named[table]}">'
+                                        f"The numbers of this figure: the table {where}</a></p>"))
+        for at, text in sorted(edits, reverse=True):
+            section = section[:at] + text + section[at:]
+        out.append(section)
+    return "".join(out)
