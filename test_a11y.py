@@ -563,7 +563,8 @@ def test_every_figure_says_what_it_shows(built_site):
         for tag in IMAGE.findall(content):
             src, alt = attribute(tag, "src"), attribute(tag, "alt")
             where = f"{page.name}: {src}"
-            hidden_panel = r'<a class="figure-panel"[^>]*aria-hidden="true"[^>]*>' + re.escape(tag)
+            hidden_panel = r'<a class="figure-panel"[^>]*aria-hidden="true"[^>]*><picture><source [^>]*>' \
+                + re.escape(tag)
             if alt == "" and re.search(hidden_panel, content):
                 continue
             figures += 1
@@ -573,7 +574,8 @@ def test_every_figure_says_what_it_shows(built_site):
             problems += [f"{where}: its alt text gives {number}, which experiments_log.md does not"
                          for number in re.findall(r"\d+\.\d+", alt) if number not in log]
         for figure in re.finditer(r'<p><a [^>]*href="visualizations/(\w+)\.png"', content):
-            after = content[figure.end():figure.end() + 4000]
+            end = content.index("</p>", figure.end())  # the figure's paragraph, its slides included
+            after = content[end:end + 1500]
             numbers = r'<p class="figure-numbers"><a href="#numbers-\d+">|href="training\.html#'
             if not re.search(numbers, after):
                 problems.append(f"{page.name}: {figure[1]}.png links to no table of its numbers")

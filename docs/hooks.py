@@ -407,6 +407,7 @@ FIGURE_SLIDES = {
     "practice_mse.png": ("practice_mse_loss", "practice_mse_output", "practice_mse_step_1"),
 }
 PHONE = "(max-width: 600px)"  # at this width and below, a figure is shown as its slides
+NOTHING = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"  # 1 x 1, clear
 # A figure as the Markdown [![alt](visualizations/NAME)](visualizations/NAME) renders it.
 FIGURE_LINK = re.compile(r'<a href="(?P<prefix>(?:\.\./)*)' + FIGURES + r'/(?P<name>[^"/]+)">'
                          r'(?P<img><img [^>]*src="(?P=prefix)' + FIGURES + r'/(?P=name)"[^>]*>)</a>')
@@ -415,11 +416,12 @@ FIGURE_LINK = re.compile(r'<a href="(?P<prefix>(?:\.\./)*)' + FIGURES + r'/(?P<n
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """A multi-panel figure (FIGURE_SLIDES) becomes, at PHONE widths, its slides one under another,
     each readable at a phone's width: the figure's own <img> in a <picture> whose <source> is the
-    first slide, then a link and <img> per further slide, which CSS (a11y.css, .figure-panel) shows
-    only at PHONE widths and which load only then (loading="lazy"). The figure's alt text describes
-    every panel, so the further slides are decorative (alt="", hidden from screen readers, out of
-    the tab order: the figure's own link opens the whole figure). A slide that does not exist fails
-    the build."""
+    first slide, then a link and <picture> per further slide, which CSS (a11y.css, .figure-panel)
+    shows only at PHONE widths and which loads only then (wider, its <source> is NOTHING; with
+    loading="lazy" instead, a hidden image would stay unloaded, which reads as broken). The
+    figure's alt text describes every panel, so the further slides are decorative (alt="", hidden
+    from screen readers, out of the tab order: the figure's own link opens the whole figure). A
+    slide that does not exist fails the build. Then each figure gets a link to its numbers."""
     root = _root(config)
 
     def panels(match: re.Match) -> str:
@@ -434,8 +436,9 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         prefix, first, rest = match["prefix"], paths[0], paths[1:]
         out = [f'<a class="figure-panels" href="{prefix}{FIGURES}/{match["name"]}"><picture>'
                f'<source media="{PHONE}" srcset="{prefix}{first}">{match["img"]}</picture></a>']
-        out += [f'<a class="figure-panel" href="{prefix}{path}" tabindex="-1" aria-hidden="true">'
-                f'<img src="{prefix}{path}" alt="" loading="lazy"></a>' for path in rest]
+        out += [f'<a class="figure-panel" href="{prefix}{path}" tabindex="-1" aria-hidden="true"><picture>'
+                f'<source media="not all and {PHONE}" srcset="{NOTHING}"><img src="{prefix}{path}" alt="">'
+                f'</picture></a>' for path in rest]
         return "".join(out)
 
     return _link_numbers(FIGURE_LINK.sub(panels, html))
