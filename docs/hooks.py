@@ -41,6 +41,9 @@
    Every build also checks the vendored Pyodide (tools/live_files.check_vendored: a changed file
    fails the build) and copies the repository's Python files that the page runs into the site
    (tools/live_files.copy_live_files). Both are plain functions, runnable without MkDocs.
+7. A multi-panel figure (FIGURE_SLIDES) is served at 600 px and below as its single-panel slides
+   (visualizations/slides/), through <picture>; under each data figure, a link to the table of its
+   numbers beside it (docs/accessibility.md).
 """
 
 from __future__ import annotations
