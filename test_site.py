@@ -419,14 +419,16 @@ PAGES_AT_ONCE = 2
 PAGE_REPORT_JS = r"""async () => {
   // Measure the settled layout: two frames after a change of the window's width (the theme's scripts
   // react to it on the next frame), with the CSS transitions that it started (the sidebar sliding to
-  // its new place, ...) taken to their end, which a reader sees a moment later, and with every font
-  // that the page now shows loaded.
+  // its new place, ...) taken to their end, which a reader sees a moment later, with every font
+  // that the page now shows loaded, and every image too.
   const frame = () => new Promise((done) => requestAnimationFrame(done));
   await frame(); await frame();
   document.getAnimations().filter((a) => a.effect?.getComputedTiming().endTime !== Infinity)
                           .forEach((a) => a.finish());
   await frame();
   await document.fonts.ready;
+  // and every image loaded: a <picture> chooses its source anew for the new width (docs/hooks.py)
+  await Promise.all([...document.images].map((img) => img.decode().catch(() => null)));
   const rect = (el) => { const r = el.getBoundingClientRect();
                          return {left: r.left, right: r.right, top: r.top, bottom: r.bottom,
                                  width: r.width, height: r.height}; };
