@@ -78,7 +78,8 @@ def moons_bayes_accuracy(X, y, noise):
 
 # --- figures ---------------------------------------------------------------------------------------
 
-ACTIVATION_COLORS = {"sigmoid": "tab:blue", "tanh": "tab:green", "relu": "tab:orange"}
+# Told apart with any colour vision (test_a11y simulates protanopia, deuteranopia, tritanopia).
+ACTIVATION_COLORS = {"sigmoid": "tab:blue", "tanh": "tab:brown", "relu": "tab:orange"}
 
 
 PROBABILITY = "$\\hat y = P(y = 1 \\mid x)$"  # the colour scale of plot_field
