@@ -419,10 +419,13 @@ FIGURE_SLIDES = {
         f"depth_boundary_{task}_3_layers")),
     "vanishing_gradients.png": ("vanishing_sigmoid", "vanishing_relu", "vanishing_tanh",
                                 "vanishing_training"),
-    "dead_neurons.png": ("init_dead_units", "init_accuracy", "init_symmetry"),
+    "dead_neurons.png": ("init_dead_units", "init_dead_lr", "init_accuracy", "init_symmetry"),
+    "curvature.png": ("curvature_sigmoid", "curvature_relu", "curvature_lr"),
     "digits.png": ("digits_loss", "digits_confusion", "digits_misclassified"),
     "practice_mse.png": ("practice_mse_loss", "practice_mse_output", "practice_mse_step_1"),
 }
+# Figures that are drawn, not measured (a diagram): they have no numbers to link to.
+DIAGRAMS = ("computational_graph.png",)
 PHONE = "(max-width: 600px)"  # at this width and below, a figure is shown as its slides
 NOTHING = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"  # 1 x 1, clear
 # A figure as the Markdown [![alt](visualizations/NAME)](visualizations/NAME) renders it.
@@ -476,7 +479,8 @@ def _link_numbers(html: str) -> str:
     for start, end in zip(bounds, bounds[1:], strict=False):
         section = html[start:end]
         tables = [m.start() for m in re.finditer(r"<table[ >]", section)]
-        figures = list(FIGURE_PARAGRAPH.finditer(section))
+        figures = [m for m in FIGURE_PARAGRAPH.finditer(section)
+                   if not any(f"{FIGURES}/{name}" in m[0] for name in DIAGRAMS)]
         if not tables or not figures:
             out.append(section)
             continue
