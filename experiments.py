@@ -53,7 +53,7 @@ def grad_rms(params, X, y, activation, kind="dW"):
 
 
 def activation_rms(params, X, activation):
-    """The root-mean-square of each hidden layer's activations a_1 .. a_{L-1} on X."""
+    """The root-mean-square of each hidden layer's activations a_1 .. a_{D-1} on X (D layers)."""
     _, cache = mlp.forward(params, X, activation)
     return [float(np.sqrt(np.mean(cache[f"a{l}"] ** 2))) for l in range(1, len(params) // 2)]
 
