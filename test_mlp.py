@@ -1675,6 +1675,20 @@ def test_a_loss_that_stays_high_is_stopped_and_goes_on_at_a_smaller_lr():
     assert len(stopped.value.history["loss"]) == 26
 
 
+def test_a_loss_stuck_at_ln_K_is_left_to_the_accuracy_to_tell():
+    """The training page's "what the loss alone cannot tell": the ten digits, [64, 32, 10] relu at the
+    defaults, spike to 42.6 in epoch 6 (under 100 M = 232) and fall to ln 10, the loss of knowing
+    nothing, at chance accuracy. The rule lets such a run return (a loss at ln K is also a plateau
+    before learning): catches a rule that stops a run for sitting at ln K, and the page's numbers
+    going stale."""
+    X, y = DIGITS
+    params, history = mlp.train(X, y, [64, 32, 10], "relu", epochs=100)
+    peak = int(np.argmax(history["loss"]))
+    assert (peak + 1, round(history["loss"][peak], 1)) == (6, 42.6)
+    assert history["loss"][-1] == pytest.approx(np.log(10), abs=1e-3)
+    assert mlp.accuracy(params, X, y, "relu") < 0.15
+
+
 def test_a_loss_that_stays_above_twice_its_scale_is_stopped():
     """Sigmoid on 200 moons at lr 100: after a peak of 64.3 (under 100 M = 90.4) the loss cycles
     through about 2, 5 and 10 for ever, at 75 % accuracy. It never stays above 10 M for 20 epochs, but
