@@ -791,6 +791,8 @@ def test_the_dead_unit_tables_bear_out_the_claims_made_of_them():
         return float(lr[rate][1].split(" %")[0])
 
     assert dead("4.0") > 5 * dead("0.5")
+    assert 7 < dead("4.0") / dead("0.5") < 14  # the log: "from 0.5 to 4 the dead share grows about tenfold"
+    assert lr["4.0"][0] == "1 of 10"  # "one run in ten diverges" (the log, the journal)
     assert lr["0.5"][2].startswith("0.0 ") and float(lr["4.0"][2].split()[0]) > 5
     assert int(lr["8.0"][0].split()[0]) >= 8
     assert f"{lr['4.0'][2].split(' of ')[0]} of the first layer's 32" in journal()
