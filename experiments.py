@@ -1089,8 +1089,10 @@ def experiment_step_size(figdir, quick=False):
 
     def draw_sharpness(act):
         def draw(ax):
-            for lr, color in zip(SHARP_LRS, ["tab:blue", "tab:green", "tab:red"], strict=True):
-                ax.plot(at, sharp[act, lr], "o-", ms=3, color=color, label=f"lr {lr:g}: $\\lambda_{{max}}$")
+            # blue, orange, black and a marker each: told apart without colour vision too
+            for lr, color, marker in zip(SHARP_LRS, ["tab:blue", "tab:orange", "0.15"], "os^", strict=True):
+                ax.plot(at, sharp[act, lr], f"{marker}-", ms=4, color=color,
+                        label=f"lr {lr:g}: $\\lambda_{{max}}$")
                 ax.axhline(2 / lr, color=color, ls="--", lw=1, label=f"2 / lr = {2 / lr:g}")
             ax.set(xscale="symlog", xlim=(0, at[-1]), yscale="log", xlabel="epoch (0: initialisation)",
                    ylabel="$\\lambda_{max}$, the largest eigenvalue of the Hessian",
