@@ -47,18 +47,18 @@ same run:
     memory floor  = bytes the step must move / copy bandwidth of a large array on this machine
 
 FLOPs (counted exactly, matmuls only; the element-wise work is a few FLOPs per byte moved and is
-covered by the memory floor). Layer l maps n_{l-1} -> n_l, with a_0 = X of shape (n, n_0):
-    forward   z_l = a_{l-1} @ W_l             2 n n_{l-1} n_l
-    backward  dW_l = a_{l-1}.T @ dz_l         2 n n_{l-1} n_l
-              da_{l-1} = dz_l @ W_l.T         2 n n_{l-1} n_l   (not for l = 1: X needs no gradient)
+covered by the memory floor). Layer l of D maps d_{l-1} -> d_l units, with a_0 = X of shape (n, d_0):
+    forward   z_l = a_{l-1} @ W_l             2 n d_{l-1} d_l
+    backward  dW_l = a_{l-1}.T @ dz_l         2 n d_{l-1} d_l
+              da_{l-1} = dz_l @ W_l.T         2 n d_{l-1} d_l   (not for l = 1: X needs no gradient)
 
 Bytes (8 per float64 element). The textbook algorithm that mlp.py implements materialises these
 arrays; each is counted once for every direction it must cross, and nothing more:
-    X (n, n_0) and y (n, n_L)                  read once
-    z_l, a_l (n, n_l), l = 1..L                written in the forward, read once (by the next layer,
+    X (n, d_0) and y (n, d_D)                  read once
+    z_l, a_l (n, d_l), l = 1..D                written in the forward, read once (by the next layer,
                                                the loss or the backward)
-    dz_l (n, n_l), l = 1..L                    written once, read once (by dW_l, db_l, da_{l-1})
-    da_l (n, n_l), l = 1..L-1                  written once, read once (by dz_l = da_l * f'(z_l))
+    dz_l (n, d_l), l = 1..D                    written once, read once (by dW_l, db_l, da_{l-1})
+    da_l (n, d_l), l = 1..D-1                  written once, read once (by dz_l = da_l * f'(z_l))
     every W_l, b_l                             read once, written once (the update)
     every gradient dW_l, db_l                  written once
 Why it is a lower bound for this algorithm: the real code moves more -- it reads a_{l-1} twice (forward
@@ -472,15 +472,15 @@ def step_flops(sizes, n):
 
 def step_bytes(sizes, n, itemsize=8):
     """Minimal bytes one step moves (see the module docstring for what is counted and why)."""
-    L = len(sizes) - 1
-    n_params = sum(sizes[l - 1] * sizes[l] + sizes[l] for l in range(1, L + 1))  # all W_l and b_l
-    elements = n * sizes[0] + n * sizes[L]  # X and y, read once
-    for l in range(1, L + 1):
+    D = len(sizes) - 1  # layers
+    n_params = sum(sizes[l - 1] * sizes[l] + sizes[l] for l in range(1, D + 1))  # all W_l and b_l
+    elements = n * sizes[0] + n * sizes[D]  # X and y, read once
+    for l in range(1, D + 1):
         elements += 2 * n * sizes[l]  # z_l: written, read
         elements += 2 * n * sizes[l]  # a_l: written, read
         elements += 2 * n * sizes[l]  # dz_l: written, read
-        if l < L:
-            elements += 2 * n * sizes[l]  # da_l: written, read (the output layer has dz_L directly)
+        if l < D:
+            elements += 2 * n * sizes[l]  # da_l: written, read (the output layer has dz_D directly)
     elements += 2 * n_params  # parameters: read, written by the update
     elements += n_params  # gradients: written
     return elements * itemsize

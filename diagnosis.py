@@ -69,8 +69,9 @@ def report_lines(report):
 
 
 def step_of(key, n_layers):
-    """The derivation's step number of a gradient: (1) dz_L; (2), (3) dW_l,
-    db_l, which are (6), (7) at l = 1; (4) da_l; (5) dz_l below the output."""
+    """The derivation's step number of a gradient of a network of D =
+    n_layers layers: (1) dz_D; (2), (3) dW_l, db_l, which are (6), (7) at
+    l = 1; (4) da_l; (5) dz_l below the output."""
     kind, l = key[1], int(key[2:])
     if kind == "z" and l == n_layers:
         return 1

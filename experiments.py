@@ -54,7 +54,7 @@ def grad_rms(params, X, y, activation, kind="dW"):
 
 
 def activation_rms(params, X, activation):
-    """The root-mean-square of each hidden layer's activations a_1 .. a_{L-1} on X."""
+    """The root-mean-square of each hidden layer's activations a_1 .. a_{D-1} on X (D layers)."""
     _, cache = mlp.forward(params, X, activation)
     return [float(np.sqrt(np.mean(cache[f"a{l}"] ** 2))) for l in range(1, len(params) // 2)]
 
@@ -79,7 +79,8 @@ def moons_bayes_accuracy(X, y, noise):
 
 # --- figures ---------------------------------------------------------------------------------------
 
-ACTIVATION_COLORS = {"sigmoid": "tab:blue", "tanh": "tab:green", "relu": "tab:orange"}
+# Told apart with any colour vision (test_a11y simulates protanopia, deuteranopia, tritanopia).
+ACTIVATION_COLORS = {"sigmoid": "tab:blue", "tanh": "tab:brown", "relu": "tab:orange"}
 
 
 PROBABILITY = "$\\hat y = P(y = 1 \\mid x)$"  # the colour scale of plot_field
@@ -144,7 +145,8 @@ def experiment_nonlinear(figdir, quick=False):
                                  X_val=test_set[0], y_val=test_set[1])
             runs[task, act] = params, hist
             reached = [e + 1 for e, acc in enumerate(hist["val_acc"]) if acc >= 0.95]
-            rows.append([task, act, f"{hist['loss'][-1]:.3f}", f"{hist['val_loss'][-1]:.3f}",
+            rows.append([task, act, f"{hist['loss'][0]:.3f} → {hist['loss'][1]:.3f}",  # L0 -> L1
+                         f"{hist['loss'][-1]:.3f}", f"{hist['val_loss'][-1]:.3f}",
                          pct(hist["val_acc"][-1]), reached[0] if reached else "never"])
     moons_test = TASKS["moons"][1]
     bayes = moons_bayes_accuracy(*moons_test, noise=0.2)
@@ -214,8 +216,9 @@ def experiment_nonlinear(figdir, quick=False):
     for name, draw in {**fields, **forming}.items():
         slide(figdir, name, with_colorbar(draw))
 
-    table = markdown_table(["task", "hidden activation", "training loss", "held-out loss",
-                            "held-out accuracy", "first epoch at >= 95 % held-out"], rows)
+    table = markdown_table(["task", "hidden activation", "the first step: training loss before → after",
+                            "training loss", "held-out loss", "held-out accuracy",
+                            "first epoch at >= 95 % held-out"], rows)
     table += (f"\n\nBest possible held-out accuracy on the moons test set (the Bayes classifier, which knows "
               f"the true class densities): {pct(bayes)}.")
     acc = runs["moons", "relu"][1]["val_acc"][-1]
@@ -1087,8 +1090,10 @@ def experiment_step_size(figdir, quick=False):
 
     def draw_sharpness(act):
         def draw(ax):
-            for lr, color in zip(SHARP_LRS, ["tab:blue", "tab:green", "tab:red"], strict=True):
-                ax.plot(at, sharp[act, lr], "o-", ms=3, color=color, label=f"lr {lr:g}: $\\lambda_{{max}}$")
+            # blue, orange, black and a marker each: told apart without colour vision too
+            for lr, color, marker in zip(SHARP_LRS, ["tab:blue", "tab:orange", "0.15"], "os^", strict=True):
+                ax.plot(at, sharp[act, lr], f"{marker}-", ms=4, color=color,
+                        label=f"lr {lr:g}: $\\lambda_{{max}}$")
                 ax.axhline(2 / lr, color=color, ls="--", lw=1, label=f"2 / lr = {2 / lr:g}")
             ax.set(xscale="symlog", xlim=(0, at[-1]), yscale="log", xlabel="epoch (0: initialisation)",
                    ylabel="$\\lambda_{max}$, the largest eigenvalue of the Hessian",

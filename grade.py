@@ -130,7 +130,7 @@ def networks(seed=None):
 
 
 def step_keys(n_layers):
-    """The gradients in backward's order: dz_L, dW_L, db_L, da_{L-1}, dz_{L-1}, ..., dW1, db1."""
+    """The gradients in backward's order for D = n_layers: dz_D, dW_D, db_D, da_{D-1}, ..., dW1, db1."""
     keys = [f"dz{n_layers}"]
     for l in range(n_layers, 0, -1):
         keys += [f"dW{l}", f"db{l}"] + ([f"da{l - 1}", f"dz{l - 1}"] if l > 1 else [])

@@ -846,6 +846,8 @@ def test_the_dead_unit_tables_bear_out_the_claims_made_of_them():
     4 and not at 0.5); at 8 nearly every run diverges. The journal's numbers are the tables'."""
     init, lr = table_rows(experiments.INITS and "init"), table_rows("dead_lr")
     assert all(cells[2].startswith("0, ") for cells in init.values())
+    died_1 = {name: int(cells[3].split(", ")[0]) for name, cells in init.items()}
+    assert died_1["he"] == 0 and min(died_1["normal"], died_1["small"]) > died_1["xavier"]
     assert re.search(r"0 of layer 1 and [1-9]\d* of layer 2 came back", below_table("init"))
     he, xavier = (init[name][1].split(" % ± ") for name in ("he", "xavier"))
     assert abs(float(he[0]) - float(xavier[0])) < max(float(he[1]), float(xavier[1]))
@@ -854,6 +856,8 @@ def test_the_dead_unit_tables_bear_out_the_claims_made_of_them():
         return float(lr[rate][1].split(" %")[0])
 
     assert dead("4.0") > 5 * dead("0.5")
+    assert 7 < dead("4.0") / dead("0.5") < 14  # the log: "from 0.5 to 4 the dead share grows about tenfold"
+    assert lr["4.0"][0] == "1 of 10"  # "one run in ten diverges" (the log, the journal)
     assert lr["0.5"][2].startswith("0.0 ") and float(lr["4.0"][2].split()[0]) > 5
     assert int(lr["8.0"][0].split()[0]) >= 8
     assert f"{lr['4.0'][2].split(' of ')[0]} of the first layer's 32" in journal()
@@ -883,6 +887,7 @@ def test_the_batch_noise_table_follows_one_over_B():
         assert measured == pytest.approx(predicted, rel=0.15), B
     assert [m for _, m, _ in partial] == sorted((m for _, m, _ in partial), reverse=True)
     assert rows["400"][1].startswith("0 ")
+    assert float(rows["1"][3]) > 2  # "at B = 1 it is several times the squared gradient itself"
 
 
 def test_top_eigenvalue_is_logistic_regressions_exact_one():
@@ -937,10 +942,30 @@ def test_the_curvature_table_bears_out_the_claims_made_of_it():
     assert float(rows["sigmoid"][3]) <= 1.5 * float(rows["sigmoid"][1])
     assert float(rows["relu"][3]) == 8
     assert float(rows["sigmoid"][2].split(" to ")[1]) < 0.5
+    # "for the sigmoid network, the steps between the largest whose loss still ends below ln 2 and the first
+    # that train stops neither learn nor blow up; for relu the two are neighbours" (steps sqrt(2) apart)
+    assert float(rows["sigmoid"][5]) > 1.5 * float(rows["sigmoid"][4])
+    assert float(rows["relu"][5]) == pytest.approx(2**0.5 * float(rows["relu"][4]), rel=0.01)
     relu = below_table("curvature").split("relu ")[1]
     settled = dict(re.findall(r"(\d\.\d\d) \(2 / lr = (\d\.\d\d)\)", relu))
     for lam, two_over_lr in list(settled.items())[1:]:
         assert float(lam) == pytest.approx(float(two_over_lr), rel=0.25)
+
+
+def test_the_first_step_at_the_default_step_overshoots_as_the_pages_say():
+    """Committed non-linear table, as the training page and the log read its first-step column: at lr 4
+    the first step raises the training loss in every run but relu's on the moons, and more than doubles
+    it for both sigmoid networks; relu's on the moons agrees with the curvature table (its first step
+    raises the loss only from a step above 4). Catches "the first step overshoots" going stale."""
+    lines = sections(LOG.read_text())["nonlinear"].split("\n\n")[0].splitlines()[2:]
+    rows = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines]
+    assert len(rows) == 4
+    for task, act, step, *_ in rows:
+        before, after = (float(x) for x in step.split(" → "))
+        assert (after > before) == ((task, act) != ("moons", "relu")), (task, act)
+        if act == "sigmoid":
+            assert after > 2 * before, task
+    assert float(table_rows("curvature")["relu"][3]) > 4
 
 
 def test_the_deep_check_marks_the_tensors_it_cannot_see():
@@ -952,6 +977,11 @@ def test_the_deep_check_marks_the_tensors_it_cannot_see():
     assert any(float(c[0]) < noise for c in rows.values()) and any(float(c[0]) > noise for c in rows.values())
     for key, cells in rows.items():
         assert ("unseen" in cells[-1]) == (float(cells[0]) < noise), key
+    # The gradient-check page: cs231n's measure reads the correct backward "uncomfortable" (not "wrong"),
+    # the round-off-aware verdict reads every tensor correct.
+    readings = [cells[3] for cells in table_rows("deep_check").values()]
+    assert "uncomfortable" in readings and "wrong" not in readings
+    assert all(cells[-1].startswith("correct") for cells in table_rows("deep_check").values())
 
 
 def test_the_linear_models_seeds_end_at_one_minimum():

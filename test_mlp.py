@@ -72,15 +72,15 @@ def targets(labels, K):
 
 
 def ref_forward(params, X, activation):
-    """(zs, activations) with zs[l] = z_l for l = 1..L and activations[l] = a_l for l = 0..L; the output
-    is sigmoid(z_L) for one output unit, softmax(z_L) for K >= 2."""
+    """(zs, activations) with zs[l] = z_l for l = 1..D and activations[l] = a_l for l = 0..D (D layers); the
+    output is sigmoid(z_D) for one output unit, softmax(z_D) for K >= 2."""
     f, _ = REF_ACTIVATIONS[activation]
-    L = len(params) // 2
+    D = len(params) // 2
     zs, acts = [None], [X]
-    for l in range(1, L + 1):
+    for l in range(1, D + 1):
         zs.append(acts[-1] @ params[f"W{l}"] + params[f"b{l}"])
         out = ref_sigmoid if zs[-1].shape[1] == 1 else ref_softmax
-        acts.append(out(zs[-1]) if l == L else f(zs[-1]))
+        acts.append(out(zs[-1]) if l == D else f(zs[-1]))
     return zs, acts
 
 
@@ -116,7 +116,7 @@ def ref_backward_two_layer(params, X, y, activation, fault=None):
 
 
 def gradient_names(n_layers):
-    """backward's keys for an L-layer network, in step order: dz_L, dW_L, db_L, da_{L-1}, dz_{L-1}, ..."""
+    """backward's keys for a D-layer network, in step order: dz_D, dW_D, db_D, da_{D-1}, dz_{D-1}, ..."""
     names = []
     for l in range(n_layers, 0, -1):
         names += ([f"dz{l}"] if l == n_layers else []) + [f"dW{l}", f"db{l}"]
@@ -246,9 +246,9 @@ def test_init_params_shapes_and_dtype(sizes):
     """W_l is (sizes[l-1], sizes[l]) and b_l is (1, sizes[l]), float64, biases zero: catches a transposed
     W (which X @ W would reject only when the widths differ) and float32 creeping in."""
     params = mlp.init_params(sizes, "relu", seed=0)
-    L = len(sizes) - 1
-    assert list(params) == [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
-    for l in range(1, L + 1):
+    D = len(sizes) - 1
+    assert list(params) == [f"{p}{l}" for l in range(1, D + 1) for p in "Wb"]
+    for l in range(1, D + 1):
         W, b = params[f"W{l}"], params[f"b{l}"]
         assert W.shape == (sizes[l - 1], sizes[l]) and b.shape == (1, sizes[l])
         assert W.dtype == np.float64 and b.dtype == np.float64
@@ -356,15 +356,15 @@ def test_forward_cache_against_reference(sizes, activation):
     next layer."""
     params, X, _ = gradcheck_problem(sizes, activation, n=6, seed=1)
     y_hat, cache = mlp.forward(params, X, activation)
-    L, K = len(sizes) - 1, sizes[-1]
-    assert set(cache) == {f"a{l}" for l in range(L + 1)} | {f"z{l}" for l in range(1, L + 1)}
+    D, K = len(sizes) - 1, sizes[-1]
+    assert set(cache) == {f"a{l}" for l in range(D + 1)} | {f"z{l}" for l in range(1, D + 1)}
     assert np.array_equal(cache["a0"], X)
     zs, acts = ref_forward(params, X, activation)
-    for l in range(1, L + 1):
+    for l in range(1, D + 1):
         assert cache[f"z{l}"].shape == cache[f"a{l}"].shape == (6, sizes[l])
         np.testing.assert_allclose(cache[f"z{l}"], zs[l], rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose(cache[f"a{l}"], acts[l], rtol=1e-13, atol=1e-15)
-    assert y_hat.shape == (6, K) and np.array_equal(y_hat, cache[f"a{L}"])
+    assert y_hat.shape == (6, K) and np.array_equal(y_hat, cache[f"a{D}"])
     if K > 1:
         np.testing.assert_allclose(y_hat.sum(axis=1), 1.0, rtol=0, atol=K * U)  # a distribution per row
 
@@ -1673,6 +1673,20 @@ def test_a_loss_that_stays_high_is_stopped_and_goes_on_at_a_smaller_lr():
         for _ in range(27):
             params, history = mlp.train(X, y, [64, 32, 10], "tanh", epochs=1, params=params, history=history)
     assert len(stopped.value.history["loss"]) == 26
+
+
+def test_a_loss_stuck_at_ln_K_is_left_to_the_accuracy_to_tell():
+    """The training page's "what the loss alone cannot tell": the ten digits, [64, 32, 10] relu at the
+    defaults, spike to 42.6 in epoch 6 (under 100 M = 232) and fall to ln 10, the loss of knowing
+    nothing, at chance accuracy. The rule lets such a run return (a loss at ln K is also a plateau
+    before learning): catches a rule that stops a run for sitting at ln K, and the page's numbers
+    going stale."""
+    X, y = DIGITS
+    params, history = mlp.train(X, y, [64, 32, 10], "relu", epochs=100)
+    peak = int(np.argmax(history["loss"]))
+    assert (peak + 1, round(history["loss"][peak], 1)) == (6, 42.6)
+    assert history["loss"][-1] == pytest.approx(np.log(10), abs=1e-3)
+    assert mlp.accuracy(params, X, y, "relu") < 0.15
 
 
 def test_a_loss_that_stays_above_twice_its_scale_is_stopped():

@@ -48,6 +48,9 @@
    notebook" link, where `{{ notebook }}` stands alone on a line or else under the heading of the
    section of its first live block; at the end of the build, NAME.ipynb and notebooks.zip are
    written into the site.
+8. A multi-panel figure (FIGURE_SLIDES) is served at 600 px and below as its single-panel slides
+   (visualizations/slides/), through <picture>; under each data figure, a link to the table of its
+   numbers beside it (docs/accessibility.md).
 """
 
 from __future__ import annotations
@@ -409,3 +412,99 @@ def _parameters(args: ast.arguments) -> list[str]:
     if args.kwarg:
         params.append("**" + one(args.kwarg))
     return params
+
+
+# --- 7. multi-panel figures on a phone (docs/accessibility.md) ---------------------------------
+
+# Each multi-panel figure and its single-panel slides (visualizations/slides/, written by the same
+# experiment), in the figure's reading order: left to right, then row by row.
+FIGURE_SLIDES = {
+    "loss_curve.png": ("loss_curve_moons", "loss_curve_xor"),
+    "decision_boundary.png": ("decision_boundary_moons", "decision_boundary_xor",
+                              *(f"decision_boundary_forming_{i}" for i in range(1, 7))),
+    "gradient_check.png": ("gradient_check_scatter", "gradient_check_per_tensor", "gradient_check_eps",
+                           "gradient_check_kink"),
+    "depth_comparison.png": tuple(name for task in ("xor", "moons", "circles") for name in (
+        f"depth_accuracy_{task}", f"depth_boundary_{task}_1_layer", f"depth_boundary_{task}_2_layers",
+        f"depth_boundary_{task}_3_layers")),
+    "vanishing_gradients.png": ("vanishing_sigmoid", "vanishing_relu", "vanishing_tanh",
+                                "vanishing_training"),
+    "dead_neurons.png": ("init_dead_units", "init_dead_lr", "init_accuracy", "init_symmetry"),
+    "curvature.png": ("curvature_sigmoid", "curvature_relu", "curvature_lr"),
+    "digits.png": ("digits_loss", "digits_confusion", "digits_misclassified"),
+    "practice_mse.png": ("practice_mse_loss", "practice_mse_output", "practice_mse_step_1"),
+}
+# Figures that are drawn, not measured (a diagram): they have no numbers to link to.
+DIAGRAMS = ("computational_graph.png",)
+PHONE = "(max-width: 600px)"  # at this width and below, a figure is shown as its slides
+NOTHING = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"  # 1 x 1, clear
+# A figure as the Markdown [![alt](visualizations/NAME)](visualizations/NAME) renders it.
+FIGURE_LINK = re.compile(r'<a href="(?P<prefix>(?:\.\./)*)' + FIGURES + r'/(?P<name>[^"/]+)">'
+                         r'(?P<img><img [^>]*src="(?P=prefix)' + FIGURES + r'/(?P=name)"[^>]*>)</a>')
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """A multi-panel figure (FIGURE_SLIDES) becomes, at PHONE widths, its slides one under another,
+    each readable at a phone's width: the figure's own <img> in a <picture> whose <source> is the
+    first slide, then a link and <picture> per further slide, which CSS (a11y.css, .figure-panel)
+    shows only at PHONE widths and which loads only then (wider, its <source> is NOTHING; with
+    loading="lazy" instead, a hidden image would stay unloaded, which reads as broken). The
+    figure's alt text describes every panel, so the further slides are decorative (alt="", hidden
+    from screen readers, out of the tab order: the figure's own link opens the whole figure). A
+    slide that does not exist fails the build. Then each figure gets a link to its numbers."""
+    root = _root(config)
+
+    def panels(match: re.Match) -> str:
+        slides = FIGURE_SLIDES.get(match["name"])
+        if not slides:
+            return match[0]
+        paths = [f"{FIGURES}/slides/{slide}.png" for slide in slides]
+        missing = [path for path in paths if not (root / path).is_file()]
+        if missing:
+            raise PluginError(f"{page.file.src_uri}: {match['name']} is shown on a phone as its slides, "
+                              f"but {', '.join(missing)} does not exist (python mlp.py writes them)")
+        prefix, first, rest = match["prefix"], paths[0], paths[1:]
+        out = [f'<a class="figure-panels" href="{prefix}{FIGURES}/{match["name"]}"><picture>'
+               f'<source media="{PHONE}" srcset="{prefix}{first}">{match["img"]}</picture></a>']
+        out += [f'<a class="figure-panel" href="{prefix}{path}" tabindex="-1" aria-hidden="true"><picture>'
+                f'<source media="not all and {PHONE}" srcset="{NOTHING}"><img src="{prefix}{path}" alt="">'
+                f'</picture></a>' for path in rest]
+        return "".join(out)
+
+    return _link_numbers(FIGURE_LINK.sub(panels, html))
+
+
+# A paragraph that holds a figure (its link and image, and on a phone its further slides).
+FIGURE_PARAGRAPH = re.compile(r'<p>(?:<a [^>]*href="(?:\.\./)*' + FIGURES + r'/[^"]+"[^>]*>.*?</a>)+</p>',
+                              re.S)
+SECTION = re.compile(r"<h[1-3][ >]")
+
+
+def _link_numbers(html: str) -> str:
+    """Under each figure whose section (up to the next heading) holds a table, a link to that table,
+    the nearest one: "The numbers of this figure: the table below" (or above). The table gets an id
+    for it (numbers-N) unless it has one."""
+    bounds = [0, *(m.start() for m in SECTION.finditer(html)), len(html)]
+    out, ids = [], iter(range(1, 10_000))
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        section = html[start:end]
+        tables = [m.start() for m in re.finditer(r"<table[ >]", section)]
+        figures = [m for m in FIGURE_PARAGRAPH.finditer(section)
+                   if not any(f"{FIGURES}/{name}" in m[0] for name in DIAGRAMS)]
+        if not tables or not figures:
+            out.append(section)
+            continue
+        named = {}  # table offset -> its id
+        edits = []  # (offset, text to insert)
+        for figure in figures:
+            table = min(tables, key=lambda at, f=figure: min(abs(at - f.start()), abs(at - f.end())))
+            if table not in named:
+                named[table] = f"numbers-{next(ids)}"
+                edits.append((table + len("<table"), f' id="{named[table]}"'))
+            where = "below" if table > figure.end() else "above"
+            edits.append((figure.end(), f'\n<p class="figure-numbers"><a href="#{named[table]}">'
+                                        f"The numbers of this figure: the table {where}</a></p>"))
+        for at, text in sorted(edits, reverse=True):
+            section = section[:at] + text + section[at:]
+        out.append(section)
+    return "".join(out)

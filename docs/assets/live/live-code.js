@@ -32,6 +32,7 @@
 // say so.
 (() => {
   const here = document.currentScript.src;
+  const HELP_ID = "live-help"; // the page's note on how to leave an editor
   const MAX_OUTPUT = 200000; // characters shown per run: a runaway print must not eat the page
 
   const unavailable = location.protocol === "file:"
@@ -252,6 +253,17 @@
     code.setAttribute("role", "textbox");
     code.setAttribute("aria-multiline", "true");
     code.setAttribute("aria-label", "Python code: edit, then Run (Ctrl+Enter)");
+    // How to leave the editor (Tab indents inside it): said once, in text, above the page's first
+    // block, and read out as every editor's description.
+    if (!document.getElementById(HELP_ID)) {
+      const help = document.createElement("p");
+      help.id = HELP_ID;
+      help.className = "live-help";
+      help.textContent = "The code blocks with a Run button are editable. In the editor, Tab indents; " +
+        "to leave it, press Escape, then Tab. Ctrl+Enter runs the block.";
+      live.before(help);
+    }
+    code.setAttribute("aria-describedby", HELP_ID);
     code.addEventListener("keydown", (event) => {
       if (event.key === "Tab" && !event.shiftKey && !event.ctrlKey && !event.altKey) {
         event.preventDefault(); // indent; Escape first leaves the editor with Tab as usual
@@ -304,11 +316,14 @@
     const resetButton = button("Reset", "Put back the file's text");
     const status = document.createElement("span");
     status.className = "live-status";
-    status.setAttribute("aria-live", "polite");
+    status.setAttribute("role", "status"); // announced when it changes: Running…, Done, Error
     bar.append(status);
     const output = document.createElement("pre");
     output.className = "live-output";
     output.hidden = true;
+    output.setAttribute("role", "log"); // each printed line is announced as it comes
+    output.setAttribute("aria-label", "Output");
+    output.tabIndex = 0; // it scrolls when long: reachable, and readable, from the keyboard
     live.append(bar, output);
     stopButton.disabled = true;
 
