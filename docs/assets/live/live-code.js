@@ -21,12 +21,13 @@
 // the new text and offers the old edit. Runs are never replayed.
 //
 // Figures (issue 23): a block that shows pictures (live_runner.py: its last value a matplotlib figure
-// or a generator of frames, as the lab's playground yields them) shows each in its output, as an
-// image with alt text, under what it printed; frames replace one another in the same image. A
-// block that draws (the build marks it data-figure) has matplotlib loaded once it comes into view;
-// a page without one loads none of it. Stop ends a run that is drawing frames after the frame being
-// drawn, keeping the frames and Python; the playground (.live-playground) adds labelled controls
-// that write the arguments of the block beside them. See "figures" below.
+// or the lab's frames, common.Frames, as experiments.playground returns them) shows each in its
+// output, as an image with alt text, under what it printed; frames replace one another in the same
+// image. A block that draws (the build marks it data-figure) has matplotlib loaded once it is in
+// view and Python is warm; a page without one loads none of it. Stop ends a run that is drawing
+// frames after the frame being drawn, keeping the frames and Python; the playground
+// (.live-playground) adds labelled controls that write the arguments of the block beside them. See
+// "figures" below.
 //
 // A classic script, not a module: over file:// a module script would not run at all, and could not
 // say so.
