@@ -3,6 +3,8 @@ the tables and figures they write, and two facts about relu units. Neither impor
 import this.
 """
 
+import base64
+import html
 import io
 
 import numpy as np
@@ -69,6 +71,30 @@ def png(fig):
     buffer = io.BytesIO()
     rendered(fig).save(buffer, "png", compress_level=1)
     return buffer.getvalue()
+
+
+class Frames:
+    """Frames (PNG bytes, alt text, message or None), each made when it is asked for: the page draws
+    each as it comes (docs/assets/live/live_runner.py), and Jupyter, shown the whole, the last, with
+    its alt text and message."""
+
+    def __init__(self, frames):
+        self.frames = frames  # a generator
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self.frames)
+
+    def close(self):
+        self.frames.close()
+
+    def _repr_html_(self):
+        *_, (image, alt, message) = self
+        source = f"data:image/png;base64,{base64.b64encode(image).decode()}"
+        said = f"<p>{html.escape(message)}</p>" if message else ""
+        return f'<img src="{source}" alt="{html.escape(alt)}">{said}'
 
 
 def save(fig, figdir, name):

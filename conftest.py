@@ -5,8 +5,9 @@
 - The lab's two quick runs (`python mlp.py --quick`, test_lab.two_quick_runs) start in the background
   before the first test, and the tests that read them run last: the other tests run meanwhile, on the
   machine's second core, instead of waiting for them. So does the run of the lesson's tests inside
-  Pyodide under Node (test_live.pyodide_tests). The live blocks' browser visit (test_live.live_visit)
-  goes last, after them: it measures how long the page takes to run its first block.
+  Pyodide under Node (test_live.pyodide_tests). The live blocks' browser visits (test_live.live_visit,
+  and figures_visit) go last, after them: they measure how long the page takes to run its first block
+  and to draw its first figure.
 """
 
 import pytest
@@ -35,15 +36,15 @@ def site_visit(built_site):
     return test_site.visit_site(built_site)
 
 
-LIVE_VISIT = "live_visit"  # test_live.py's browser visit, which measures the time to a first output
+LIVE_VISITS = ("live_visit", "figures_visit")  # test_live.py's browser visits, which measure load times
 
 
 def pytest_collection_modifyitems(items):
     """The tests that read the background runs go after the others (which keep their order), and the
-    live blocks' browser visit goes last, when the background runs are over: it measures load times."""
+    live blocks' browser visits go last, when the background runs are over: they measure load times."""
     def order(item):
-        names = getattr(item, "fixturenames", ())
-        return 2 if LIVE_VISIT in names else int(any(name in names for name in BACKGROUND))
+        names = set(getattr(item, "fixturenames", ()))
+        return 2 if names & set(LIVE_VISITS) else int(bool(names & set(BACKGROUND)))
 
     items.sort(key=order)
 

@@ -24,6 +24,7 @@ import practice
 from common import (
     SLIDES,
     TASKS,
+    Frames,
     dead_units,
     legend_outside,
     make_task,
@@ -1323,10 +1324,14 @@ def frame_alt(data, sizes, activation, lr, epochs, n, epoch, history):
 
 def playground(data="moons", hidden=16, activation="relu", lr=4.0, epochs=300, seed=0, n=200, frames=40):
     """Train [2, hidden, 1] on n points of `data` (moons, xor or circles; n more held out) with
-    train, in pieces, and yield a frame after each piece: (PNG bytes, alt text, None), the
+    train, in pieces, and make a frame after each piece: (PNG bytes, alt text, None), the
     animation's picture at about `frames` epochs spaced as frame_epochs spaces them. A run that
     diverges ends with the frame of the params train gave back (the last whose loss passed), and
-    train's message instead of None."""
+    train's message instead of None. Frames: each is made when it is asked for."""
+    return Frames(playground_frames(data, hidden, activation, lr, epochs, seed, n, frames))
+
+
+def playground_frames(data, hidden, activation, lr, epochs, seed, n, frames):
     if data not in DATA_NAMES:
         raise ValueError(f"playground: data must be one of {sorted(DATA_NAMES)}, got {data!r}")
     for name, value in (("epochs", epochs), ("frames", frames)):
@@ -1350,6 +1355,127 @@ def playground(data="moons", hidden=16, activation="relu", lr=4.0, epochs=300, s
             yield frame(epoch, params, history)
     except mlp.Diverged as err:
         yield frame(len(err.history["loss"]), err.params, err.history, str(err))
+
+
+# --- your backward, trained: the backprop page's step (5), edited by the reader, trained beside the lesson's
+
+def with_backward(backward, pieces):
+    """The pieces of a training_pieces generator, each trained with `backward` in place of
+    mlp.backward, the function that train takes its gradients from (through gd_step and
+    loss_and_grads): train, whole, with its divergence rule, runs on another backward. mlp.backward
+    is the lesson's again between two pieces, and whatever a piece raises."""
+    while True:
+        lesson, mlp.backward = mlp.backward, backward
+        try:
+            piece = next(pieces, None)
+        finally:
+            mlp.backward = lesson
+        if piece is None:
+            return
+        yield piece
+
+
+WHOSE = {"lesson": "the lesson's backward", "yours": "your backward_two_layer"}  # the two runs, named
+WHOSE_LINES = {"lesson": ("k", "-", "the lesson's"), "yours": ("tab:red", "--", "yours")}  # their losses
+
+
+def both_drawer(title, epochs, train_set, test_set, activation):
+    """The figure of trained_with, 800 x 330 px: the probability field of each run over the points
+    (the lesson's, then yours), and both training losses so far; and draw(states), which draws a
+    frame from {"lesson": (epoch, params, history), "yours": ...}. Laid out like frame_drawer's."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    pyplot()  # the lab's style
+    fig = Figure(figsize=(8, 3.3), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    *fields, losses = fig.subplots(1, 3, width_ratios=[1, 1, 1.15])
+    fig.suptitle(title)
+    extents = [plot_points(ax, train_set, test_set) for ax in fields]
+    lines = {}
+    for ax, whose in zip(fields, WHOSE, strict=True):
+        ax.set(xticks=[], yticks=[], aspect="equal")
+        color, style, label = WHOSE_LINES[whose]
+        lines[whose] = losses.plot([], [], color=color, ls=style, label=label)[0]
+    losses.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2")
+    losses.set(xscale="log", yscale="log", xlim=(1, max(epochs, 2)), xlabel="epoch",
+               ylabel="training loss", title="the loss so far")
+    losses.legend(loc="lower left")
+    drawn = {whose: [] for whose in WHOSE}
+
+    def draw(states):
+        for ax, extent, (whose, state) in zip(fields, extents, states.items(), strict=True):
+            epoch, params, history = state
+            for artist in drawn[whose]:
+                artist.remove()
+            drawn[whose] = draw_field(ax, params, activation, extent)
+            acc = f"{pct(history['val_acc'][-1])} held out" if epoch else "untrained"
+            ax.set_title(f"{WHOSE[whose]}\nepoch {epoch}: {acc}", fontsize=9)
+            lines[whose].set_data(np.arange(1, epoch + 1), history["loss"] if epoch else [])
+        losses.set_ylim(loss_range({"loss": sum((h["loss"] for _, _, h in states.values()), []),
+                                    "val_loss": []}))
+
+    return fig, draw
+
+
+def both_alt(data, sizes, activation, lr, epochs, states, diverged):
+    """What a frame of trained_with shows, in words; its first sentence says where each run is."""
+    def where(whose):
+        epoch, _, history = states[whose]
+        stop = f"diverged, shown at epoch {epoch}, the last whose loss passed, " if whose in diverged else ""
+        return (f"{stop}at training loss {history['loss'][-1]:.3f} and held-out accuracy "
+                f"{pct(history['val_acc'][-1])}")
+    epoch = max(epoch for epoch, _, _ in states.values())
+    if epoch:
+        when = (f"After {epoch} of {epochs} epochs from the same start, the lesson's backward is "
+                f"{where('lesson')}, yours {where('yours')}")
+    else:
+        when = f"Before the first of {epochs} epochs, the same start for both"
+    return (f"{when}. Two {activation} {sizes} networks learning {DATA_NAMES[data]} at lr "
+            f"{lr:g}. Left: the lesson's probability field, middle: yours, each blue for class 0 and red "
+            f"for class 1 with the 0.5 boundary in black, over the training points (dots) and held-out "
+            f"points (crosses). Right: both training losses so far, the lesson's solid, yours dashed, "
+            f"on log axes.")
+
+
+def trained_with(backward, data="moons", hidden=16, activation="tanh", lr=1.5, epochs=300, seed=0,
+                 n=200, frames=30):
+    """Train [2, hidden, 1] twice from the same start (train's, from `seed`) on n points of `data`:
+    with the lesson's backward, and with `backward`, a function called as backward_two_layer is (the
+    reader's own, say: with_backward). Frames after each piece of both, as playground makes them:
+    (PNG bytes, alt text, None), the two fields side by side and both losses. A run that diverges
+    stops at the params train gave back, and the last frame carries train's message. tanh units:
+    with relu, the check's slip in step (5), f_grad(a1, sigmoid(a1)), changes nothing (relu_grad
+    looks at a1 > 0, which is z1 > 0), and sigmoid units are still on their plateau at the end."""
+    return Frames(both_frames(backward, data, hidden, activation, lr, epochs, seed, n, frames))
+
+
+def both_frames(backward, data, hidden, activation, lr, epochs, seed, n, frames):
+    train_set, test_set = make_task(data, n, n)
+    sizes, at = [2, hidden, 1], frame_epochs(epochs, frames)
+    fig, draw = both_drawer(f"The same {activation} {sizes} network, trained with two backward passes",
+                            epochs, train_set, test_set, activation)
+    runs = {"lesson": training_pieces(train_set, test_set, sizes, activation, lr, seed, at),
+            "yours": with_backward(backward, training_pieces(train_set, test_set, sizes, activation, lr,
+                                                             seed, at))}
+    states, diverged = {}, {}
+    for _ in at:
+        if diverged.keys() == runs.keys():
+            break  # neither goes on
+        for whose, pieces in runs.items():
+            if whose not in diverged:
+                try:
+                    states[whose] = next(pieces)
+                except mlp.Diverged as err:
+                    states[whose] = len(err.history["loss"]), err.params, err.history
+                    diverged[whose] = f"{WHOSE[whose]}: {err}"
+        draw(states)
+        image = png(fig)
+        fig.set_layout_engine("none")  # laid out at the first frame: keep it (and the time)
+        yield image, both_alt(data, sizes, activation, lr, epochs, states, diverged), None
+    if diverged:
+        yield image, both_alt(data, sizes, activation, lr, epochs, states, diverged), "; ".join(
+            diverged.values())
 
 
 # ----------------------------------------------------------------------------------------------------

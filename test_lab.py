@@ -556,6 +556,71 @@ def test_playground_draws_each_task_and_refuses_what_it_cannot_draw():
             next(experiments.playground(**{name: 0}))
 
 
+# Where each run of experiments.trained_with is, as the first sentence of a frame's alt text says it.
+BOTH_STATE = re.compile(r"After (\d+) of (\d+) epochs from the same start, the lesson's backward is at "
+                        r"training loss ([\d.]+) and held-out accuracy ([\d.]+) %, yours (diverged, shown at "
+                        r"epoch \d+, the last whose loss passed, )?at training loss ([\d.]+) and held-out "
+                        r"accuracy ([\d.]+) %\.")
+SLIP = "sigma'(a) for sigma'(z)"  # the check's slip on the backprop page: f_grad(a1, sigmoid(a1))
+
+
+def both_states(frames):
+    """[(epoch, lesson's loss, lesson's accuracy, diverged, your loss, your accuracy)] of each frame
+    after the first."""
+    found = [BOTH_STATE.match(alt) for _, alt, _ in frames[1:]]
+    assert all(found), [alt[:200] for (_, alt, _), f in zip(frames[1:], found, strict=True) if not f]
+    return [(int(f[1]), float(f[3]), float(f[4]), bool(f[5]), float(f[6]), float(f[7])) for f in found]
+
+
+def test_trained_with_the_lessons_backward_learns_the_moons_and_the_slip_does_not():
+    """The backprop page's block: the lesson's own backward_two_layer, trained beside the lesson's
+    backward, is the same run (the same numbers in every frame), the one train gives (tanh [2, 16, 1],
+    lr 1.5, 300 epochs on 200 moons points), and it learns the moons: 95 % held out. With the check's
+    slip in step (5) it does not: its loss stays 1.5 times the lesson's, its accuracy 5 points lower,
+    while the lesson's run beside it is untouched; and with ReLU units the slip changes nothing (a1 > 0
+    where z1 > 0), as the page says. mlp.backward is the lesson's afterwards. Catches a comparison that
+    trains both runs with one backward, a frame that names the wrong run's numbers, and a with_backward
+    that leaves the reader's function in place."""
+    (X, y), (Xt, yt) = experiments.make_task("moons", 200, 200)
+    _, whole = mlp.train(X, y, [2, 16, 1], "tanh", 1.5, 300, X_val=Xt, y_val=yt)
+    lesson = mlp.backward
+    same = both_states(list(experiments.trained_with(mlp.backward_two_layer, frames=4)))
+    assert all((l_loss, l_acc) == (y_loss, y_acc) for _, l_loss, l_acc, _, y_loss, y_acc in same), same
+    epochs, loss, acc, *_ = same[-1]
+    assert (epochs, loss, acc) == (300, round(whole["loss"][-1], 3), round(100 * whole["val_acc"][-1], 1))
+    assert acc >= 95 and loss < whole["loss"][0] / 3
+    frames = list(experiments.trained_with(zoo.buggy_backward(SLIP), frames=4))
+    slipped = both_states(frames)
+    assert [state[:3] for state in slipped] == [state[:3] for state in same]  # the lesson's, untouched
+    _, loss, acc, diverged, your_loss, your_acc = slipped[-1]
+    assert not diverged and your_loss > 1.5 * loss and your_acc < acc - 5, slipped[-1]
+    assert [message for *_, message in frames] == [None] * len(frames) and mlp.backward is lesson
+    relu = both_states(list(experiments.trained_with(zoo.buggy_backward(SLIP), activation="relu", lr=4.0,
+                                                     epochs=30, frames=3)))
+    assert all((l_loss, l_acc) == (y_loss, y_acc) for _, l_loss, l_acc, _, y_loss, y_acc in relu), relu
+
+
+def test_trained_with_a_diverging_backward_ends_with_the_message_and_mlp_backward_back():
+    """A backward that makes train diverge (the zoo's "sum vs mean": every gradient n times too large)
+    stops its run at the params train gave back, while the lesson's goes on; the last frame repeats the
+    picture with train's message, naming whose run it was. A backward that raises leaves mlp.backward
+    the lesson's (with_backward's `finally`): the page's Python must not keep a broken train."""
+    frames = list(experiments.trained_with(zoo.buggy_backward("sum vs mean"), epochs=30, frames=4))
+    *before, (png, alt, message) = frames
+    assert [m for *_, m in before] == [None] * len(before) and (png, alt) == before[-1][:2]
+    assert message.startswith("your backward_two_layer: training diverged in epoch ")
+    epoch, *_, diverged, _, _ = both_states(frames)[-1]
+    assert diverged and epoch == 30
+
+    def broken(params, cache, y, activation="relu"):
+        raise ZeroDivisionError("the reader's mistake")
+
+    lesson = mlp.backward
+    with pytest.raises(ZeroDivisionError, match="the reader's mistake"):
+        list(experiments.trained_with(broken, epochs=3, frames=2))
+    assert mlp.backward is lesson
+
+
 def test_the_teacher_page_names_every_figure():
     """docs/teaching.md says which figure shows what: every figure and slide the lab writes is linked
     there, at its path under visualizations/. Catches a new figure or slide nobody described, and a

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import test_lab
 import test_site
 from tools import live_files
 
@@ -174,6 +175,61 @@ def test_runner_enter_puts_the_lesson_back(monkeypatch):
     assert live_runner.run("example", "import mlp\nassert mlp.sigmoid(0.0) == 0.5") == "done"
 
 
+def test_runner_shows_a_blocks_frames_and_figures(capsys, monkeypatch):
+    """An example whose last line is frames (common.Frames of (PNG bytes, alt, message), as the lab's
+    playground returns them) says "frames"; next_frame gives them one at a time with the alt's first
+    sentence (what the status says at the end), then None. A figure drawn with pyplot is shown too,
+    with an alt text made of its title and axis labels, and closed. An example without pictures, or
+    whose last value is a plain generator, says "done" (Jupyter too would not show it); Frames of
+    anything else are an error that says what a frame is; Stop (close_frames) runs the frames'
+    `finally`. Catches a block whose figure never reaches the page, frames computed all at once (no
+    Stop between them), and frames left open."""
+    import matplotlib.pyplot as plt
+    monkeypatch.setattr(live_runner, "PAGE", {"__name__": "__main__"})
+    assert live_runner.run("example", "x = 6 * 7\nx") == "done" and live_runner.next_frame() is None
+    code = ("import experiments\n"
+            "experiments.playground(epochs=3, n=20, frames=2)  # the last line's value")
+    assert live_runner.run("example", code) == "frames"
+    frames = iter(live_runner.next_frame, None)
+    shown = [(png[:8], summary, message) for png, alt, summary, message in frames]
+    assert shown[0][0] == b"\x89PNG\r\n\x1a\n" and len(shown) == 3, shown
+    assert shown[-1][1] == ("A relu [2, 16, 1] network learning two moons at lr 4, after 3 of 3 epochs: "
+                            + shown[-1][1].split(": ", 1)[1]) and shown[-1][1].endswith(" %.")
+    assert [message for *_, message in shown] == [None] * 3
+    code = ("import matplotlib.pyplot as plt\n"
+            "plt.plot([1, 2], [3, 1])\nplt.title('a falling line')\nplt.xlabel('epoch')\nplt.ylabel('loss')")
+    assert live_runner.run("example", code) == "frames"
+    png, alt, _, _ = live_runner.next_frame()
+    assert png.startswith(b"\x89PNG") and alt == "A figure. It shows a falling line (loss against epoch)."
+    assert live_runner.next_frame() is None and plt.get_fignums() == []
+    assert live_runner.run("example", "(n for n in range(3))") == "done"  # not frames: left alone
+    assert live_runner.run("example", "import common\ncommon.Frames(n for n in range(3))") == "frames"
+    assert live_runner.next_frame() == "error"
+    assert "a block shows frames as (PNG bytes, alt text, message or None)" in capsys.readouterr().err
+    code = ("import common, experiments\nclosed = []\n"
+            "def frames():\n    try:\n        yield from experiments.playground(epochs=3, n=20, frames=2)\n"
+            "    finally:\n        closed.append(True)\ncommon.Frames(frames())")
+    assert live_runner.run("example", code) == "frames" and live_runner.next_frame()[3] is None
+    live_runner.close_frames()
+    assert live_runner.PAGE["closed"] == [True] and live_runner.next_frame() is None
+
+
+def test_runner_knows_which_blocks_draw():
+    """draws(code): a block that imports matplotlib or a file of the lab (tools/live_files.FIGURE_FILES,
+    which the page loads only for such a block) draws; the lesson's blocks (numpy, mlp, diagnosis, a
+    syntax error) do not. Catches a lab file added to FIGURE_FILES that the page would not load first
+    (its import would fail), and a lesson's block that would load matplotlib for nothing."""
+    lab = {Path(name).stem for name in live_files.FIGURE_FILES}
+    assert lab | {"matplotlib"} <= set(live_runner.DRAWS), live_runner.DRAWS
+    for name in [*lab, "matplotlib.pyplot"]:
+        assert live_runner.draws(f"import numpy as np\nimport {name}\n"), name
+    assert live_runner.draws("from matplotlib import pyplot as plt")
+    assert live_runner.draws("def f():\n    from experiments import playground")
+    for code in ("import numpy as np\nimport mlp, diagnosis", "from . import experiments", "import (",
+                 "print('import experiments')"):
+        assert not live_runner.draws(code), code
+
+
 # --- the site in Chromium ----------------------------------------------------------------------------
 
 STATUS_DONE = """(block) => { const s = block.querySelector('.live-status').textContent;
@@ -289,6 +345,32 @@ STORAGE_FULL = """Storage.prototype.setItem = function () {
     throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };"""
 
 
+def recorded_context(browser, seen: dict, viewport: str = "desktop"):
+    """A new browser context (cold: its own cache) that lets only 127.0.0.1 and file:// through,
+    recording every request in seen["requests"] and every other address in seen["off_site"]."""
+    context = browser.new_context(viewport=test_site.VIEWPORTS[viewport])
+
+    def local_only(route):
+        url = urlsplit(route.request.url)
+        if url.hostname == "127.0.0.1" or url.scheme == "file":
+            route.continue_()
+        else:
+            seen["off_site"].append(route.request.url)
+            route.abort()
+
+    context.route("**/*", local_only)
+    context.on("request", lambda request: seen["requests"].append(request.url))
+    return context
+
+
+def recorded_page(context, seen: dict):
+    """A new page of `context` whose console errors and uncaught errors go into seen["errors"]."""
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    return page
+
+
 def visit_live(site: Path, base: str) -> dict:
     """Run the live blocks of the site, served at `base`, in Chromium, as a reader would, recording
     every request (the pages' and the worker's); return what was seen and measured."""
@@ -298,27 +380,14 @@ def visit_live(site: Path, base: str) -> dict:
         browser = playwright.chromium.launch(executable_path=test_site.CHROMIUM, headless=True,
                                              args=test_site.CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport=test_site.VIEWPORTS["desktop"])
-
-            def local_only(route):
-                url = urlsplit(route.request.url)
-                if url.hostname == "127.0.0.1" or url.scheme == "file":
-                    route.continue_()
-                else:
-                    seen["off_site"].append(route.request.url)
-                    route.abort()
+            context = recorded_context(browser, seen)
 
             def new_page():
-                page = context.new_page()
-                page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
-                page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-                return page
+                return recorded_page(context, seen)
 
             def worker_started() -> bool:
                 return any(url.endswith("/worker.mjs") for url in seen["requests"])
 
-            context.route("**/*", local_only)
-            context.on("request", lambda request: seen["requests"].append(request.url))
             page = new_page()
 
             # Cold: a fresh browser. Python has not started at the page's load (no block in view),
@@ -481,17 +550,25 @@ def visit_live(site: Path, base: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_visit(tmp_path_factory):
+def live_site(tmp_path_factory):
     """The site built for the address that it is served at (SITE_URL: Material's instant navigation
-    follows only the links of its sitemap) and visited in Chromium (visit_live)."""
+    follows only the links of its sitemap), and served there: (its folder, that address)."""
     site = tmp_path_factory.mktemp("live") / "site"
     site.mkdir()
-    with test_site.serve(site) as base, pytest.MonkeyPatch.context() as env:
-        env.setenv("SITE_URL", base)
-        result = test_site.build_site(test_site.ROOT, site)
+    with test_site.serve(site) as base:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("SITE_URL", base)
+            result = test_site.build_site(test_site.ROOT, site)
         assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
-        start = time.monotonic()
-        seen = visit_live(site, base)
+        yield site, base
+
+
+@pytest.fixture(scope="session")
+def live_visit(live_site):
+    """The site visited in Chromium (visit_live)."""
+    site, base = live_site
+    start = time.monotonic()
+    seen = visit_live(site, base)
     print(f"live visit: {time.monotonic() - start:.1f} s; in the worker {seen['ready']}; blocks per "
           f"page {seen['blocks']}\nfirst Run, cold: {seen['cold']:.2f} s; a Run after following a "
           f"link: {seen['nav'][2]:.2f} s; a Run once the first block has been in view (Python ready "
@@ -599,7 +676,8 @@ EXAMPLE_PAGES = ("forward.md", "gradient-check.md", "training.md", "practice.md"
 def run_examples_in_browser(site: Path) -> dict:
     """Open each page of EXAMPLE_PAGES in Chromium (network cut off but for 127.0.0.1), open its folded
     blocks, and Run each of its examples in page order, as a reader who goes down the page would:
-    {page: [(line in the Markdown, status, output, the Output the page shows or None)]}."""
+    {page: [(line in the Markdown, status, output, the Output the page shows or None)]}. (Not the
+    blocks that draw, which print nothing: visit_figures runs those.)"""
     sync_playwright = test_site.require_browser()
     ran = {}
     with test_site.serve(site) as base, sync_playwright() as playwright:
@@ -617,7 +695,8 @@ def run_examples_in_browser(site: Path) -> dict:
                 found = test_site.examples(test_site.DOCS / name)
                 assert blocks.count() == len(found), (name, blocks.count(), len(found))
                 ran[name] = [(line, *run_block(page, blocks.nth(i), timeout=120000)[:2], expected)
-                             for i, (line, _, expected) in enumerate(found)]
+                             for i, (line, _, expected) in enumerate(found)
+                             if not blocks.nth(i).locator("[data-figure]").count()]
                 page.close()
         finally:
             browser.close()
@@ -782,6 +861,341 @@ def test_refused_storage_is_said_once_and_the_page_works(live_visit):
     assert status.startswith("Done") and output == "42\n", (status, output)
 
 
+# --- figures in the page (issue 23) -------------------------------------------------------------------
+
+# Records, on a live block or the playground, each frame its image shows (a new picture: its src),
+# when (seconds from the click on Run, by the page's clock) and whether the run was still going, and
+# the run's end: its status, printed output, time.
+FRAMES_JS = """(el) => {
+    const run = el.querySelector('.live-run'), status = el.querySelector('.live-status');
+    const seen = el.liveFrames = { frames: [] };
+    run.addEventListener('click', () => { seen.start = performance.now(); }, { once: true, capture: true });
+    const observer = new MutationObserver(() => {
+        if (seen.start === undefined) return;
+        const img = el.querySelector('.live-output img');
+        if (img && img.src !== seen.frames.at(-1)?.src) {
+            seen.frames.push({ t: (performance.now() - seen.start) / 1000, src: img.src, alt: img.alt,
+                               running: run.disabled });
+        }
+        if (!run.disabled && / s\\)$/.test(status.textContent)) {
+            Object.assign(seen, { end: (performance.now() - seen.start) / 1000, status: status.textContent,
+                                  output: el.querySelector('.live-output').textContent });
+            observer.disconnect();
+        }
+    });
+    observer.observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
+}"""
+# The files that only figures need: none may be fetched by a page without a block that draws.
+FIGURE_REQUESTS = {*live_files.FIGURES, live_files.FIGURE_LIST, *live_files.FIGURE_FILES}
+# What the issue asks of figures, as ratios to the cold start: the first Run of a page in a fresh tab
+# (Python, numpy and a first result), measured on the same visit just before the cold figure. On
+# these machines that took 3.8 s when the figures' targets were set (/work/shared/DOCS-TOOLCHAIN.md,
+# "cold load to first result"): the first figure 8 s after a cold load, 3 s once Python is warm (and
+# the block has been in view while the reader reads), and at least 4 frames a second while training
+# [2, 16, 1] on 200 moons points (a frame every 0.25 s).
+COLD_START = 3.8
+COLD_FIGURE = 8.0 / COLD_START
+WARM_FIGURE = 3.0 / COLD_START
+FRAME_INTERVAL = 0.25 / COLD_START
+SCREENSHOTS = ("playground-mid-run-1280.png", "playground-mid-run-390.png",
+               "broken-step-5-trained-1280.png", "broken-step-5-trained-390.png")
+
+
+def start_frames(el) -> None:
+    """Record el's frames from its next Run (FRAMES_JS)."""
+    el.evaluate(FRAMES_JS)
+
+
+def frames_seen(page, el, at_least: int = 0, end: bool = True, timeout: int = 120000) -> dict:
+    """What FRAMES_JS recorded, once el has shown `at_least` frames, and ended its run if `end`."""
+    page.wait_for_function("([el, n, end]) => el.liveFrames.frames.length >= n "
+                           "&& (!end || el.liveFrames.end !== undefined)",
+                           arg=[el.element_handle(), at_least, end], timeout=timeout)
+    return el.evaluate("(el) => el.liveFrames")
+
+
+def visit_figures(site: Path, base: str) -> dict:
+    """Figures in Chromium, as a reader meets them. A fresh tab: a page without a block that draws
+    (forward), whose first Run is the cold start. At once another fresh tab: the backprop page, where
+    the block that trains your backward gives the first figure after a cold load; Stop keeps it. Back
+    in the first tab: the training page, by a link (Python warm), its playground in view until
+    matplotlib is loaded, then Run (the first figure once warm, and frames a second), Run and Stop, the
+    controls and the keyboard, a diverging run, 320 px. In the second tab: step (5) broken, and the
+    block run again. Returns what was seen and measured."""
+    sync_playwright = test_site.require_browser()
+    seen = {"requests": [], "off_site": [], "errors": []}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=test_site.CHROMIUM, headless=True,
+                                             args=test_site.CHROMIUM_ARGS)
+        try:
+            page = recorded_page(recorded_context(browser, seen), seen)
+            page.goto(base + "forward.html")
+            seen["cold"] = timed_run(page, page.locator(".live-code").first)[2]
+            for i in range(page.locator(".live-code").count()):  # every block of the page in view
+                page.locator(".live-code").nth(i).scroll_into_view_if_needed()
+                page.evaluate(TWO_FRAMES)
+            seen["no_figures"] = list(seen["requests"])
+
+            # Cold, on the backprop page, at once (the machine as busy as for the cold start); its
+            # requests apart from the first tab's.
+            apart = {**seen, "requests": []}
+            cold = recorded_page(recorded_context(browser, apart), apart)
+            cold.goto(base + "backprop.html")
+            trained = live_block(cold, "experiments.trained_with(")
+            trained.scroll_into_view_if_needed()
+            start_frames(trained)
+            trained.locator("button.live-run").click()
+            seen["cold_figure"] = frames_seen(cold, trained, at_least=1, end=False)
+            trained.locator("button.live-stop").click()
+            seen["trained_stopped"] = frames_seen(cold, trained)
+            seen["cold_steps"] = cold.evaluate("[window.liveCodeReady, window.liveFiguresReady]")
+
+            # The training page, by a link: Python is warm. The playground in view: matplotlib loads,
+            # while the reader reads; nothing moves until Run.
+            leave(page)
+            link = page.locator("nav.md-nav--primary a.md-nav__link", has_text="Training and experiments")
+            link.first.click()
+            arrive(page, "experiments.playground(")
+            playground = page.locator(".live-playground")
+            playground.scroll_into_view_if_needed()
+            page.wait_for_function("window.liveFiguresReady", timeout=120000)
+            seen["preload"] = page.evaluate("window.liveFiguresReady")
+            seen["images_before_run"] = playground.locator("img").count()
+            seen["controls"] = playground.evaluate("""(p) => [...p.querySelectorAll('input, select')].map(
+                (c) => ({ name: c.name, label: c.labels[0]?.textContent, value: c.value,
+                          width: c.getBoundingClientRect().width,
+                          height: c.getBoundingClientRect().height }))""")
+            seen["buttons"] = playground.evaluate("""(p) => [...p.querySelectorAll('.live-bar button')].map(
+                (b) => ({ label: b.textContent, width: b.getBoundingClientRect().width,
+                          height: b.getBoundingClientRect().height }))""")
+            seen["status_live"] = playground.evaluate("""(p) => { const s = p.querySelector('.live-status');
+                return s.getAttribute('role') || s.getAttribute('aria-live'); }""")
+            start_frames(playground)
+            playground.locator("button.live-run").click()
+            frames_seen(page, playground, at_least=6, end=False)
+            playground.screenshot(path=str(site.parent / SCREENSHOTS[0]))
+            seen["warm"] = frames_seen(page, playground)
+
+            # Run, then Stop after a few frames (at 390 px); the worker is idle once a later run has
+            # gone through it (runs go one at a time), and the image is then as Stop left it.
+            page.set_viewport_size(test_site.VIEWPORTS["phone"])
+            start_frames(playground)
+            playground.locator("button.live-run").click()
+            frames_seen(page, playground, at_least=4, end=False)
+            playground.screenshot(path=str(site.parent / SCREENSHOTS[1]))
+            playground.locator("button.live-stop").click()
+            seen["stopped"] = frames_seen(page, playground)
+            other = page.locator(".live-code").first
+            replace_code(page, other, "print(6 * 7)")
+            seen["after_stop_run"] = run_block(page, other)[:2]
+            seen["after_stop_image"] = playground.locator(".live-output img").evaluate(
+                "(img) => ({ src: img.src, alt: img.alt })")
+            seen["workers"] = sum(url.endswith("/worker.mjs") for url in seen["requests"])
+
+            # The controls write the code, the code moves the controls; the keyboard alone runs it.
+            page.set_viewport_size(test_site.VIEWPORTS["desktop"])
+            playground.locator("select[name=data]").select_option("xor")
+            playground.locator("input[name=epochs]").fill("40")
+            code = playground.locator("pre > code")
+            seen["written"] = code.text_content()
+            replace_code(page, playground, seen["written"].replace("seed=0", "seed=3"))
+            seen["seed_control"] = playground.locator("input[name=seed]").input_value()
+            lr = playground.locator("input[name=lr]")
+            lr.focus()
+            page.keyboard.press("Shift+Tab")
+            page.keyboard.press("Tab")  # onto lr from the keyboard: its focus is drawn
+            seen["focus"] = lr.evaluate("""(c) => ({ focused: document.activeElement === c,
+                outline: getComputedStyle(c).outlineStyle, width: getComputedStyle(c).outlineWidth })""")
+            page.keyboard.press("Control+A")
+            page.keyboard.type("2")
+            start_frames(playground)
+            page.keyboard.press("Enter")
+            seen["keyboard_run"] = frames_seen(page, playground)
+            seen["keyboard_code"] = code.text_content()
+
+            # A step far too large: train's message, and the last frame whose loss passed.
+            playground.locator("select[name=data]").select_option("moons")
+            lr.fill("50")
+            start_frames(playground)
+            playground.locator("button.live-run").click()
+            seen["diverged"] = frames_seen(page, playground)
+            seen["diverged_image"] = playground.locator(".live-output img").count()
+
+            # 320 px: the playground stacks, and nothing scrolls sideways.
+            page.set_viewport_size({"width": 320, "height": 800})
+            seen["narrow"] = page.evaluate("""() => {
+                const p = document.querySelector('.live-playground'), box = (s) => p.querySelector(s)
+                    .getBoundingClientRect();
+                return { scroll: document.documentElement.scrollWidth, form: box('.live-controls'),
+                         code: box('.highlight'), bar: box('.live-bar'), output: box('.live-output') }; }""")
+
+            # Back in the cold tab: step (5) broken as the check suggests, and the block run again.
+            step5 = step_block(cold, 5)
+            replace_code(cold, step5, STEP5_BUG)
+            run_block(cold, step5)
+            start_frames(trained)
+            trained.locator("button.live-run").click()
+            seen["broken"] = frames_seen(cold, trained)
+            trained.screenshot(path=str(site.parent / SCREENSHOTS[2]))
+            cold.set_viewport_size(test_site.VIEWPORTS["phone"])
+            trained.screenshot(path=str(site.parent / SCREENSHOTS[3]))
+        finally:
+            browser.close()
+    return seen
+
+
+@pytest.fixture(scope="session")
+def figures_visit(live_site):
+    """The site's figures visited in Chromium (visit_figures); prints the timings and where the
+    screenshots are."""
+    site, base = live_site
+    start = time.monotonic()
+    seen = visit_figures(site, base)
+    warm, cold = seen["warm"], seen["cold_figure"]
+    times = [frame["t"] for frame in warm["frames"]]
+    seen["interval"] = (times[-1] - times[0]) / (len(times) - 1)
+    print(f"figures visit: {time.monotonic() - start:.1f} s\ncold start (Python, numpy, a first Run): "
+          f"{seen['cold']:.2f} s; first figure after a cold load: {cold['frames'][0]['t']:.2f} s; "
+          f"matplotlib loaded in the background in {seen['preload']['seconds']:.2f} s, then the first "
+          f"figure in {times[0]:.2f} s; the playground at its defaults: {len(times)} frames, "
+          f"{1 / seen['interval']:.1f} a second\nscreenshots: "
+          + ", ".join(str(site.parent / name) for name in SCREENSHOTS))
+    return seen
+
+
+@pytest.mark.browser
+def test_a_figure_block_shows_its_image_with_alt_text(figures_visit):
+    """The block that trains your backward, run in a cold tab, shows its first frame as an image in its
+    output, whose alt text says what it shows (the two networks, the moons, both probability fields,
+    the losses); Stop then ends it with the frame kept (Python stays). With step (5) broken as the check
+    suggests (the slope at the wrong point) and run, the same block trains the reader's function: its
+    last frame shows the lesson's run learning the moons and the reader's not. Catches a block whose
+    figure never reaches the page, an image without alt text, and a block that trains the lesson's
+    backward whatever the reader ran."""
+    first = figures_visit["cold_figure"]["frames"][0]
+    assert first["src"].startswith("blob:") and first["running"], first
+    for words in ("Before the first of 300 epochs", "tanh [2, 16, 1] networks learning two moons",
+                  "probability field", "training losses"):
+        assert words in first["alt"], (words, first["alt"])
+    stopped = figures_visit["trained_stopped"]
+    assert stopped["status"].startswith("Stopped: ") and len(stopped["frames"]) < 10, stopped["status"]
+    broken = figures_visit["broken"]
+    assert broken["status"].startswith("Done: After 300 of 300 epochs"), broken["status"]
+    found = test_lab.BOTH_STATE.match(broken["frames"][-1]["alt"])
+    assert found, broken["frames"][-1]["alt"]
+    lesson_loss, lesson_acc, your_loss, your_acc = (float(found[i]) for i in (3, 4, 6, 7))
+    assert lesson_acc >= 95 and your_acc < lesson_acc - 5 and your_loss > 1.5 * lesson_loss, found[0]
+    assert len({frame["alt"] for frame in broken["frames"]}) == len(broken["frames"]) > 10
+
+
+@pytest.mark.browser
+def test_the_playground_trains_stops_and_runs_again(figures_visit):
+    """Run: the playground's image is redrawn while it trains (each frame a new picture, with its own
+    alt text, epoch after epoch), and the run ends saying what the last frame shows. Run again, then
+    Stop after a few frames: the run ends at once with the frames kept, the status saying where it
+    stopped; the image does not change afterwards (checked once a later run has gone through the
+    worker, which runs one thing at a time), and Python was not restarted. The next Run works (the
+    keyboard's, below). Nothing moved before Run."""
+    assert figures_visit["images_before_run"] == 0
+    warm = figures_visit["warm"]
+    epochs = [int(re.search(r"after (\d+) of 300 epochs", f["alt"])[1]) for f in warm["frames"][1:]]
+    assert epochs == sorted(set(epochs)) and epochs[-1] == 300 and len(epochs) >= 20, epochs
+    assert all(frame["running"] for frame in warm["frames"]), warm["frames"]
+    assert warm["status"].startswith("Done: A relu [2, 16, 1] network learning two moons at lr 4, after "
+                                     "300 of 300 epochs"), warm["status"]
+    assert "Left:" not in warm["status"]  # the frame's first sentence, not its whole description
+    stopped = figures_visit["stopped"]
+    last = stopped["frames"][-1]
+    assert 4 <= len(stopped["frames"]) < len(warm["frames"]), len(stopped["frames"])
+    assert stopped["status"].startswith("Stopped: A relu") and "of 300 epochs" in stopped["status"]
+    assert figures_visit["after_stop_run"] == ("Done", "42\n") or figures_visit["after_stop_run"][1] == "42\n"
+    assert figures_visit["after_stop_image"] == {"src": last["src"], "alt": last["alt"]}
+    assert figures_visit["workers"] == 1, figures_visit["workers"]
+
+
+@pytest.mark.browser
+def test_the_playground_controls_write_the_code_and_the_keyboard_runs_it(figures_visit):
+    """The playground's controls are labelled, named as the issue says, at least 24 x 24 px, and set
+    from the code; changing one writes its argument into the code (data="xor", epochs=40), and an edit
+    of the code moves the control (seed). From the keyboard: Tab reaches the learning rate with its
+    focus drawn, typing writes lr=2 into the code, and Enter runs it: the next run, on XOR for 40
+    epochs. The status is announced politely (aria-live or role=status)."""
+    controls = {c["name"]: c for c in figures_visit["controls"]}
+    assert list(controls) == ["data", "hidden", "activation", "lr", "epochs", "seed"], controls
+    assert [c["label"] for c in controls.values()] == ["Data", "Hidden units", "Hidden activation",
+                                                       "Learning rate", "Epochs", "Seed"]
+    assert [c["value"] for c in controls.values()] == ["moons", "16", "relu", "4.0", "300", "0"]
+    sizes = [(c["name"], c["width"], c["height"]) for c in figures_visit["controls"]] + [
+        (b["label"], b["width"], b["height"]) for b in figures_visit["buttons"]]
+    assert all(w >= 24 and h >= 24 for _, w, h in sizes), sizes
+    assert [b["label"] for b in figures_visit["buttons"]][:3] == ["Run", "Stop", "Reset"]
+    assert figures_visit["status_live"] in ("polite", "status"), figures_visit["status_live"]
+    written = figures_visit["written"]
+    assert 'data="xor"' in written and "epochs=40" in written and "seed=0" in written, written
+    assert figures_visit["seed_control"] == "3"
+    focus = figures_visit["focus"]
+    assert focus["focused"] and focus["outline"] != "none" and focus["width"] != "0px", focus
+    assert "lr=2," in figures_visit["keyboard_code"], figures_visit["keyboard_code"]
+    run = figures_visit["keyboard_run"]
+    assert run["status"].startswith("Done: A relu [2, 16, 1] network learning XOR at lr 2, after 40 of 40"), \
+        run["status"]
+
+
+@pytest.mark.browser
+def test_a_diverging_playground_run_keeps_its_last_good_frame(figures_visit):
+    """lr 50 on the moons (40 epochs) diverges at once: the run ends with train's message in the status
+    and under the image, which shows the last frame whose loss passed (its alt says so: an epoch before
+    the one that diverged)."""
+    diverged = figures_visit["diverged"]
+    message = re.search(r"training diverged in epoch (\d+) with lr=50: .*: try a smaller learning rate",
+                        diverged["output"])
+    assert message and diverged["status"].startswith(message[0]), diverged
+    assert figures_visit["diverged_image"] == 1 and diverged["frames"], diverged
+    shown = re.search(r"after (\d+) of 40 epochs", diverged["frames"][-1]["alt"])
+    assert shown and int(shown[1]) < int(message[1]), diverged["frames"][-1]["alt"]
+
+
+@pytest.mark.browser
+def test_a_page_without_figures_fetches_none_of_their_files(figures_visit):
+    """A page without a block that draws (forward), run and scrolled through, fetched none of the files
+    that only figures need (matplotlib's wheels, its font list and bytecode, the lab's files); the
+    training page, whose playground came into view, fetched every one (the other side), and nothing
+    left the host or logged an error."""
+    def fetched(requests):
+        return {Path(urlsplit(url).path).name for url in requests} & FIGURE_REQUESTS
+    assert fetched(figures_visit["no_figures"]) == set()
+    assert fetched(figures_visit["requests"]) == FIGURE_REQUESTS
+    assert not figures_visit["off_site"] and not figures_visit["errors"], figures_visit
+
+
+@pytest.mark.browser
+def test_the_playground_stacks_at_320_px(figures_visit):
+    """At 320 px the page does not scroll sideways, and the playground is one column: its controls, then
+    the code, then Run and the frames, each as wide as the column."""
+    narrow = figures_visit["narrow"]
+    assert narrow["scroll"] <= 320, narrow
+    form, code, bar, output = (narrow[k] for k in ("form", "code", "bar", "output"))
+    assert form["bottom"] <= code["top"] <= code["bottom"] <= bar["top"] <= output["top"], narrow
+    assert abs(form["width"] - code["width"]) < 2 and code["right"] <= 320, narrow
+
+
+@pytest.mark.browser
+def test_figures_meet_their_budget(figures_visit):
+    """Measured on this visit, against its own cold start (Python, numpy and a first Run in a fresh
+    tab): the first figure after a cold load within COLD_FIGURE of it (8 s to 3.8 s), the first figure
+    once Python is warm and the block has been in view within WARM_FIGURE (3 s to 3.8 s), and a frame
+    of the playground at its defaults ([2, 16, 1] on 200 moons points) every FRAME_INTERVAL (4 frames a
+    second at 3.8 s). The visit prints the seconds. Catches matplotlib loaded late or twice, a preload
+    that does not happen, and frames slowed down (a figure laid out anew each frame, a larger PNG)."""
+    cold = figures_visit["cold"]
+    first = figures_visit["cold_figure"]["frames"][0]["t"]
+    assert first <= COLD_FIGURE * cold, f"first figure {first:.2f} s after a cold load, cold {cold:.2f} s"
+    warm = figures_visit["warm"]["frames"][0]["t"]
+    assert warm <= WARM_FIGURE * cold, f"first figure {warm:.2f} s once warm, cold start {cold:.2f} s"
+    interval = figures_visit["interval"]
+    assert interval <= FRAME_INTERVAL * cold, f"a frame every {interval:.3f} s, cold start {cold:.2f} s"
+
+
 # --- the lesson's tests inside Pyodide, under Node -----------------------------------------------------
 
 NODE = shutil.which("node")
@@ -789,6 +1203,8 @@ PYODIDE_TEST_FILES = ("test_mlp.py", "test_checks.py")  # the lesson's tests and
 PYODIDE_LAB_TESTS = (  # and the lab's figures, drawn as the page draws them
     "test_lab.py::test_playground_frames_change_and_the_loss_falls",
     "test_lab.py::test_playground_diverging_run_ends_with_the_message_and_the_last_good_frame",
+    "test_lab.py::test_trained_with_the_lessons_backward_learns_the_moons_and_the_slip_does_not",
+    "test_lab.py::test_trained_with_a_diverging_backward_ends_with_the_message_and_mlp_backward_back",
 )
 # The tests that cannot pass in the browser's Python, not run there, each with its reason.
 NOT_IN_PYODIDE = {

@@ -34,7 +34,9 @@
    - "step" on each `{{ step:N }}` block: Run redefines the whole region (data-region) with the
      step's line(s) (data-line, data-lines) replaced by the edited text;
    - "example" on every runnable example (a python fence that quotes nothing and is not marked
-     `.notest`, as test_site.examples finds them): Run runs it in the page's namespace.
+     `.notest`, as test_site.examples finds them): Run runs it in the page's namespace; with
+     `data-figure` when it draws (imports matplotlib or the lab: live_runner.draws, the same rule
+     the page's Python follows), so that the page loads matplotlib once the block is in view.
    `{{ planted:SLUG }}` alone on a line is replaced by backward_two_layer with the bug zoo's bug
    SLUG planted (zoo.buggy_source, or experiments.BUGS until zoo.py exists), a "define" block of
    mlp.py: fix the line, Run, and the check below it runs the learner's version.
@@ -83,6 +85,7 @@ STEPS = range(1, 8)
 STEP_CLASS = "backward-step"  # on each step block, for docs/assets/stylesheets/extra.css
 LIVE_SOURCES = ("mlp.py", "datasets.py")  # a block quoting a region of these can be run in the page
 PYODIDE_DIR = "docs/assets/pyodide"
+LIVE_RUNNER = "docs/assets/live/live_runner.py"  # what Run does in the page
 NOTEBOOK_PAGES: dict[str, str] = {}  # {page: its Markdown, as on_page_markdown leaves it}, for 7.
 # `{{ planted:SLUG }}` alone on its line: backward_two_layer with the zoo's bug SLUG planted.
 PLANTED_TOKEN = re.compile(
@@ -149,8 +152,12 @@ def on_post_build(config: MkDocsConfig) -> None:
 
 def _tool(config: MkDocsConfig, name: str):
     """tools/NAME.py, loaded from its path (it is no package, and needs no MkDocs)."""
-    path = _root(config) / "tools" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
+    return _load(_root(config) / "tools" / f"{name}.py")
+
+
+def _load(path: Path):
+    """The module of the Python file at `path`, loaded afresh."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -178,7 +185,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         markdown = PLANTED_TOKEN.sub(lambda m: _planted_block(m, sources, root / API_SOURCE, page), markdown)
     if re.search(r"\{\{[ \t]*planted:", markdown):
         raise PluginError(f"{page.file.src_uri}: a {{{{ planted:SLUG }}}} must stand alone on its line")
-    markdown = FENCE.sub(_mark_example, markdown)
+    draws = _load(root / LIVE_RUNNER).draws
+    markdown = FENCE.sub(lambda m: _mark_example(m, draws), markdown)
     markdown = API_TOKENS.sub(lambda m: api_reference(root / (m["path"] or API_SOURCE)), markdown)
     try:  # 7. kept for its notebook, with the link to it
         return _tool(config, "notebooks").add_page(markdown, page.file.src_uri, NOTEBOOK_PAGES)
@@ -254,14 +262,16 @@ def _with_attributes(info: str, attributes: str) -> str:
     return f"{{.{language} {rest.strip()} {attributes}}}".replace("  ", " ")
 
 
-def _mark_example(match: re.Match) -> str:
-    """A runnable example (python, quoting nothing, not `.notest`, not marked yet) gets data-live."""
+def _mark_example(match: re.Match, draws) -> str:
+    """A runnable example (python, quoting nothing, not `.notest`, not marked yet) gets data-live, and
+    data-figure if draws(its code)."""
     info, body = match["info"].strip(), match["body"]
     language = re.match(r"\{?\s*\.?([\w-]*)", info)[1]
     if language not in ("python", "py") or "--8<--" in body or ".notest" in info or "data-live" in info:
         return match[0]
     start, end = (i - match.start() for i in match.span("info"))
-    return match[0][:start] + _with_attributes(info, 'data-live="example"') + match[0][end:]
+    attributes = 'data-live="example"' + (' data-figure="true"' if draws(body) else "")
+    return match[0][:start] + _with_attributes(info, attributes) + match[0][end:]
 
 
 def planted_sources(root: Path) -> dict[str, str]:

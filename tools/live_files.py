@@ -87,9 +87,9 @@ LIVE_FILES = (
     "data/digits.csv.gz",
 )
 # And the lab's files that the page's figures import (experiments.playground; experiments.py imports
-# practice.py and common.py), beyond those: copied beside them but listed apart, so that a page
-# fetches them only when a block draws.
-FIGURE_FILES = ("common.py", "experiments.py", "practice.py")
+# practice.py and common.py, practice.py imports grade.py), beyond those: copied beside them but listed
+# apart, so that a page fetches them only when a block draws.
+FIGURE_FILES = ("common.py", "experiments.py", "practice.py", "grade.py")
 LIVE_DIR = "assets/live/py"  # where they go in the site
 LIVE_LIST = "files.json"  # in LIVE_DIR: LIVE_FILES, for the page's worker to fetch
 FIGURE_LIST = "figures.json"  # in LIVE_DIR: FIGURE_FILES

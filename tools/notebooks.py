@@ -60,6 +60,7 @@ def _live_files():
 
 
 LIVE_FILES = _live_files().LIVE_FILES  # the files that the page's Python gets, and a notebook may need
+LAB_FILES = _live_files().FIGURE_FILES  # and the lab's, which it gets for a block that draws
 ZIP = "notebooks.zip"
 ZIP_FOLDER = "notebooks"  # the folder inside the zip
 FOLDER = "course"  # where a notebook's first cell writes the files, beside the notebook
@@ -461,9 +462,11 @@ del _setup, _TEXT, _BINARY
 
 def project_files(root: Path, code: list[str]) -> dict[str, bytes]:
     """{path in the course folder: bytes}: the modules of LIVE_FILES that `code` imports, and theirs;
-    the data files that those modules name, with their folder's README; live_runner.py if a cell
-    runs through it; and the LICENSE."""
-    modules = {Path(name).stem: name for name in LIVE_FILES if name.endswith(".py")}
+    the lab's files (LAB_FILES) that it imports, and theirs (a lesson's module that imports the lab,
+    as mlp.py does for `python mlp.py`, brings nothing of it); the data files that those modules
+    name, with their folder's README; live_runner.py if a cell runs through it; and the LICENSE."""
+    lesson = {Path(name).stem: name for name in LIVE_FILES if name.endswith(".py")}
+    modules = {**lesson, **{Path(name).stem: name for name in LAB_FILES}}
     wanted = [name for source in code for name in _imports(source) if name in modules]
     if any(source.startswith(("%%define", "%%step")) for source in code):
         wanted += [Path(source.split()[1]).stem for source in code if source.startswith("%%")]
@@ -472,7 +475,8 @@ def project_files(root: Path, code: list[str]) -> dict[str, bytes]:
         name = wanted.pop()
         if name in modules and modules[name] not in chosen:
             chosen[modules[name]] = (root / modules[name]).read_bytes()
-            wanted += _imports(chosen[modules[name]].decode("utf-8"))
+            wanted += [imported for imported in _imports(chosen[modules[name]].decode("utf-8"))
+                       if name not in lesson or imported in lesson]
     texts = b"".join(chosen.values())
     for name in LIVE_FILES:
         if not name.endswith(".py") and Path(name).name.encode() in texts:
@@ -483,7 +487,7 @@ def project_files(root: Path, code: list[str]) -> dict[str, bytes]:
     if any(source.startswith("%%") for source in code):
         chosen[Path(LIVE_RUNNER).name] = (root / LIVE_RUNNER).read_bytes()
     chosen[LICENSE] = (root / LICENSE).read_bytes()
-    order = [*LIVE_FILES, "data/README.md"]  # the lesson first, then the door, ...
+    order = [*LIVE_FILES, "data/README.md", *LAB_FILES]  # the lesson first, then the door, ...
     return dict(sorted(chosen.items(), key=lambda item: (item[0] not in order, order.index(item[0])
                                                          if item[0] in order else 0)))
 

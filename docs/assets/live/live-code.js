@@ -20,6 +20,15 @@
 // An edit kept for a different text (the site was rebuilt since) is not applied: the block shows
 // the new text and offers the old edit. Runs are never replayed.
 //
+// Figures (issue 23): a block that shows pictures (live_runner.py: its last value a matplotlib figure
+// or the lab's frames, common.Frames, as experiments.playground returns them) shows each in its
+// output, as an image with alt text, under what it printed; frames replace one another in the same
+// image. A block that draws (the build marks it data-figure) has matplotlib loaded once it is in
+// view and Python is warm; a page without one loads none of it. Stop ends a run that is drawing
+// frames after the frame being drawn, keeping the frames and Python; the playground
+// (.live-playground) adds labelled controls that write the arguments of the block beside them. See
+// "figures" below.
+//
 // A classic script, not a module: over file:// a module script would not run at all, and could not
 // say so.
 (() => {
@@ -43,6 +52,8 @@
     runs: new Map(), // id -> the block's handlers, for runs sent and not done
     nextId: 1,
     page: 0, // which page entered: the worker resets to the lesson when a message names a new one
+    showing: new Set(), // ids of the runs that have sent a frame and are not done
+    figures: false, // whether this Python has loaded what figures need
     start() {
       if (this.worker) return;
       this.ready = false;
@@ -59,6 +70,11 @@
         this.ready = true;
         window.liveCodeReady = { seconds: data.seconds, steps: data.steps }; // measured by the tests
         for (const run of this.runs.values()) run.running();
+        preloadFigures();
+      } else if (data.type === "figures") {
+        this.figures = !data.error;
+        window.liveFiguresReady = data; // measured by the tests
+        for (const run of this.runs.values()) run.running();
       } else if (data.type === "fatal") {
         this.fail(`Python could not start: ${data.message}`);
       } else {
@@ -66,7 +82,11 @@
         if (!run) return;
         if (data.type === "done") {
           this.runs.delete(data.id);
+          this.showing.delete(data.id);
           run.done(data.status);
+        } else if (data.type === "frame") {
+          this.showing.add(data.id);
+          run.frame(data);
         } else {
           run.print(data.text, data.type === "err");
         }
@@ -87,8 +107,11 @@
       this.worker?.terminate();
       this.worker = null;
       this.runs.clear();
+      this.showing.clear();
+      this.figures = false;
     },
-    stop() {
+    stop(force = false) {
+      if (!force && stopFrames(this)) return;
       const stopped = [...this.runs.values()];
       this.end();
       for (const run of stopped) run.stopped();
@@ -330,19 +353,23 @@
       started = performance.now();
       runButton.disabled = true;
       stopButton.disabled = false;
-      status.textContent = session.ready ? "Running…" : "Starting Python (the first run loads about 17 MB)…";
+      status.textContent = session.ready ? running(block) : starting(block);
       const data = block.dataset;
       session.run({
         kind: data.live, code: codeText(code), file: data.file ?? null,
         line: Number(data.line ?? 1), region: data.region ?? null, lines: Number(data.lines ?? 1),
+        figure: draws(block),
       }, {
-        running: () => { status.textContent = "Running…"; },
+        running: () => { status.textContent = running(block); },
         print,
+        frame: (data) => showFrame(output, data),
         done: (result) => {
           const seconds = ((performance.now() - started) / 1000).toFixed(1);
-          finish(result === "error" ? `Error (${seconds} s)` : result === "done"
-            ? `Done (${seconds} s)` : `${result} (${seconds} s)`);
-          if (result === "done" && !output.textContent) print("(nothing printed)\n");
+          finish(framesStatus(output, result, seconds) ?? (result === "error" ? `Error (${seconds} s)`
+            : result === "done" ? `Done (${seconds} s)` : `${result} (${seconds} s)`));
+          if (result === "done" && !output.textContent && !output.querySelector("img")) {
+            print("(nothing printed)\n");
+          }
         },
         stopped: () => finish("Stopped: Python restarted, earlier runs on this page are forgotten"),
         failed: (message) => { print(`${message}\n`, true); finish("Error"); },
@@ -361,8 +388,207 @@
     return live;
   }
 
+  // --- figures -------------------------------------------------------------------------------------
+  const draws = (block) => block.dataset.figure !== undefined; // the build's mark: it imports the lab
+  const starting = (block) => draws(block)
+    ? "Starting Python and matplotlib (the first figure loads about 29 MB)…"
+    : "Starting Python (the first run loads about 17 MB)…";
+  const running = (block) => draws(block) && !session.figures
+    ? "Loading matplotlib for the figures (about 12 MB, once)…" : "Running…";
+  const summaries = new WeakMap(); // output -> the first sentence of the alt text of its last frame
+  const STOP_WAIT = 3000; // ms that a run drawing frames gets to stop by itself before Python is ended
+
+  // A frame of the run: into the output's image (made at the first frame, under what was printed so
+  // far), replacing the last; the image has the PNG's own size (no jump when it loads) and the frame's
+  // alt text. Not announced (the output is aria-busy while frames come): the status says the run's
+  // end, with the last frame's first sentence.
+  const busy = new Set(); // the outputs receiving frames
+  function showFrame(output, { png, alt, summary }) {
+    let img = output.querySelector("img.live-figure");
+    if (!img) {
+      img = document.createElement("img");
+      img.className = "live-figure";
+      output.append(img);
+    }
+    const header = new DataView(png.buffer, png.byteOffset); // a PNG's width and height: bytes 16..23
+    img.width = header.getUint32(16);
+    img.height = header.getUint32(20);
+    const old = img.src;
+    img.src = URL.createObjectURL(new Blob([png], { type: "image/png" }));
+    img.alt = alt;
+    if (old) img.decode().catch(() => {}).finally(() => URL.revokeObjectURL(old));
+    summaries.set(output, summary);
+    output.hidden = false;
+    output.setAttribute("aria-busy", "true");
+    busy.add(output);
+  }
+
+  function notBusy(output) {
+    output.removeAttribute("aria-busy");
+    busy.delete(output);
+  }
+
+  // The status at the end of a run that showed frames (null for the usual one): what the last frame
+  // shows, in one sentence.
+  function framesStatus(output, result, seconds) {
+    const summary = summaries.get(output);
+    summaries.delete(output);
+    notBusy(output);
+    if (result === "stopped") return `Stopped${summary ? `: ${summary}` : ""} (${seconds} s)`;
+    return summary !== undefined && result === "done" ? `Done: ${summary} (${seconds} s)` : null;
+  }
+
+  // Stop, while runs draw frames: each ends after the frame being drawn (the worker looks between
+  // two), so that its frames stay and Python stays warm; one that has not ended STOP_WAIT later (a
+  // long stretch of training between two frames) is stopped as any run is, by ending Python.
+  function stopFrames(session) {
+    if (!session.showing.size) return false;
+    const ids = [...session.showing];
+    for (const id of ids) session.worker.postMessage({ type: "stop", id });
+    setTimeout(() => {
+      if (!ids.some((id) => session.runs.has(id))) return;
+      busy.forEach(notBusy);
+      session.stop(true);
+    }, STOP_WAIT);
+    return true;
+  }
+
+  // A block that draws, in view while Python is warm (or once it is): what figures need starts
+  // loading, while the reader reads. Not while Python starts, which it would slow down; not on a page
+  // without such a block, nor before the reader reaches one.
+  let figureInView = false;
+  function watchFigures(lives) {
+    watchingFigures?.disconnect();
+    figureInView = false;
+    // (the highlighted block, not the live block: the playground dissolves that one's box)
+    const drawing = lives.map((live) => live.querySelector("div.highlight")).filter(draws);
+    if (!drawing.length) return;
+    const seen = new Set();
+    const observer = new IntersectionObserver((entries) => {
+      for (const entry of entries) seen[entry.isIntersecting ? "add" : "delete"](entry.target);
+      figureInView = seen.size > 0;
+      if (figureInView) session.start(); // as for any block in view (the playground's has no box)
+      preloadFigures();
+    });
+    watchingFigures = observer;
+    for (const block of drawing) {
+      observer.observe(block);
+      block.parentElement.querySelector(".live-stop").title = "Stop after the frame being drawn, " +
+        "which stays (before the first frame: Python restarts, forgetting this page's earlier runs)";
+    }
+  }
+
+  let preloading = null; // the worker asked to load them
+  function preloadFigures() {
+    if (!figureInView || !session.ready || session.figures || preloading === session.worker) return;
+    preloading = session.worker;
+    session.worker.postMessage({ type: "figures" });
+  }
+
+  // --- the playground: labelled controls that write the arguments of the block beside them ----------
+  // <div class="live-playground"> holds one live block, a call such as experiments.playground(data=
+  // "moons", hidden=16, ...). Each control shows the value of its argument in the block's code and
+  // writes it there when changed (inside the highlighted token, so the colours stay); an edit of the
+  // code moves the controls. A control whose argument the code no longer has is disabled. Enter in a
+  // field runs the block.
+  const CONTROLS = [ // name, label, and a select's options or an input's attributes
+    ["data", "Data", { moons: "two moons", xor: "XOR", circles: "two circles" }],
+    ["hidden", "Hidden units", { type: "number", min: 1, max: 256, step: 1 }],
+    ["activation", "Hidden activation", { relu: "ReLU", tanh: "tanh", sigmoid: "sigmoid" }],
+    ["lr", "Learning rate", { type: "number", min: 0, step: "any" }],
+    ["epochs", "Epochs", { type: "number", min: 1, max: 10000, step: 1 }],
+    ["seed", "Seed", { type: "number", min: 0, step: 1 }],
+  ];
+  // name=value in the code: a quoted string, or anything up to a comma, a bracket or a space
+  const argument = (name) => new RegExp(`(\\b${name}\\s*=\\s*)("[^"\\n]*"|'[^'\\n]*'|[^,)\\s]+)`);
+  let controlIds = 0;
+
+  function playground(element) {
+    const live = element.querySelector(":scope > .live-code");
+    if (!live || element.querySelector(".live-controls")) return;
+    const code = live.querySelector("pre > code");
+    const form = document.createElement("form");
+    form.className = "live-controls";
+    form.setAttribute("aria-label", "Settings, written into the code beside them");
+    for (const [name, label, spec] of CONTROLS) {
+      const field = document.createElement("div");
+      field.className = "live-control";
+      const labelled = document.createElement("label");
+      labelled.textContent = label;
+      labelled.htmlFor = `live-${name}-${++controlIds}`;
+      const control = document.createElement(spec.type ? "input" : "select");
+      control.id = labelled.htmlFor;
+      control.name = name;
+      if (spec.type) {
+        Object.assign(control, spec);
+      } else {
+        for (const [value, text] of Object.entries(spec)) control.add(new Option(text, value));
+      }
+      field.append(labelled, control);
+      form.append(field);
+    }
+    element.prepend(form);
+
+    const fromCode = () => {
+      const text = codeText(code);
+      for (const control of form.elements) {
+        const found = text.match(argument(control.name));
+        control.disabled = !found;
+        control.title = found ? "" : `The code has no ${control.name}=…: Reset puts it back`;
+        const value = found?.[2].replace(/^(["'])(.*)\1$/, "$2");
+        if (found && document.activeElement !== control
+            && (control.tagName !== "SELECT" || [...control.options].some((o) => o.value === value))) {
+          control.value = value;
+        }
+      }
+    };
+    form.addEventListener("input", ({ target }) => {
+      if (target.value === "" || !target.checkValidity()) return;
+      setArgument(code, target.name, target.tagName === "SELECT" ? `"${target.value}"` : target.value);
+    });
+    const run = live.querySelector(".live-run");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      run.click();
+    });
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && event.target.tagName === "INPUT") {
+        event.preventDefault();
+        if (!run.disabled) run.click();
+      }
+    });
+    live.querySelector(".live-stop").title = "Stop training after the frame being drawn: it stays, " +
+      "with the loss so far";
+    new MutationObserver(fromCode).observe(code, { childList: true, characterData: true, subtree: true });
+    fromCode();
+  }
+
+  // Replace the value of name= in the code by `literal`, in place (the highlighted token keeps its
+  // colour) when the value is one text node, and say so (input: the edit is kept).
+  function setArgument(code, name, literal) {
+    const text = codeText(code);
+    const found = argument(name).exec(text);
+    if (!found || found[2] === literal) return;
+    const start = found.index + found[1].length;
+    const end = start + found[2].length;
+    const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+    let offset = 0;
+    let node = walker.nextNode();
+    while (node && offset + node.data.length < end) {
+      offset += node.data.length;
+      node = walker.nextNode();
+    }
+    if (node && start >= offset) {
+      node.data = node.data.slice(0, start - offset) + literal + node.data.slice(end - offset);
+    } else {
+      code.textContent = text.slice(0, start) + literal + text.slice(end);
+    }
+    code.dispatchEvent(new Event("input"));
+  }
+
   // --- each page, as it is entered ------------------------------------------------------------------
   let watching = null; // the last page's IntersectionObserver
+  let watchingFigures = null; // and the one for its blocks that draw
 
   function enter() {
     const blocks = [...document.querySelectorAll("div.highlight[data-live]")];
@@ -391,6 +617,8 @@
       live.addEventListener("pointerover", start, { once: true });
       live.addEventListener("focusin", start, { once: true });
     }
+    watchFigures(lives);
+    document.querySelectorAll(".live-playground").forEach(playground);
   }
 
   // Material's document$ emits once per page: at the first load, and after each instant navigation.
