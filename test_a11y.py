@@ -140,14 +140,8 @@ def formulas_in_tree(cdp) -> tuple[set[int], list[str]]:
 @contextlib.contextmanager
 def chromium(site: Path):
     """The built site served from 127.0.0.1, and a headless Chromium: yields (base URL, browser)."""
-    sync_playwright = test_site.require_browser()
-    with test_site.serve(site) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=test_site.CHROMIUM, headless=True,
-                                             args=test_site.CHROMIUM_ARGS)
-        try:
-            yield base, browser
-        finally:
-            browser.close()
+    with test_site.serve(site) as base, test_site.chromium() as browser:
+        yield base, browser
 
 
 def visit(site: Path) -> dict:

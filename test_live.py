@@ -374,178 +374,172 @@ def recorded_page(context, seen: dict):
 def visit_live(site: Path, base: str) -> dict:
     """Run the live blocks of the site, served at `base`, in Chromium, as a reader would, recording
     every request (the pages' and the worker's); return what was seen and measured."""
-    sync_playwright = test_site.require_browser()
     seen = {"requests": [], "off_site": [], "errors": []}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=test_site.CHROMIUM, headless=True,
-                                             args=test_site.CHROMIUM_ARGS)
-        try:
-            context = recorded_context(browser, seen)
+    with test_site.chromium() as browser:
+        context = recorded_context(browser, seen)
 
-            def new_page():
-                return recorded_page(context, seen)
+        def new_page():
+            return recorded_page(context, seen)
 
-            def worker_started() -> bool:
-                return any(url.endswith("/worker.mjs") for url in seen["requests"])
+        def worker_started() -> bool:
+            return any(url.endswith("/worker.mjs") for url in seen["requests"])
 
-            page = new_page()
+        page = new_page()
 
-            # Cold: a fresh browser. Python has not started at the page's load (no block in view),
-            # then the check block under step (5) is run.
-            page.goto(base + "backprop.html")
-            page.evaluate(TWO_FRAMES)
-            seen["started_at_load"] = worker_started()
-            seen["blocks"] = {"backprop.html": page.locator(".live-code").count(),
-                              "backprop.html data-live": page.locator("[data-live]").count()}
-            check = live_block(page, "# yours, once run")
-            seen["check"] = timed_run(page, check)
-            seen["cold"] = seen["check"][2]
-            seen["ready"] = page.evaluate("window.liveCodeReady")
-            seen["check_page_output"] = page_output_block(page, check)
+        # Cold: a fresh browser. Python has not started at the page's load (no block in view),
+        # then the check block under step (5) is run.
+        page.goto(base + "backprop.html")
+        page.evaluate(TWO_FRAMES)
+        seen["started_at_load"] = worker_started()
+        seen["blocks"] = {"backprop.html": page.locator(".live-code").count(),
+                          "backprop.html data-live": page.locator("[data-live]").count()}
+        check = live_block(page, "# yours, once run")
+        seen["check"] = timed_run(page, check)
+        seen["cold"] = seen["check"][2]
+        seen["ready"] = page.evaluate("window.liveCodeReady")
+        seen["check_page_output"] = page_output_block(page, check)
 
-            # Step (5) edited and run: the check reports dz1 wrong.
-            step5 = step_block(page, 5)
-            seen["step5_file_text"] = kept(step5)["code"]
-            replace_code(page, step5, STEP5_BUG)
-            seen["step5"] = run_block(page, step5)
-            seen["check_after_edit"] = run_block(page, check)
-            page.screenshot(path=str(site.parent / "backprop-edited.png"))
+        # Step (5) edited and run: the check reports dz1 wrong.
+        step5 = step_block(page, 5)
+        seen["step5_file_text"] = kept(step5)["code"]
+        replace_code(page, step5, STEP5_BUG)
+        seen["step5"] = run_block(page, step5)
+        seen["check_after_edit"] = run_block(page, check)
+        page.screenshot(path=str(site.parent / "backprop-edited.png"))
 
-            # A traceback points at the learner's line.
-            replace_code(page, step5, "dz1 = da1 * no_such_name")
-            run_block(page, step5)
-            seen["traceback"] = run_block(page, check)
+        # A traceback points at the learner's line.
+        replace_code(page, step5, "dz1 = da1 * no_such_name")
+        run_block(page, step5)
+        seen["traceback"] = run_block(page, check)
 
-            # Stop ends a runaway loop; the fresh Python has forgotten the edits.
-            example = live_block(page, "mlp.gradient_check")
-            replace_code(page, check, "while True: pass")
-            check.locator("button.live-run").click()
-            page.wait_for_function("(b) => b.querySelector('.live-status').textContent === 'Running…'",
-                                   arg=check.element_handle(), timeout=30000)
-            page.wait_for_timeout(500)
-            seen["running_after_500ms"] = check.locator(".live-status").inner_text()
-            check.locator("button.live-stop").click()
-            seen["stopped"] = check.locator(".live-status").inner_text()
-            check.locator("button.live-reset").click()
-            seen["after_stop"] = run_block(page, example)
+        # Stop ends a runaway loop; the fresh Python has forgotten the edits.
+        example = live_block(page, "mlp.gradient_check")
+        replace_code(page, check, "while True: pass")
+        check.locator("button.live-run").click()
+        page.wait_for_function("(b) => b.querySelector('.live-status').textContent === 'Running…'",
+                               arg=check.element_handle(), timeout=30000)
+        page.wait_for_timeout(500)
+        seen["running_after_500ms"] = check.locator(".live-status").inner_text()
+        check.locator("button.live-stop").click()
+        seen["stopped"] = check.locator(".live-status").inner_text()
+        check.locator("button.live-reset").click()
+        seen["after_stop"] = run_block(page, example)
 
-            # The session holds the edited step (5) and the page's names again; then the reader
-            # follows the navigation to the next page, and runs a block there at once.
-            replace_code(page, step5, STEP5_BUG)
-            run_block(page, step5)
-            replace_code(page, example, PROBE)
-            run_block(page, example)
-            seen["probe_here"] = run_block(page, example)[1]
-            example.locator("button.live-reset").click()
-            page.evaluate("window.sameWindow = true")
-            nav_example = follow_nav(page, "Gradient checking", "def my_backward")
-            seen["same_window"] = page.evaluate("window.sameWindow === true")
-            seen["nav"] = timed_run(page, nav_example)
-            seen["nav_page_output"] = page_output_block(page, nav_example)
-            replace_code(page, nav_example, PROBE)
-            seen["probe_there"] = run_block(page, nav_example)[1]
-            nav_example.locator("button.live-reset").click()
+        # The session holds the edited step (5) and the page's names again; then the reader
+        # follows the navigation to the next page, and runs a block there at once.
+        replace_code(page, step5, STEP5_BUG)
+        run_block(page, step5)
+        replace_code(page, example, PROBE)
+        run_block(page, example)
+        seen["probe_here"] = run_block(page, example)[1]
+        example.locator("button.live-reset").click()
+        page.evaluate("window.sameWindow = true")
+        nav_example = follow_nav(page, "Gradient checking", "def my_backward")
+        seen["same_window"] = page.evaluate("window.sameWindow === true")
+        seen["nav"] = timed_run(page, nav_example)
+        seen["nav_page_output"] = page_output_block(page, nav_example)
+        replace_code(page, nav_example, PROBE)
+        seen["probe_there"] = run_block(page, nav_example)[1]
+        nav_example.locator("button.live-reset").click()
 
-            # Back: the edit of step (5) is there, with its note; nothing was run again, and the
-            # check runs the lesson's backward.
-            leave(page)
-            page.go_back()
-            check = arrive(page, "# yours, once run")
-            step5 = step_block(page, 5)
-            seen["back"] = kept(step5)
-            seen["back_statuses"] = page.eval_on_selector_all(
-                ".live-status, .live-output", "(all) => all.map((e) => e.textContent).join('')")
-            step5.scroll_into_view_if_needed()
-            step5.screenshot(path=str(site.parent / "restored-edit.png"))
-            seen["back_check"] = run_block(page, check)
+        # Back: the edit of step (5) is there, with its note; nothing was run again, and the
+        # check runs the lesson's backward.
+        leave(page)
+        page.go_back()
+        check = arrive(page, "# yours, once run")
+        step5 = step_block(page, 5)
+        seen["back"] = kept(step5)
+        seen["back_statuses"] = page.eval_on_selector_all(
+            ".live-status, .live-output", "(all) => all.map((e) => e.textContent).join('')")
+        step5.scroll_into_view_if_needed()
+        step5.screenshot(path=str(site.parent / "restored-edit.png"))
+        seen["back_check"] = run_block(page, check)
 
-            # Practice, reached by the navigation: the planted bug 1, run as planted, then fixed.
-            planted = follow_nav(page, "Practice", "f_grad(a1, sigmoid(a1))")
-            page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
-            practice_check = page.locator(".live-code").nth(page.evaluate("""() =>
-                [...document.querySelectorAll('.live-code')].findIndex(
-                    (b) => b.querySelector('code').textContent.includes('f_grad(a1, sigmoid(a1))')) + 1"""))
-            run_block(page, planted)
-            seen["practice_planted"] = run_block(page, practice_check)
-            fixed = planted.locator("pre > code").text_content().rstrip("\n").replace(
-                "f_grad(a1, sigmoid(a1))", "f_grad(z1, a1)")
-            replace_code(page, planted, fixed)
-            seen["practice_fixed_define"] = run_block(page, planted)
-            seen["practice_fixed"] = run_block(page, practice_check)
-            seen["practice_page_output"] = page_output_block(page, practice_check)
-            practice_check.scroll_into_view_if_needed()
-            page.screenshot(path=str(site.parent / "practice-fixed.png"))
-            seen["blocks"]["practice.html"] = page.locator(".live-code").count()
-            planted.locator("button.live-reset").click()
+        # Practice, reached by the navigation: the planted bug 1, run as planted, then fixed.
+        planted = follow_nav(page, "Practice", "f_grad(a1, sigmoid(a1))")
+        page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+        practice_check = page.locator(".live-code").nth(page.evaluate("""() =>
+            [...document.querySelectorAll('.live-code')].findIndex(
+                (b) => b.querySelector('code').textContent.includes('f_grad(a1, sigmoid(a1))')) + 1"""))
+        run_block(page, planted)
+        seen["practice_planted"] = run_block(page, practice_check)
+        fixed = planted.locator("pre > code").text_content().rstrip("\n").replace(
+            "f_grad(a1, sigmoid(a1))", "f_grad(z1, a1)")
+        replace_code(page, planted, fixed)
+        seen["practice_fixed_define"] = run_block(page, planted)
+        seen["practice_fixed"] = run_block(page, practice_check)
+        seen["practice_page_output"] = page_output_block(page, practice_check)
+        practice_check.scroll_into_view_if_needed()
+        page.screenshot(path=str(site.parent / "practice-fixed.png"))
+        seen["blocks"]["practice.html"] = page.locator(".live-code").count()
+        planted.locator("button.live-reset").click()
 
-            # A reload: the edit of step (5) is back.
-            page.goto(base + "backprop.html")
-            seen["reload"] = kept(step_block(page, 5))
+        # A reload: the edit of step (5) is back.
+        page.goto(base + "backprop.html")
+        seen["reload"] = kept(step_block(page, 5))
 
-            # The site rebuilt with another text of step (5): the kept edit is offered, not applied.
-            def rebuilt(route):
-                html = route.fetch().text()
-                seen["rebuilt_blocks"] = html.count(STEP5_COMMENT)
-                route.fulfill(body=html.replace(STEP5_COMMENT, STEP5_REBUILT),
-                              headers={"content-type": "text/html"})
+        # The site rebuilt with another text of step (5): the kept edit is offered, not applied.
+        def rebuilt(route):
+            html = route.fetch().text()
+            seen["rebuilt_blocks"] = html.count(STEP5_COMMENT)
+            route.fulfill(body=html.replace(STEP5_COMMENT, STEP5_REBUILT),
+                          headers={"content-type": "text/html"})
 
-            page.route("**/backprop.html", rebuilt)
-            page.reload()
-            step5 = step_block(page, 5)
-            seen["rebuilt"] = kept(step5)
-            step5.locator(".live-note button").click()
-            seen["rebuilt_used"] = kept(step5)
-            page.unroute("**/backprop.html")
+        page.route("**/backprop.html", rebuilt)
+        page.reload()
+        step5 = step_block(page, 5)
+        seen["rebuilt"] = kept(step5)
+        step5.locator(".live-note button").click()
+        seen["rebuilt_used"] = kept(step5)
+        page.unroute("**/backprop.html")
 
-            # Reset, and a reload: the file's text.
-            page.reload()
-            step5 = step_block(page, 5)
-            step5.locator("button.live-reset").click()
-            seen["reset"] = kept(step5)
-            page.reload()
-            seen["reset_reload"] = kept(step_block(page, 5))
-            page.close()
+        # Reset, and a reload: the file's text.
+        page.reload()
+        step5 = step_block(page, 5)
+        step5.locator("button.live-reset").click()
+        seen["reset"] = kept(step5)
+        page.reload()
+        seen["reset_reload"] = kept(step_block(page, 5))
+        page.close()
 
-            # A new tab, where the browser refuses to store (full): one note says so. The first block
-            # comes into view: Python starts loading. A Run clicked at once waits for it; the reader
-            # follows a link before Python is ready: that run is dropped, and the load goes on (one
-            # worker). Once Python is ready (the reader's "10 s of reading"), a Run on the new page.
-            page = new_page()
-            page.add_init_script(STORAGE_FULL)
-            requests_before = len(seen["requests"])
-            page.goto(base + "training.html")
-            page.evaluate(TWO_FRAMES)
-            seen["storage_notes"] = page.locator(".live-storage-note").all_inner_texts()
-            first = page.locator(".live-code").first
-            start = time.monotonic()
-            first.scroll_into_view_if_needed()
-            first.locator("button.live-run").click()
-            seen["waiting"] = first.locator(".live-status").inner_text()
-            first = follow_nav(page, "Ten classes", "def softmax(")
-            seen["storage_notes_next"] = page.locator(".live-storage-note").all_inner_texts()
-            page.wait_for_function("window.liveCodeReady", timeout=60000)
-            seen["ready_after_view"] = time.monotonic() - start
-            seen["in_view"] = timed_run(page, first)
-            replace_code(page, first, "print(6 * 7)")
-            seen["storage_full_run"] = run_block(page, first)
-            seen["storage_notes_after"] = page.locator(".live-storage-note").all_inner_texts()
-            seen["workers_in_tab"] = sum(url.endswith("/worker.mjs")
-                                         for url in seen["requests"][requests_before:])
-            page.close()
+        # A new tab, where the browser refuses to store (full): one note says so. The first block
+        # comes into view: Python starts loading. A Run clicked at once waits for it; the reader
+        # follows a link before Python is ready: that run is dropped, and the load goes on (one
+        # worker). Once Python is ready (the reader's "10 s of reading"), a Run on the new page.
+        page = new_page()
+        page.add_init_script(STORAGE_FULL)
+        requests_before = len(seen["requests"])
+        page.goto(base + "training.html")
+        page.evaluate(TWO_FRAMES)
+        seen["storage_notes"] = page.locator(".live-storage-note").all_inner_texts()
+        first = page.locator(".live-code").first
+        start = time.monotonic()
+        first.scroll_into_view_if_needed()
+        first.locator("button.live-run").click()
+        seen["waiting"] = first.locator(".live-status").inner_text()
+        first = follow_nav(page, "Ten classes", "def softmax(")
+        seen["storage_notes_next"] = page.locator(".live-storage-note").all_inner_texts()
+        page.wait_for_function("window.liveCodeReady", timeout=60000)
+        seen["ready_after_view"] = time.monotonic() - start
+        seen["in_view"] = timed_run(page, first)
+        replace_code(page, first, "print(6 * 7)")
+        seen["storage_full_run"] = run_block(page, first)
+        seen["storage_notes_after"] = page.locator(".live-storage-note").all_inner_texts()
+        seen["workers_in_tab"] = sum(url.endswith("/worker.mjs")
+                                     for url in seen["requests"][requests_before:])
+        page.close()
 
-            # Opened as a file: no Python, and each block says how to serve the site; the navigation
-            # loads whole pages, which say so too.
-            page = new_page()
-            page.goto((site / "backprop.html").as_uri())
-            seen["file"] = {"live": page.locator(".live-code").count(),
-                            "notes": page.locator(".live-unavailable").all_inner_texts()}
-            page.locator("nav.md-nav--primary a.md-nav__link", has_text="Gradient checking").first.click()
-            page.wait_for_url("**/gradient-check.html")
-            page.wait_for_load_state("load")
-            seen["file_next"] = {"url": page.url, "live": page.locator(".live-code").count(),
-                                 "notes": page.locator(".live-unavailable").count()}
-        finally:
-            browser.close()
+        # Opened as a file: no Python, and each block says how to serve the site; the navigation
+        # loads whole pages, which say so too.
+        page = new_page()
+        page.goto((site / "backprop.html").as_uri())
+        seen["file"] = {"live": page.locator(".live-code").count(),
+                        "notes": page.locator(".live-unavailable").all_inner_texts()}
+        page.locator("nav.md-nav--primary a.md-nav__link", has_text="Gradient checking").first.click()
+        page.wait_for_url("**/gradient-check.html")
+        page.wait_for_load_state("load")
+        seen["file_next"] = {"url": page.url, "live": page.locator(".live-code").count(),
+                             "notes": page.locator(".live-unavailable").count()}
     return seen
 
 
@@ -678,28 +672,22 @@ def run_examples_in_browser(site: Path) -> dict:
     blocks, and Run each of its examples in page order, as a reader who goes down the page would:
     {page: [(line in the Markdown, status, output, the Output the page shows or None)]}. (Not the
     blocks that draw, which print nothing: visit_figures runs those.)"""
-    sync_playwright = test_site.require_browser()
     ran = {}
-    with test_site.serve(site) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=test_site.CHROMIUM, headless=True,
-                                             args=test_site.CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport=test_site.VIEWPORTS["desktop"])
-            context.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname
-                          == "127.0.0.1" else route.abort())
-            for name in EXAMPLE_PAGES:
-                page = context.new_page()
-                page.goto(base + name.replace(".md", ".html"))
-                page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
-                blocks = page.locator('.live-code:has(div.highlight[data-live="example"])')
-                found = test_site.examples(test_site.DOCS / name)
-                assert blocks.count() == len(found), (name, blocks.count(), len(found))
-                ran[name] = [(line, *run_block(page, blocks.nth(i), timeout=120000)[:2], expected)
-                             for i, (line, _, expected) in enumerate(found)
-                             if not blocks.nth(i).locator("[data-figure]").count()]
-                page.close()
-        finally:
-            browser.close()
+    with test_site.serve(site) as base, test_site.chromium() as browser:
+        context = browser.new_context(viewport=test_site.VIEWPORTS["desktop"])
+        context.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname
+                      == "127.0.0.1" else route.abort())
+        for name in EXAMPLE_PAGES:
+            page = context.new_page()
+            page.goto(base + name.replace(".md", ".html"))
+            page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+            blocks = page.locator('.live-code:has(div.highlight[data-live="example"])')
+            found = test_site.examples(test_site.DOCS / name)
+            assert blocks.count() == len(found), (name, blocks.count(), len(found))
+            ran[name] = [(line, *run_block(page, blocks.nth(i), timeout=120000)[:2], expected)
+                         for i, (line, _, expected) in enumerate(found)
+                         if not blocks.nth(i).locator("[data-figure]").count()]
+            page.close()
     return ran
 
 
@@ -922,125 +910,119 @@ def visit_figures(site: Path, base: str) -> dict:
     matplotlib is loaded, then Run (the first figure once warm, and frames a second), Run and Stop, the
     controls and the keyboard, a diverging run, 320 px. In the second tab: step (5) broken, and the
     block run again. Returns what was seen and measured."""
-    sync_playwright = test_site.require_browser()
     seen = {"requests": [], "off_site": [], "errors": []}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=test_site.CHROMIUM, headless=True,
-                                             args=test_site.CHROMIUM_ARGS)
-        try:
-            page = recorded_page(recorded_context(browser, seen), seen)
-            page.goto(base + "forward.html")
-            seen["cold"] = timed_run(page, page.locator(".live-code").first)[2]
-            for i in range(page.locator(".live-code").count()):  # every block of the page in view
-                page.locator(".live-code").nth(i).scroll_into_view_if_needed()
-                page.evaluate(TWO_FRAMES)
-            seen["no_figures"] = list(seen["requests"])
+    with test_site.chromium() as browser:
+        page = recorded_page(recorded_context(browser, seen), seen)
+        page.goto(base + "forward.html")
+        seen["cold"] = timed_run(page, page.locator(".live-code").first)[2]
+        for i in range(page.locator(".live-code").count()):  # every block of the page in view
+            page.locator(".live-code").nth(i).scroll_into_view_if_needed()
+            page.evaluate(TWO_FRAMES)
+        seen["no_figures"] = list(seen["requests"])
 
-            # Cold, on the backprop page, at once (the machine as busy as for the cold start); its
-            # requests apart from the first tab's.
-            apart = {**seen, "requests": []}
-            cold = recorded_page(recorded_context(browser, apart), apart)
-            cold.goto(base + "backprop.html")
-            trained = live_block(cold, "experiments.trained_with(")
-            trained.scroll_into_view_if_needed()
-            start_frames(trained)
-            trained.locator("button.live-run").click()
-            seen["cold_figure"] = frames_seen(cold, trained, at_least=1, end=False)
-            trained.locator("button.live-stop").click()
-            seen["trained_stopped"] = frames_seen(cold, trained)
-            seen["cold_steps"] = cold.evaluate("[window.liveCodeReady, window.liveFiguresReady]")
+        # Cold, on the backprop page, at once (the machine as busy as for the cold start); its
+        # requests apart from the first tab's.
+        apart = {**seen, "requests": []}
+        cold = recorded_page(recorded_context(browser, apart), apart)
+        cold.goto(base + "backprop.html")
+        trained = live_block(cold, "experiments.trained_with(")
+        trained.scroll_into_view_if_needed()
+        start_frames(trained)
+        trained.locator("button.live-run").click()
+        seen["cold_figure"] = frames_seen(cold, trained, at_least=1, end=False)
+        trained.locator("button.live-stop").click()
+        seen["trained_stopped"] = frames_seen(cold, trained)
+        seen["cold_steps"] = cold.evaluate("[window.liveCodeReady, window.liveFiguresReady]")
 
-            # The training page, by a link: Python is warm. The playground in view: matplotlib loads,
-            # while the reader reads; nothing moves until Run.
-            leave(page)
-            link = page.locator("nav.md-nav--primary a.md-nav__link", has_text="Training and experiments")
-            link.first.click()
-            arrive(page, "experiments.playground(")
-            playground = page.locator(".live-playground")
-            playground.scroll_into_view_if_needed()
-            page.wait_for_function("window.liveFiguresReady", timeout=120000)
-            seen["preload"] = page.evaluate("window.liveFiguresReady")
-            seen["images_before_run"] = playground.locator("img").count()
-            seen["controls"] = playground.evaluate("""(p) => [...p.querySelectorAll('input, select')].map(
-                (c) => ({ name: c.name, label: c.labels[0]?.textContent, value: c.value,
-                          width: c.getBoundingClientRect().width,
-                          height: c.getBoundingClientRect().height }))""")
-            seen["buttons"] = playground.evaluate("""(p) => [...p.querySelectorAll('.live-bar button')].map(
-                (b) => ({ label: b.textContent, width: b.getBoundingClientRect().width,
-                          height: b.getBoundingClientRect().height }))""")
-            seen["status_live"] = playground.evaluate("""(p) => { const s = p.querySelector('.live-status');
-                return s.getAttribute('role') || s.getAttribute('aria-live'); }""")
-            start_frames(playground)
-            playground.locator("button.live-run").click()
-            frames_seen(page, playground, at_least=6, end=False)
-            playground.screenshot(path=str(site.parent / SCREENSHOTS[0]))
-            seen["warm"] = frames_seen(page, playground)
+        # The training page, by a link: Python is warm. The playground in view: matplotlib loads,
+        # while the reader reads; nothing moves until Run.
+        leave(page)
+        link = page.locator("nav.md-nav--primary a.md-nav__link", has_text="Training and experiments")
+        link.first.click()
+        arrive(page, "experiments.playground(")
+        playground = page.locator(".live-playground")
+        playground.scroll_into_view_if_needed()
+        page.wait_for_function("window.liveFiguresReady", timeout=120000)
+        seen["preload"] = page.evaluate("window.liveFiguresReady")
+        seen["images_before_run"] = playground.locator("img").count()
+        seen["controls"] = playground.evaluate("""(p) => [...p.querySelectorAll('input, select')].map(
+            (c) => ({ name: c.name, label: c.labels[0]?.textContent, value: c.value,
+                      width: c.getBoundingClientRect().width,
+                      height: c.getBoundingClientRect().height }))""")
+        seen["buttons"] = playground.evaluate("""(p) => [...p.querySelectorAll('.live-bar button')].map(
+            (b) => ({ label: b.textContent, width: b.getBoundingClientRect().width,
+                      height: b.getBoundingClientRect().height }))""")
+        seen["status_live"] = playground.evaluate("""(p) => { const s = p.querySelector('.live-status');
+            return s.getAttribute('role') || s.getAttribute('aria-live'); }""")
+        start_frames(playground)
+        playground.locator("button.live-run").click()
+        frames_seen(page, playground, at_least=6, end=False)
+        playground.screenshot(path=str(site.parent / SCREENSHOTS[0]))
+        seen["warm"] = frames_seen(page, playground)
 
-            # Run, then Stop after a few frames (at 390 px); the worker is idle once a later run has
-            # gone through it (runs go one at a time), and the image is then as Stop left it.
-            page.set_viewport_size(test_site.VIEWPORTS["phone"])
-            start_frames(playground)
-            playground.locator("button.live-run").click()
-            frames_seen(page, playground, at_least=4, end=False)
-            playground.screenshot(path=str(site.parent / SCREENSHOTS[1]))
-            playground.locator("button.live-stop").click()
-            seen["stopped"] = frames_seen(page, playground)
-            other = page.locator(".live-code").first
-            replace_code(page, other, "print(6 * 7)")
-            seen["after_stop_run"] = run_block(page, other)[:2]
-            seen["after_stop_image"] = playground.locator(".live-output img").evaluate(
-                "(img) => ({ src: img.src, alt: img.alt })")
-            seen["workers"] = sum(url.endswith("/worker.mjs") for url in seen["requests"])
+        # Run, then Stop after a few frames (at 390 px); the worker is idle once a later run has
+        # gone through it (runs go one at a time), and the image is then as Stop left it.
+        page.set_viewport_size(test_site.VIEWPORTS["phone"])
+        start_frames(playground)
+        playground.locator("button.live-run").click()
+        frames_seen(page, playground, at_least=4, end=False)
+        playground.screenshot(path=str(site.parent / SCREENSHOTS[1]))
+        playground.locator("button.live-stop").click()
+        seen["stopped"] = frames_seen(page, playground)
+        other = page.locator(".live-code").first
+        replace_code(page, other, "print(6 * 7)")
+        seen["after_stop_run"] = run_block(page, other)[:2]
+        seen["after_stop_image"] = playground.locator(".live-output img").evaluate(
+            "(img) => ({ src: img.src, alt: img.alt })")
+        seen["workers"] = sum(url.endswith("/worker.mjs") for url in seen["requests"])
 
-            # The controls write the code, the code moves the controls; the keyboard alone runs it.
-            page.set_viewport_size(test_site.VIEWPORTS["desktop"])
-            playground.locator("select[name=data]").select_option("xor")
-            playground.locator("input[name=epochs]").fill("40")
-            code = playground.locator("pre > code")
-            seen["written"] = code.text_content()
-            replace_code(page, playground, seen["written"].replace("seed=0", "seed=3"))
-            seen["seed_control"] = playground.locator("input[name=seed]").input_value()
-            lr = playground.locator("input[name=lr]")
-            lr.focus()
-            page.keyboard.press("Shift+Tab")
-            page.keyboard.press("Tab")  # onto lr from the keyboard: its focus is drawn
-            seen["focus"] = lr.evaluate("""(c) => ({ focused: document.activeElement === c,
-                outline: getComputedStyle(c).outlineStyle, width: getComputedStyle(c).outlineWidth })""")
-            page.keyboard.press("Control+A")
-            page.keyboard.type("2")
-            start_frames(playground)
-            page.keyboard.press("Enter")
-            seen["keyboard_run"] = frames_seen(page, playground)
-            seen["keyboard_code"] = code.text_content()
+        # The controls write the code, the code moves the controls; the keyboard alone runs it.
+        page.set_viewport_size(test_site.VIEWPORTS["desktop"])
+        playground.locator("select[name=data]").select_option("xor")
+        playground.locator("input[name=epochs]").fill("40")
+        code = playground.locator("pre > code")
+        seen["written"] = code.text_content()
+        replace_code(page, playground, seen["written"].replace("seed=0", "seed=3"))
+        seen["seed_control"] = playground.locator("input[name=seed]").input_value()
+        lr = playground.locator("input[name=lr]")
+        lr.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # onto lr from the keyboard: its focus is drawn
+        seen["focus"] = lr.evaluate("""(c) => ({ focused: document.activeElement === c,
+            outline: getComputedStyle(c).outlineStyle, width: getComputedStyle(c).outlineWidth })""")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("2")
+        start_frames(playground)
+        page.keyboard.press("Enter")
+        seen["keyboard_run"] = frames_seen(page, playground)
+        seen["keyboard_code"] = code.text_content()
 
-            # A step far too large: train's message, and the last frame whose loss passed.
-            playground.locator("select[name=data]").select_option("moons")
-            lr.fill("50")
-            start_frames(playground)
-            playground.locator("button.live-run").click()
-            seen["diverged"] = frames_seen(page, playground)
-            seen["diverged_image"] = playground.locator(".live-output img").count()
+        # A step far too large: train's message, and the last frame whose loss passed.
+        playground.locator("select[name=data]").select_option("moons")
+        lr.fill("50")
+        start_frames(playground)
+        playground.locator("button.live-run").click()
+        seen["diverged"] = frames_seen(page, playground)
+        seen["diverged_image"] = playground.locator(".live-output img").count()
 
-            # 320 px: the playground stacks, and nothing scrolls sideways.
-            page.set_viewport_size({"width": 320, "height": 800})
-            seen["narrow"] = page.evaluate("""() => {
-                const p = document.querySelector('.live-playground'), box = (s) => p.querySelector(s)
-                    .getBoundingClientRect();
-                return { scroll: document.documentElement.scrollWidth, form: box('.live-controls'),
-                         code: box('.highlight'), bar: box('.live-bar'), output: box('.live-output') }; }""")
+        # 320 px: the playground stacks, and nothing scrolls sideways.
+        page.set_viewport_size({"width": 320, "height": 800})
+        seen["narrow"] = page.evaluate("""() => {
+            const p = document.querySelector('.live-playground'), box = (s) => p.querySelector(s)
+                .getBoundingClientRect();
+            return { scroll: document.documentElement.scrollWidth, form: box('.live-controls'),
+                     code: box('.highlight'), bar: box('.live-bar'), output: box('.live-output') }; }""")
 
-            # Back in the cold tab: step (5) broken as the check suggests, and the block run again.
-            step5 = step_block(cold, 5)
-            replace_code(cold, step5, STEP5_BUG)
-            run_block(cold, step5)
-            start_frames(trained)
-            trained.locator("button.live-run").click()
-            seen["broken"] = frames_seen(cold, trained)
-            trained.screenshot(path=str(site.parent / SCREENSHOTS[2]))
-            cold.set_viewport_size(test_site.VIEWPORTS["phone"])
-            trained.screenshot(path=str(site.parent / SCREENSHOTS[3]))
-        finally:
-            browser.close()
+        # Back in the cold tab: step (5) broken as the check suggests, and the block run again.
+        step5 = step_block(cold, 5)
+        replace_code(cold, step5, STEP5_BUG)
+        run_block(cold, step5)
+        start_frames(trained)
+        trained.locator("button.live-run").click()
+        seen["broken"] = frames_seen(cold, trained)
+        trained.screenshot(path=str(site.parent / SCREENSHOTS[2]))
+        cold.set_viewport_size(test_site.VIEWPORTS["phone"])
+        trained.screenshot(path=str(site.parent / SCREENSHOTS[3]))
     return seen
 
 

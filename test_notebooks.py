@@ -399,27 +399,21 @@ def test_notebook_link_is_an_accessible_download(built_site):
     underlined, Tab moves to it from what comes before it (and shows an outline), and Enter downloads
     the notebook under its name. Catches a link that only colour marks, one the keyboard skips, and one
     that opens the JSON in the tab instead."""
-    sync_playwright = test_site.require_browser()
-    from playwright.sync_api import expect
+    with test_site.serve(built_site) as base_url, test_site.chromium() as browser:
+        from playwright.sync_api import expect  # (once chromium() has found Playwright)
 
-    with test_site.serve(built_site) as base_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=test_site.CHROMIUM, headless=True,
-                                             args=test_site.CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(accept_downloads=True).new_page()
-            page.goto(base_url + "backprop.html")
-            # (Material's instant navigation makes every href absolute: found by its end.)
-            link = page.locator('a.notebook-download[href$="/backprop.ipynb"]')
-            for layout, viewport in test_site.VIEWPORTS.items():  # one page, resized (as test_site does)
-                page.set_viewport_size(viewport)
-                expect(link).to_have_accessible_name("Download this page as a notebook")
-                assert link.evaluate("a => getComputedStyle(a).textDecorationLine") == "underline", layout
-                link.evaluate(FOCUS_THE_ONE_BEFORE)
-                page.keyboard.press("Tab")
-                assert link.evaluate("a => a === document.activeElement"), f"({layout}) Tab skips the link"
-                assert link.evaluate("a => getComputedStyle(a).outlineStyle") != "none", layout
-                with page.expect_download() as download:
-                    page.keyboard.press("Enter")
-                assert download.value.suggested_filename == "backprop.ipynb", layout
-        finally:
-            browser.close()
+        page = browser.new_context(accept_downloads=True).new_page()
+        page.goto(base_url + "backprop.html")
+        # (Material's instant navigation makes every href absolute: found by its end.)
+        link = page.locator('a.notebook-download[href$="/backprop.ipynb"]')
+        for layout, viewport in test_site.VIEWPORTS.items():  # one page, resized (as test_site does)
+            page.set_viewport_size(viewport)
+            expect(link).to_have_accessible_name("Download this page as a notebook")
+            assert link.evaluate("a => getComputedStyle(a).textDecorationLine") == "underline", layout
+            link.evaluate(FOCUS_THE_ONE_BEFORE)
+            page.keyboard.press("Tab")
+            assert link.evaluate("a => a === document.activeElement"), f"({layout}) Tab skips the link"
+            assert link.evaluate("a => getComputedStyle(a).outlineStyle") != "none", layout
+            with page.expect_download() as download:
+                page.keyboard.press("Enter")
+            assert download.value.suggested_filename == "backprop.ipynb", layout

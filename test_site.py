@@ -428,6 +428,19 @@ def require_browser():
     return sync_playwright
 
 
+@contextlib.contextmanager
+def chromium():
+    """A headless Debian Chromium, cut off from every host but 127.0.0.1 (CHROMIUM_ARGS), closed on the
+    way out; skipped (failed under CI) where it or Playwright is missing (require_browser)."""
+    sync_playwright = require_browser()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
@@ -679,48 +692,43 @@ def visit_site(site: Path) -> dict:
     Returns {"base_url", "urls" (the navigation's pages, home first), "problems" ({url: what is wrong
     with it, each naming the layout and whether its blocks were folded}), "reports" ({(url, layout,
     "folded" | "unfolded"): the page's PAGE_REPORT_JS report})}."""
-    sync_playwright = require_browser()
     problems, reports, pages = {}, {}, {}
-    with serve(site) as base_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport=VIEWPORTS["desktop"])
-            home = base_url + "index.html"
-            problems[home] = []
-            pages[home] = start_page(context, home, "desktop", problems[home])
-            pages[home].wait_for_load_state("load")
-            urls = nav_urls(pages[home].evaluate(NAV_JS), base_url)
-            if home not in urls:
-                return {"base_url": base_url, "urls": urls, "problems": {}, "reports": {}}
-            first = {url: ("desktop", "phone")[i % 2] for i, url in enumerate(urls)}  # the load's width
-            first[home] = "desktop"  # already loading
-            for i, url in enumerate(urls):
-                for ahead in urls[i:i + PAGES_AT_ONCE]:
-                    if ahead not in pages:
-                        problems[ahead] = []
-                        pages[ahead] = start_page(context, ahead, first[ahead], problems[ahead])
-                page = pages.pop(url)
-                page.wait_for_load_state("load")
-                found = problems[url]
-                layouts = sorted(VIEWPORTS, key=lambda layout: layout != first[url])  # the load's first
-                for layout in layouts:
+    with serve(site) as base_url, chromium() as browser:
+        context = browser.new_context(viewport=VIEWPORTS["desktop"])
+        home = base_url + "index.html"
+        problems[home] = []
+        pages[home] = start_page(context, home, "desktop", problems[home])
+        pages[home].wait_for_load_state("load")
+        urls = nav_urls(pages[home].evaluate(NAV_JS), base_url)
+        if home not in urls:
+            return {"base_url": base_url, "urls": urls, "problems": {}, "reports": {}}
+        first = {url: ("desktop", "phone")[i % 2] for i, url in enumerate(urls)}  # the load's width
+        first[home] = "desktop"  # already loading
+        for i, url in enumerate(urls):
+            for ahead in urls[i:i + PAGES_AT_ONCE]:
+                if ahead not in pages:
+                    problems[ahead] = []
+                    pages[ahead] = start_page(context, ahead, first[ahead], problems[ahead])
+            page = pages.pop(url)
+            page.wait_for_load_state("load")
+            found = problems[url]
+            layouts = sorted(VIEWPORTS, key=lambda layout: layout != first[url])  # the load's first
+            for layout in layouts:
+                page.set_viewport_size(VIEWPORTS[layout])
+                reports[url, layout, "folded"] = page.evaluate(PAGE_REPORT_JS)
+                found += [f"({layout}) {p}" for p in layout_problems(
+                    reports[url, layout, "folded"], layout, len(urls))]
+            if reports[url, layouts[-1], "folded"]["details"]:
+                page.evaluate(UNFOLD_JS)
+                for layout in reversed(layouts):
                     page.set_viewport_size(VIEWPORTS[layout])
-                    reports[url, layout, "folded"] = page.evaluate(PAGE_REPORT_JS)
-                    found += [f"({layout}) {p}" for p in layout_problems(
-                        reports[url, layout, "folded"], layout, len(urls))]
-                if reports[url, layouts[-1], "folded"]["details"]:
-                    page.evaluate(UNFOLD_JS)
-                    for layout in reversed(layouts):
-                        page.set_viewport_size(VIEWPORTS[layout])
-                        reports[url, layout, "unfolded"] = page.evaluate(PAGE_REPORT_JS)
-                        found += [f"({layout}, every folded block opened) {p}" for p in layout_problems(
-                            reports[url, layout, "unfolded"], layout, len(urls))]
-                if url == base_url + MENU_PAGE:
-                    page.set_viewport_size(VIEWPORTS["phone"])
-                    found += [f"(phone menu) {p}" for p in phone_menu_problems(page)]
-                page.close()
-        finally:
-            browser.close()
+                    reports[url, layout, "unfolded"] = page.evaluate(PAGE_REPORT_JS)
+                    found += [f"({layout}, every folded block opened) {p}" for p in layout_problems(
+                        reports[url, layout, "unfolded"], layout, len(urls))]
+            if url == base_url + MENU_PAGE:
+                page.set_viewport_size(VIEWPORTS["phone"])
+                found += [f"(phone menu) {p}" for p in phone_menu_problems(page)]
+            page.close()
     return {"base_url": base_url, "urls": urls,
             "problems": {url: [f"{url} {p}" for p in found] for url, found in problems.items()},
             "reports": reports}
