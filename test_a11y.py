@@ -102,11 +102,13 @@ MARK_FORMULAS_JS = """() => { const all = [...document.querySelectorAll(".arithm
 
 
 def switch_scheme(page, scheme: str) -> None:
-    """The colour toggle in the header, used as a keyboard user would: focus it, press Enter."""
+    """The colour toggle in the header, used as a keyboard user would: focus it, press Enter to go
+    dark and Space to come back, so that both keys are tried on every page (Space did nothing on the
+    theme's radio button until a11y.js made it do what Enter does)."""
     now = page.evaluate("document.body.dataset.mdColorScheme")
     if now != scheme:  # the radio of the scheme shown is the one labelled "Switch to ..."
         page.focus(f'input.md-option[name="__palette"][data-md-color-scheme="{now}"]')
-        page.keyboard.press("Enter")
+        page.keyboard.press("Enter" if scheme == "slate" else "Space")
         page.wait_for_function("(s) => document.body.dataset.mdColorScheme === s", arg=scheme, timeout=5000)
 
 

@@ -7,6 +7,8 @@
 // 2. An animation (<figure class="animation">) starts as its still image, with a Play button: the
 //    figure's link to the animation file (a.animation-file) is what Play shows. Pause shows the
 //    frame it stopped on. Nothing moves until the reader asks.
+// 3. The colour toggle is the theme's pair of radio buttons, and the focused one is the scheme shown,
+//    so Space (which checks the focused radio) did nothing; Enter switches. Space now does as Enter.
 //
 // Material emits document$ once per page (and again per page change with navigation.instant).
 document$.subscribe(({ body }) => {
@@ -79,3 +81,10 @@ document$.subscribe(({ body }) => {
     figure.querySelector("figcaption")?.before(button) ?? figure.append(button);
   }
 });
+
+// --- 3. the colour toggle: Space as Enter (the header outlives pages, so this is set up once) --------
+document.addEventListener("keydown", (event) => {
+  if (event.key !== " " || !event.target.matches?.('input[name="__palette"]')) return;
+  event.preventDefault();
+  event.target.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+}, true);
