@@ -646,7 +646,7 @@ class Judge:
                 answer["text"] += f"\n\nThe steps written so far, on {network.head}:\n" + "\n".join(
                     "  " + line for line in lines)
                 answer["wrong"] = first
-            self.note(network, entries, unwritten=True)
+            self.note(network, entries)
         elif kind == "grads":
             first, lines, entries = step_lines(answer, network)
             self.right, self.total = self.right + (first is None), self.total + 1
@@ -661,17 +661,18 @@ class Judge:
                 i for i, n in enumerate(self.nets) if n.function in functions]):
             raise BadAnswer("not every network was answered")
 
-    def note(self, network, entries, unwritten=False):
-        """Each step's truth on this network, and a note where it is not correct."""
+    def note(self, network, entries):
+        """Each step's truth on this network, and a note where it is not correct (no entry: a step
+        not written yet; step_lines gives every other key one)."""
         n_layers = len(network.params) // 2
         where = f"{network.function} on {network.sizes}, {network.activation}"
         for key in step_keys(n_layers):
             step, r = diagnosis.step_of(key, n_layers), entries.get(key)
             if r is None or r["verdict"] != "correct":
                 self.steps[step] = False
-                said = ("not written yet" if r is None and unwritten else
+                said = ("not written yet" if r is None else
                         f"{r['verdict']}, error {r['error']:.1e}: {r['diagnosis']}".replace(
-                            f"error {np.inf:.1e}", "not compared") if r else "missing")
+                            f"error {np.inf:.1e}", "not compared"))
                 self.notes[step].append(f"{where}: {key} {said}")
 
 
