@@ -620,11 +620,13 @@ def step_lines(answer, network, keys=None):
 
 class Judge:
     """Reads a child's answers network by network, and keeps what makes the grade: the text's lines,
-    the first answer that stopped the file, and each step's truth and notes over every network."""
+    the first answer that stopped the file, the first wrong step of the first network that has one,
+    and each step's truth and notes over every network."""
 
     def __init__(self, path, nets):
         self.path, self.nets = path, nets
         self.lines, self.stop, self.right, self.total, self.seen = [], None, 0, 0, []  # seen: networks read
+        self.first = None  # "dz1, step (5)"
         self.steps, self.notes = dict.fromkeys(STEPS, True), {k: [] for k in STEPS}
 
     def read(self, answer):
@@ -650,6 +652,7 @@ class Judge:
         elif kind == "grads":
             first, lines, entries = step_lines(answer, network)
             self.right, self.total = self.right + (first is None), self.total + 1
+            self.first = self.first or first
             self.lines += [""] * bool(self.lines) + [f"{name} on {network.head}:"] + ["  " + x for x in lines]
             self.note(network, entries)
 
@@ -710,9 +713,8 @@ def judge(path, nets, run, timeout):
     if right < total and "mean-in-dz convention" in "".join(judged.lines):  # right, in another convention
         verdict += (" Your dz and da are dL/dz itself, the mean-in-dz convention: to pass here, write "
                     "them per example (n dL/dz, as the lesson does) and divide by n in dW and db.")
-    first = next((line.split(": ", 1)[1] for line in judged.lines if "the first wrong step:" in line), None)
     headline = ("every step is correct on every network" if right == total else
-                f"the first wrong step: {first} ({total - right} of {total} networks not correct)")
+                f"the first wrong step: {judged.first} ({total - right} of {total} networks not correct)")
     return Grade(path, "passed" if right == total else "wrong", headline,
                  "\n".join(judged.lines + [""] + textwrap.wrap(verdict, GRADE_WIDTH)), judged.steps,
                  notes(judged, "passed" if right == total else "wrong", headline))
