@@ -94,13 +94,18 @@ def close(c, value):
     return abs(c - value) <= 1e-6 * abs(value)
 
 
+def named_factors(n):
+    """[(factor, its words)]: the constant factors that have a name, n,
+    1/n, -1 and 1/2 (none of them 1, where n = 1)."""
+    return [(value, words) for value, words in [
+        (n, f"n = {n} times"), (1 / n, f"1/n = 1/{n} of"), (-1, "-1 times"),
+        (0.5, "1/2 of")] if value != 1]
+
+
 def times(c, n):
     """A constant factor in words: "2 times", "1/n = 1/8 of", ..."""
-    for value, words in [(n, f"n = {n} times"), (1 / n, f"1/n = 1/{n} of"),
-                         (-1, "-1 times"), (0.5, "1/2 of")]:
-        if close(c, value) and value != 1:
-            return words
-    return f"{c:.4g} times"
+    return next((words for value, words in named_factors(n)
+                 if close(c, value)), f"{c:.4g} times")
 
 
 class Case:
@@ -192,8 +197,7 @@ class Case:
         n, step = self.n, self.step(key)
         # A named factor that fits every entry is the one: the median of
         # ratios of tiny (deep, vanishing) entries misses 1/n by round-off.
-        c = next((v for v in (n, 1 / n, -1, 0.5)
-                  if v != 1 and fits(a, v * g, noise)), c)
+        c = next((v for v, _ in named_factors(n) if fits(a, v * g, noise)), c)
         if c == 0 or close(c, 1) or not fits(a, c * g, noise):
             return None
         said = f"every entry is {times(c, n)} the numerical gradient: "

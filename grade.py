@@ -620,11 +620,13 @@ def step_lines(answer, network, keys=None):
 
 class Judge:
     """Reads a child's answers network by network, and keeps what makes the grade: the text's lines,
-    the first answer that stopped the file, and each step's truth and notes over every network."""
+    the first answer that stopped the file, the first wrong step of the first network that has one,
+    and each step's truth and notes over every network."""
 
     def __init__(self, path, nets):
         self.path, self.nets = path, nets
         self.lines, self.stop, self.right, self.total, self.seen = [], None, 0, 0, []  # seen: networks read
+        self.first = None  # "dz1, step (5)"
         self.steps, self.notes = dict.fromkeys(STEPS, True), {k: [] for k in STEPS}
 
     def read(self, answer):
@@ -646,10 +648,11 @@ class Judge:
                 answer["text"] += f"\n\nThe steps written so far, on {network.head}:\n" + "\n".join(
                     "  " + line for line in lines)
                 answer["wrong"] = first
-            self.note(network, entries, unwritten=True)
+            self.note(network, entries)
         elif kind == "grads":
             first, lines, entries = step_lines(answer, network)
             self.right, self.total = self.right + (first is None), self.total + 1
+            self.first = self.first or first
             self.lines += [""] * bool(self.lines) + [f"{name} on {network.head}:"] + ["  " + x for x in lines]
             self.note(network, entries)
 
@@ -661,17 +664,18 @@ class Judge:
                 i for i, n in enumerate(self.nets) if n.function in functions]):
             raise BadAnswer("not every network was answered")
 
-    def note(self, network, entries, unwritten=False):
-        """Each step's truth on this network, and a note where it is not correct."""
+    def note(self, network, entries):
+        """Each step's truth on this network, and a note where it is not correct (no entry: a step
+        not written yet; step_lines gives every other key one)."""
         n_layers = len(network.params) // 2
         where = f"{network.function} on {network.sizes}, {network.activation}"
         for key in step_keys(n_layers):
             step, r = diagnosis.step_of(key, n_layers), entries.get(key)
             if r is None or r["verdict"] != "correct":
                 self.steps[step] = False
-                said = ("not written yet" if r is None and unwritten else
+                said = ("not written yet" if r is None else
                         f"{r['verdict']}, error {r['error']:.1e}: {r['diagnosis']}".replace(
-                            f"error {np.inf:.1e}", "not compared") if r else "missing")
+                            f"error {np.inf:.1e}", "not compared"))
                 self.notes[step].append(f"{where}: {key} {said}")
 
 
@@ -709,9 +713,8 @@ def judge(path, nets, run, timeout):
     if right < total and "mean-in-dz convention" in "".join(judged.lines):  # right, in another convention
         verdict += (" Your dz and da are dL/dz itself, the mean-in-dz convention: to pass here, write "
                     "them per example (n dL/dz, as the lesson does) and divide by n in dW and db.")
-    first = next((line.split(": ", 1)[1] for line in judged.lines if "the first wrong step:" in line), None)
     headline = ("every step is correct on every network" if right == total else
-                f"the first wrong step: {first} ({total - right} of {total} networks not correct)")
+                f"the first wrong step: {judged.first} ({total - right} of {total} networks not correct)")
     return Grade(path, "passed" if right == total else "wrong", headline,
                  "\n".join(judged.lines + [""] + textwrap.wrap(verdict, GRADE_WIDTH)), judged.steps,
                  notes(judged, "passed" if right == total else "wrong", headline))

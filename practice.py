@@ -578,7 +578,6 @@ def experiment(figdir, quick=False):
     tables["practice-mse"] = experiment_neuron(figdir, 100 if quick else 300)
     tables["practice-starter"] = f"```python linenums=\"0\"\n{starter_source()}```"
     tables.update(grader_examples())
-    tables.update(gradebook_example())
     tables.update(predict_tables(quick))
     exercises = len(zoo.BUGS) + len(CHECK_BUGS) + len(DERIVATIONS) + 5
     return tables, f"{exercises} exercises, {len(tables)} tables"
@@ -685,26 +684,12 @@ MEAN_IN_DZ = {  # cs231n's and makemore's convention: the 1/n in dz2, so dW and 
 
 
 def grader_examples():
-    """The grader's output, as the page shows it: on the starter as written (its path as if written by
-    `python practice.py starter exercises`), and on a finished file in the mean-in-dz convention."""
+    """The grader's output, as the pages show it, from one class graded at once (on the networks of
+    seed 0, so that the same bytes come out each run): the files `python practice.py starter exercises`
+    writes, a finished file and one in the mean-in-dz convention. The practice page shows the starter
+    as written and the mean-in-dz file, each as `check` prints it alone; the teaching page, the class
+    graded into a gradebook."""
     tables = {}
-    with tempfile.TemporaryDirectory() as folder:
-        for name, text in {"backward_two_layer.py": starter_file(),
-                           "mean_in_dz.py": solved_starter(MEAN_IN_DZ)}.items():
-            path = pathlib.Path(folder, name)
-            path.write_text(text, encoding="utf-8")
-            graded = grade.grade_file(path, seed=0)  # the networks of seed 0: the same bytes each run
-            said = graded.text.replace(folder, "exercises")
-            tables[f"practice-grader-{name[:-3].replace('_', '-')}"] = (
-                f"```text linenums=\"0\"\n$ python practice.py check exercises/{name}\n{said}\n"
-                f"$ echo $?\n{0 if graded.passed else 1}\n```")
-    return tables
-
-
-def gradebook_example():
-    """The grader on a class, as the teaching page shows it: the files `python practice.py starter
-    exercises` writes, a finished file and one in the mean-in-dz convention, graded at once into a
-    gradebook (on the networks of seed 0, so that the same bytes come out each run)."""
     with tempfile.TemporaryDirectory() as folder:
         exercises = pathlib.Path(folder, "exercises")
         write_starter(exercises)
@@ -714,9 +699,16 @@ def gradebook_example():
         grade.write_gradebook(pathlib.Path(folder, "gradebook.csv"), grades)
         printed = "\n".join(grade.batch_lines(grades)).replace(f"{folder}/", "")
         book = pathlib.Path(folder, "gradebook.csv").read_text(encoding="utf-8").replace(f"{folder}/", "")
-    return {"gradebook": (
+        for graded in grades:
+            name = pathlib.Path(graded.file).name
+            if name in ("backward_two_layer.py", "mean_in_dz.py"):
+                tables[f"practice-grader-{name[:-3].replace('_', '-')}"] = (
+                    f"```text linenums=\"0\"\n$ python practice.py check exercises/{name}\n"
+                    f"{graded.text.replace(f'{folder}/', '')}\n$ echo $?\n{0 if graded.passed else 1}\n```")
+    tables["gradebook"] = (
         f"```text linenums=\"0\"\n$ python practice.py check exercises --csv gradebook.csv\n{printed}\n"
-        f"$ cat gradebook.csv\n{book.rstrip()}\n```")}
+        f"$ cat gradebook.csv\n{book.rstrip()}\n```")
+    return tables
 
 
 def write_starter(folder):

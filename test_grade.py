@@ -31,7 +31,8 @@ import practice
 import zoo
 
 ROOT = pathlib.Path(__file__).resolve().parent
-STARTER = practice.starter_files()["backward_two_layer.py"]
+HANDOUTS = practice.starter_files()  # the starter, and a file per bug of the zoo
+STARTER = HANDOUTS["backward_two_layer.py"]
 STEPS = practice.steps_of_backward_two_layer()  # {"dz2": 1, ...}: the lesson's tags
 LESSON_LINES = {m[4]: f"{m[1]}{m[2]} = {m[3]}" for m in re.findall(  # step -> the lesson's line
     r"^((\s*)(\w+) = (.*?))\s+# \((\d)\)", inspect.getsource(mlp.backward_two_layer), re.M)}
@@ -163,7 +164,7 @@ FAILING = {  # files that must fail, each in its own way
     "integers.py": SOLUTION.replace('"db1": db1}', '"db1": db1.astype(int)}'),  # floats only
     "exits.py": "import sys\n\n\ndef backward_two_layer(params, cache, y, activation):\n    return {}\n\n\n"
                 "sys.exit(0)\n",
-    **{f"bug_{i:02}.py": practice.starter_files()[f"bug_{i:02}.py"] for i in range(1, len(zoo.BUGS) + 1)},
+    **{f"bug_{i:02}.py": HANDOUTS[f"bug_{i:02}.py"] for i in range(1, len(zoo.BUGS) + 1)},
 }
 FIXED = {}  # each bug file with its planted lines put back: it must pass
 for i, bug in enumerate(zoo.BUGS, 1):
