@@ -375,7 +375,7 @@ def call(function, path, network):
                            f"{function.__name__} raised")
         frames = [frame for frame, _ in traceback.walk_tb(err.__traceback__)
                   if frame.f_code is function.__code__]  # their function's own frame
-        names = frames[-1].f_locals if frames else {}
+        names = dict(frames[-1].f_locals) if frames else {}  # a plain dict (3.13 gives a proxy)
         kept, _ = plain_arrays(function.__name__, names, quiet=True)  # the gradients written so far
         return {"kind": "todo", "step": int(todo[1]), "arrays": to_wire(kept), "headline":
                 f"step ({todo[1]}) is not written yet",
