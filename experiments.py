@@ -1460,10 +1460,10 @@ def both_frames(backward, data, hidden, activation, lr, epochs, seed, n, frames)
         draw(states)
         image = png(fig)
         fig.set_layout_engine("none")  # laid out at the first frame: keep it (and the time)
-        yield image, both_alt(data, sizes, activation, lr, epochs, states, diverged), None
-    if diverged:
-        yield image, both_alt(data, sizes, activation, lr, epochs, states, diverged), "; ".join(
-            diverged.values())
+        alt = both_alt(data, sizes, activation, lr, epochs, states, diverged)
+        yield image, alt, None
+    if diverged:  # the last frame again, with train's message
+        yield image, alt, "; ".join(diverged.values())
 
 
 # ----------------------------------------------------------------------------------------------------
