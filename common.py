@@ -65,6 +65,19 @@ def rendered(fig):
     return Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()).convert("RGB")
 
 
+def page_figure(figsize, title):
+    """A figure in the lab's style, with its title, that draws into memory (Agg: canvas.draw(),
+    buffer_rgba()). Not pyplot's: nothing keeps it once its owner lets go (a page draws many)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    pyplot()  # the lab's style
+    fig = Figure(figsize=figsize, dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    fig.suptitle(title)
+    return fig
+
+
 def png(fig):
     """The figure as PNG bytes, drawn once (savefig would draw it twice): for a page that shows it,
     several times a second, so compressed fast rather than small."""

@@ -30,6 +30,7 @@ from common import (
     make_task,
     markdown_table,
     negative_bias_init,
+    page_figure,
     pct,
     png,
     pyplot,
@@ -1192,16 +1193,9 @@ def frame_drawer(title, epochs, train_set, test_set=None, activation="relu", lr=
     """The animation's figure, 800 x 360 px, and draw(epoch, params, history), which draws a frame on
     it: the probability field after `epoch` epochs over the points, and the losses up to it in the
     loss panel. The points and the axes are drawn once; a frame replaces only the field, the title
-    and the lines' data. Not pyplot's figure: nothing keeps it once its owner lets go (a page draws
-    many)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    pyplot()  # the lab's style
-    fig = Figure(figsize=(8, 3.6), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)  # draws into memory: canvas.draw(), buffer_rgba()
+    and the lines' data (page_figure: a page draws many)."""
+    fig = page_figure((8, 3.6), title)
     left, right = fig.subplots(1, 2, width_ratios=[1.15, 1])
-    fig.suptitle(title)
     lines = loss_panel(right, epochs, lr, activation)
     extent = plot_points(left, train_set, test_set)
     left.set(xticks=[], yticks=[], aspect="equal")
@@ -1383,14 +1377,8 @@ def both_drawer(title, epochs, train_set, test_set, activation):
     """The figure of trained_with, 800 x 330 px: the probability field of each run over the points
     (the lesson's, then yours), and both training losses so far; and draw(states), which draws a
     frame from {"lesson": (epoch, params, history), "yours": ...}. Laid out like frame_drawer's."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    pyplot()  # the lab's style
-    fig = Figure(figsize=(8, 3.3), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = page_figure((8, 3.3), title)
     *fields, losses = fig.subplots(1, 3, width_ratios=[1, 1, 1.15])
-    fig.suptitle(title)
     extents = [plot_points(ax, train_set, test_set) for ax in fields]
     lines = {}
     for ax, whose in zip(fields, WHOSE, strict=True):
@@ -1472,10 +1460,10 @@ def both_frames(backward, data, hidden, activation, lr, epochs, seed, n, frames)
         draw(states)
         image = png(fig)
         fig.set_layout_engine("none")  # laid out at the first frame: keep it (and the time)
-        yield image, both_alt(data, sizes, activation, lr, epochs, states, diverged), None
-    if diverged:
-        yield image, both_alt(data, sizes, activation, lr, epochs, states, diverged), "; ".join(
-            diverged.values())
+        alt = both_alt(data, sizes, activation, lr, epochs, states, diverged)
+        yield image, alt, None
+    if diverged:  # the last frame again, with train's message
+        yield image, alt, "; ".join(diverged.values())
 
 
 # ----------------------------------------------------------------------------------------------------

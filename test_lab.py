@@ -829,9 +829,8 @@ def test_dead_units_of_the_first_layer_never_come_back_and_of_the_second_can():
 def test_moved_counts_returns_and_deaths_by_layer():
     """moved: a unit dead before and alive after came back, the reverse died, per layer, summed over
     runs. Catches the two swapped or the layers summed."""
-    run = ([np.array([1, 1, 0], bool), np.array([0, 1])], [np.array([1, 0, 1], bool), np.array([1, 0])],
-           0.1, 0.9)
-    run = ([m.astype(bool) for m in run[0]], [m.astype(bool) for m in run[1]], *run[2:])
+    run = ([np.array([1, 1, 0], bool), np.array([0, 1], bool)],
+           [np.array([1, 0, 1], bool), np.array([1, 0], bool)], 0.1, 0.9)
     back, died = experiments.moved([run, run])
     assert back.tolist() == [2, 2] and died.tolist() == [2, 2]
     back, died = experiments.moved([(run[1], run[0], *run[2:])])
@@ -844,7 +843,7 @@ def test_the_dead_unit_tables_bear_out_the_claims_made_of_them():
     about the spread over seeds (He and Xavier differ by less than one standard deviation); the
     learning rate's is large (the dead share at 4 is over five times that at 0.5, layer-1 units die at
     4 and not at 0.5); at 8 nearly every run diverges. The journal's numbers are the tables'."""
-    init, lr = table_rows(experiments.INITS and "init"), table_rows("dead_lr")
+    init, lr = table_rows("init"), table_rows("dead_lr")
     assert all(cells[2].startswith("0, ") for cells in init.values())
     died_1 = {name: int(cells[3].split(", ")[0]) for name, cells in init.items()}
     assert died_1["he"] == 0 and min(died_1["normal"], died_1["small"]) > died_1["xavier"]
