@@ -50,17 +50,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 
-def _live_files():
-    """tools/live_files.py, loaded from its path as docs/hooks.py loads this file (a build does not put
-    the repository on sys.path), and read afresh at every build."""
-    spec = importlib.util.spec_from_file_location("live_files", Path(__file__).with_name("live_files.py"))
+def _load(path: Path):
+    """The module of the Python file at `path`, loaded from its path as docs/hooks.py loads this file
+    (a build does not put the repository on sys.path)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-LIVE_FILES = _live_files().LIVE_FILES  # the files that the page's Python gets, and a notebook may need
-LAB_FILES = _live_files().FIGURE_FILES  # and the lab's, which it gets for a block that draws
+_live_files = _load(Path(__file__).with_name("live_files.py"))
+LIVE_FILES = _live_files.LIVE_FILES  # the files that the page's Python gets, and a notebook may need
+LAB_FILES = _live_files.FIGURE_FILES  # and the lab's, which it gets for a block that draws
 ZIP = "notebooks.zip"
 ZIP_FOLDER = "notebooks"  # the folder inside the zip
 FOLDER = "course"  # where a notebook's first cell writes the files, beside the notebook
@@ -659,9 +660,7 @@ def main(out: Path) -> list[Path]:
 
     root = Path(__file__).resolve().parent.parent
     config = load_config(str(root / "mkdocs.yml"))
-    spec = importlib.util.spec_from_file_location("hooks", root / "docs" / "hooks.py")
-    hooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hooks)
+    hooks = _load(root / "docs" / "hooks.py")
     for page in nav_pages(config.nav):  # each page's Markdown goes to hooks.NOTEBOOK_PAGES
         markdown = (root / "docs" / page).read_text(encoding="utf-8")
         hooks.on_page_markdown(markdown, SimpleNamespace(file=SimpleNamespace(src_uri=page)), config, None)
