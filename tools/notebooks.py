@@ -67,7 +67,7 @@ ZIP_FOLDER = "notebooks"  # the folder inside the zip
 FOLDER = "course"  # where a notebook's first cell writes the files, beside the notebook
 LIVE_RUNNER = "docs/assets/live/live_runner.py"  # what Run does on the page; %%define and %%step call it
 LICENSE = "LICENSE"
-LINK_CLASS = "notebook-download"  # docs/assets/stylesheets/extra.css underlines it
+LINK_CLASS = "notebook-download"  # underlined and focus-ringed as every link (a11y.css)
 LINK_TOKEN = re.compile(r"^(?P<indent>[ \t]*)\{\{[ \t]*notebook[ \t]*\}\}[ \t]*$", re.MULTILINE)
 # Any fenced block, possibly indented (the pattern of docs/hooks.py and test_site.py).
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)\n"
