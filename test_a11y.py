@@ -17,7 +17,6 @@ Each test says which mistake it would catch. The pages are visited once (a11y_vi
 """
 
 import collections
-import contextlib
 import hashlib
 import html
 import re
@@ -140,20 +139,13 @@ def formulas_in_tree(cdp) -> tuple[set[int], list[str]]:
     return heard, names
 
 
-@contextlib.contextmanager
-def chromium(site: Path):
-    """The built site served from 127.0.0.1, and a headless Chromium: yields (base URL, browser)."""
-    with test_site.serve(site) as base, test_site.chromium() as browser:
-        yield base, browser
-
-
 def visit(site: Path) -> dict:
     """Every page of the site's navigation in one Chromium: axe at each scheme and width, the layout
     facts, and the formulas in the accessibility tree. Returns {"pages": [...], "axe": {(page,
     scheme, width): axe's result}, "layout": {(page, scheme, width): LAYOUT_JS}, "maths": {page:
     (formulas, heard)}}."""
     found = {"axe": {}, "layout": {}, "maths": {}, "errors": []}
-    with chromium(site) as (base, browser):
+    with test_site.serve(site) as base, test_site.chromium() as browser:
         context = browser.new_context(viewport={"width": WIDTHS[0], "height": HEIGHT},
                                       color_scheme="light")
         context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url
@@ -346,7 +338,7 @@ def keyboard_visit(site: Path) -> dict:
     Run, Enter, read the output; Reset with Space. And the home page again with reduced motion asked
     for. Screenshots (for a person to look at) go next to the site."""
     seen = {"requests": []}  # (motion, url) of every request
-    with chromium(site) as (base, browser):
+    with test_site.serve(site) as base, test_site.chromium() as browser:
         for motion in ("no-preference", "reduce"):
             context = browser.new_context(viewport={"width": WIDTHS[0], "height": HEIGHT},
                                           reduced_motion=motion)
