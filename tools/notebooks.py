@@ -124,22 +124,29 @@ def add_page(markdown: str, page: str, pages: dict[str, str]) -> str:
 def _section_start(lines: list[str], index: int) -> int:
     """Where the section that holds line `index` starts: just under its heading (outside any fence and
     <div>), or, before any heading, at the top-level block (paragraph, admonition, <div>) holding it."""
-    depth, fence, heading, block = 0, None, None, index
-    for number, line in enumerate(lines[:index + 1]):
-        opening = FENCE_OPEN.match(line)
-        if fence:
-            if opening and opening["fence"] == fence and not opening["info"].strip():
-                fence = None
-            continue
+    depth, heading, block, number = 0, None, index, 0
+    while number <= index:
+        line = lines[number]
         if depth == 0 and HEADING.match(line):
             heading = number
         if line[:1].strip() and depth == 0 and (number == 0 or not lines[number - 1].strip()):
             block = number
-        if opening:
-            fence = opening["fence"]
+        if FENCE_OPEN.match(line):
+            number = _fence_end(lines, number)  # its lines are code
         elif DIV.match(line):
             depth += -1 if line.strip().startswith("</") else 1
+        number += 1
     return heading + 1 if heading is not None else block
+
+
+def _fence_end(lines: list[str], start: int) -> int:
+    """The index of the line that closes the fence opened at lines[start]."""
+    opening = FENCE_OPEN.match(lines[start])
+    end = next((j for j in range(start + 1, len(lines))
+                if lines[j].strip() == opening["fence"] and lines[j].startswith(opening["indent"])), None)
+    if end is None:
+        raise ValueError(f"a fence that is never closed: {lines[start].strip()!r}")
+    return end
 
 
 # --- the page as cells ------------------------------------------------------------------------------
@@ -166,11 +173,7 @@ def _items(markdown: str):
         cut = stack[-1]["indent"] if stack else 0
         opening, admonition = FENCE_OPEN.match(line), ADMONITION.match(line)
         if opening:
-            end = next((j for j in range(i + 1, len(lines))
-                        if lines[j].strip() == opening["fence"] and lines[j].startswith(opening["indent"])),
-                       None)
-            if end is None:
-                raise ValueError(f"a fence that is never closed: {line.strip()!r}")
+            end = _fence_end(lines, i)
             body = "\n".join(row[len(opening["indent"]):] for row in lines[i + 1:end])
             info = opening["info"].strip()
             if "data-live=" in info:
