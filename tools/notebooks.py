@@ -472,8 +472,7 @@ def project_files(root: Path, code: list[str]) -> dict[str, bytes]:
     lesson = {Path(name).stem: name for name in LIVE_FILES if name.endswith(".py")}
     modules = {**lesson, **{Path(name).stem: name for name in LAB_FILES}}
     wanted = [name for source in code for name in _imports(source) if name in modules]
-    if any(source.startswith(("%%define", "%%step")) for source in code):
-        wanted += [Path(source.split()[1]).stem for source in code if source.startswith("%%")]
+    wanted += [Path(source.split()[1]).stem for source in code if source.startswith("%%")]  # its FILE
     chosen = {}
     while wanted:
         name = wanted.pop()
