@@ -17,7 +17,6 @@ Each test says which mistake it would catch. The pages are visited once (a11y_vi
 """
 
 import collections
-import contextlib
 import hashlib
 import html
 import re
@@ -27,6 +26,7 @@ import numpy as np
 import pytest
 
 import test_site
+from docs import hooks
 
 ROOT = Path(__file__).resolve().parent
 AXE = ROOT / "tools" / "axe" / "axe.min.js"
@@ -139,20 +139,13 @@ def formulas_in_tree(cdp) -> tuple[set[int], list[str]]:
     return heard, names
 
 
-@contextlib.contextmanager
-def chromium(site: Path):
-    """The built site served from 127.0.0.1, and a headless Chromium: yields (base URL, browser)."""
-    with test_site.serve(site) as base, test_site.chromium() as browser:
-        yield base, browser
-
-
 def visit(site: Path) -> dict:
     """Every page of the site's navigation in one Chromium: axe at each scheme and width, the layout
     facts, and the formulas in the accessibility tree. Returns {"pages": [...], "axe": {(page,
     scheme, width): axe's result}, "layout": {(page, scheme, width): LAYOUT_JS}, "maths": {page:
     (formulas, heard)}}."""
     found = {"axe": {}, "layout": {}, "maths": {}, "errors": []}
-    with chromium(site) as (base, browser):
+    with test_site.serve(site) as base, test_site.chromium() as browser:
         context = browser.new_context(viewport={"width": WIDTHS[0], "height": HEIGHT},
                                       color_scheme="light")
         context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url
@@ -345,7 +338,7 @@ def keyboard_visit(site: Path) -> dict:
     Run, Enter, read the output; Reset with Space. And the home page again with reduced motion asked
     for. Screenshots (for a person to look at) go next to the site."""
     seen = {"requests": []}  # (motion, url) of every request
-    with chromium(site) as (base, browser):
+    with test_site.serve(site) as base, test_site.chromium() as browser:
         for motion in ("no-preference", "reduce"):
             context = browser.new_context(viewport={"width": WIDTHS[0], "height": HEIGHT},
                                           reduced_motion=motion)
@@ -552,15 +545,6 @@ def attribute(tag: str, name: str) -> str | None:
     return html.unescape(found[1]) if found else None
 
 
-def site_hooks():
-    """docs/hooks.py, the site's build hook, as a module (it is not a package's)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("hooks", ROOT / "docs" / "hooks.py")
-    hooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hooks)
-    return hooks
-
-
 def test_every_figure_says_what_it_shows(built_site):
     """Every image in a page's content has alt text that says what it shows, in words: at least 60
     characters, never its file name nor "figure" or "image" alone; the further slides of a multi-panel
@@ -589,7 +573,7 @@ def test_every_figure_says_what_it_shows(built_site):
             problems += [f"{where}: its alt text gives {number}, which experiments_log.md does not"
                          for number in re.findall(r"\d+\.\d+", alt) if number not in log]
         for figure in re.finditer(r'<p><a [^>]*href="visualizations/(\w+)\.png"', content):
-            if f"{figure[1]}.png" in site_hooks().DIAGRAMS:  # drawn, not measured: no numbers
+            if f"{figure[1]}.png" in hooks.DIAGRAMS:  # drawn, not measured: no numbers
                 continue
             end = content.index("</p>", figure.end())  # the figure's paragraph, its slides included
             after = content[end:end + 1500]
@@ -604,7 +588,6 @@ def test_multi_panel_figures_become_their_slides_on_a_phone(built_site):
     new multi-panel figure is not forgotten), and every such figure on the site is a <picture> whose
     source at 600 px and below is its first slide, followed by its other slides, in order. Catches a
     six-panel strip sent to a phone as six thumbnails."""
-    hooks = site_hooks()
     listed = [slide for slides in hooks.FIGURE_SLIDES.values() for slide in slides]
     files = sorted(p.stem for p in (ROOT / "visualizations" / "slides").glob("*.png"))
     assert sorted(listed) == files, (set(listed) ^ set(files))

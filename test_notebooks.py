@@ -10,7 +10,6 @@ a page that anybody adds or changes is handled by rule, not by a list. Every tes
 import ast
 import asyncio
 import copy
-import html
 import json
 import re
 import time
@@ -37,18 +36,13 @@ BETWEEN_BLOCKS = re.compile(r"</?(?:div|table|tr|th|td|pre|code)\b[^>]*>|<span c
 LINK = re.compile(r'<a class="notebook-download" href="(?P<href>[^"]+)" download>(?P<name>[^<]+)</a>')
 
 
-def code_text(block: str) -> str:
-    """The text of a highlighted block's code (the line numbers' column left out)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", block.split("<code>")[-1])).rstrip("\n")
-
-
 def page_blocks(page_html: str) -> list[tuple[str, str | None]]:
     """[(code, the Output shown under it or None)] for each live block of a built page, in page order.
     An Output is the block's only when nothing but the blocks' wrappers stands between them: one in a
     folded solution further down (a prediction's answer) is the solution's, not the block's."""
-    found = sorted([(m.start(), m.end(), "code", code_text(m["block"]))
+    found = sorted([(m.start(), m.end(), "code", test_site.code_text(m["block"]))
                     for m in LIVE_BLOCK.finditer(page_html)]
-                   + [(m.start(), m.end(), "output", code_text(m["block"]))
+                   + [(m.start(), m.end(), "output", test_site.code_text(m["block"]))
                       for m in OUTPUT_BLOCK.finditer(page_html)])
     blocks, end = [], 0
     for start, stop, kind, text in found:

@@ -97,6 +97,11 @@ def test_docs_build_strict(built_site):
     assert (built_site / "index.html").is_file()
 
 
+def code_text(block: str) -> str:
+    """The text of a highlighted block's code (the line numbers' column left out)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", block.split("<code>")[-1])).rstrip("\n")
+
+
 def test_quoted_code_carries_its_real_line_numbers(built_site):
     """A block that quotes a region of a file (mlp.py, datasets.py, experiments.py) is numbered with that
     file's own line numbers, so a reader can find each line in the file: every numbered line must be that
@@ -107,8 +112,7 @@ def test_quoted_code_carries_its_real_line_numbers(built_site):
         for name, block in re.findall(pattern, page.read_text(encoding="utf-8"), re.S):
             source = (ROOT / name).read_text(encoding="utf-8").splitlines()
             first = int(re.search(r'id="__span-\d+-(\d+)"', block)[1])
-            code = html.unescape(re.sub(r"<[^>]+>", "", block.split('<td class="code">', 1)[1]))
-            lines = code.strip("\n").split("\n")
+            lines = code_text(block).strip("\n").split("\n")
             assert lines == source[first - 1:first - 1 + len(lines)], (page.name, name, first)
             checked.add((page.name, name, first))
     assert len(checked) >= 12, f"only {len(checked)} quoted blocks found: the pattern no longer matches"
@@ -268,8 +272,7 @@ def step_blocks(page_html: str) -> dict[int, list[tuple[int, str]]]:
         title = re.search(r'<span class="filename">mlp\.py — step \((\d)\)</span>', block)
         assert title, f"a step block without its title 'mlp.py — step (N)':\n{block[:300]}"
         numbers = [int(n) for n in re.findall(r'id="__span-\d+-(\d+)"', block)]
-        code = html.unescape(re.sub(r"<[^>]+>", "", block.split('<td class="code">', 1)[1]))
-        blocks.setdefault(int(title[1]), []).append((numbers[0], code))
+        blocks.setdefault(int(title[1]), []).append((numbers[0], code_text(block)))
     return blocks
 
 

@@ -145,9 +145,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 def on_post_build(config: MkDocsConfig) -> None:
     _tool(config, "live_files").copy_live_files(_root(config), Path(config.site_dir))
-    _tool(config, "notebooks").write_notebooks(NOTEBOOK_PAGES, _root(config), Path(config.site_dir),
-                                               _tool(config, "notebooks").nav_pages(config.nav),
-                                               config.site_url)
+    notebooks = _tool(config, "notebooks")
+    notebooks.write_notebooks(NOTEBOOK_PAGES, _root(config), Path(config.site_dir),
+                              notebooks.nav_pages(config.nav), config.site_url)
 
 
 def _tool(config: MkDocsConfig, name: str):
@@ -414,7 +414,7 @@ def _parameters(args: ast.arguments) -> list[str]:
     return params
 
 
-# --- 7. multi-panel figures on a phone (docs/accessibility.md) ---------------------------------
+# --- 8. multi-panel figures on a phone (docs/accessibility.md) ---------------------------------
 
 # Each multi-panel figure and its single-panel slides (visualizations/slides/, written by the same
 # experiment), in the figure's reading order: left to right, then row by row.

@@ -50,23 +50,24 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 
-def _live_files():
-    """tools/live_files.py, loaded from its path as docs/hooks.py loads this file (a build does not put
-    the repository on sys.path), and read afresh at every build."""
-    spec = importlib.util.spec_from_file_location("live_files", Path(__file__).with_name("live_files.py"))
+def _load(path: Path):
+    """The module of the Python file at `path`, loaded from its path as docs/hooks.py loads this file
+    (a build does not put the repository on sys.path)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-LIVE_FILES = _live_files().LIVE_FILES  # the files that the page's Python gets, and a notebook may need
-LAB_FILES = _live_files().FIGURE_FILES  # and the lab's, which it gets for a block that draws
+_live_files = _load(Path(__file__).with_name("live_files.py"))
+LIVE_FILES = _live_files.LIVE_FILES  # the files that the page's Python gets, and a notebook may need
+LAB_FILES = _live_files.FIGURE_FILES  # and the lab's, which it gets for a block that draws
 ZIP = "notebooks.zip"
 ZIP_FOLDER = "notebooks"  # the folder inside the zip
 FOLDER = "course"  # where a notebook's first cell writes the files, beside the notebook
 LIVE_RUNNER = "docs/assets/live/live_runner.py"  # what Run does on the page; %%define and %%step call it
 LICENSE = "LICENSE"
-LINK_CLASS = "notebook-download"  # docs/assets/stylesheets/extra.css underlines it
+LINK_CLASS = "notebook-download"  # underlined and focus-ringed as every link (a11y.css)
 LINK_TOKEN = re.compile(r"^(?P<indent>[ \t]*)\{\{[ \t]*notebook[ \t]*\}\}[ \t]*$", re.MULTILINE)
 # Any fenced block, possibly indented (the pattern of docs/hooks.py and test_site.py).
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)\n"
@@ -123,22 +124,29 @@ def add_page(markdown: str, page: str, pages: dict[str, str]) -> str:
 def _section_start(lines: list[str], index: int) -> int:
     """Where the section that holds line `index` starts: just under its heading (outside any fence and
     <div>), or, before any heading, at the top-level block (paragraph, admonition, <div>) holding it."""
-    depth, fence, heading, block = 0, None, None, index
-    for number, line in enumerate(lines[:index + 1]):
-        opening = FENCE_OPEN.match(line)
-        if fence:
-            if opening and opening["fence"] == fence and not opening["info"].strip():
-                fence = None
-            continue
+    depth, heading, block, number = 0, None, index, 0
+    while number <= index:
+        line = lines[number]
         if depth == 0 and HEADING.match(line):
             heading = number
         if line[:1].strip() and depth == 0 and (number == 0 or not lines[number - 1].strip()):
             block = number
-        if opening:
-            fence = opening["fence"]
+        if FENCE_OPEN.match(line):
+            number = _fence_end(lines, number)  # its lines are code
         elif DIV.match(line):
             depth += -1 if line.strip().startswith("</") else 1
+        number += 1
     return heading + 1 if heading is not None else block
+
+
+def _fence_end(lines: list[str], start: int) -> int:
+    """The index of the line that closes the fence opened at lines[start]."""
+    opening = FENCE_OPEN.match(lines[start])
+    end = next((j for j in range(start + 1, len(lines))
+                if lines[j].strip() == opening["fence"] and lines[j].startswith(opening["indent"])), None)
+    if end is None:
+        raise ValueError(f"a fence that is never closed: {lines[start].strip()!r}")
+    return end
 
 
 # --- the page as cells ------------------------------------------------------------------------------
@@ -165,11 +173,7 @@ def _items(markdown: str):
         cut = stack[-1]["indent"] if stack else 0
         opening, admonition = FENCE_OPEN.match(line), ADMONITION.match(line)
         if opening:
-            end = next((j for j in range(i + 1, len(lines))
-                        if lines[j].strip() == opening["fence"] and lines[j].startswith(opening["indent"])),
-                       None)
-            if end is None:
-                raise ValueError(f"a fence that is never closed: {line.strip()!r}")
+            end = _fence_end(lines, i)
             body = "\n".join(row[len(opening["indent"]):] for row in lines[i + 1:end])
             info = opening["info"].strip()
             if "data-live=" in info:
@@ -468,8 +472,7 @@ def project_files(root: Path, code: list[str]) -> dict[str, bytes]:
     lesson = {Path(name).stem: name for name in LIVE_FILES if name.endswith(".py")}
     modules = {**lesson, **{Path(name).stem: name for name in LAB_FILES}}
     wanted = [name for source in code for name in _imports(source) if name in modules]
-    if any(source.startswith(("%%define", "%%step")) for source in code):
-        wanted += [Path(source.split()[1]).stem for source in code if source.startswith("%%")]
+    wanted += [Path(source.split()[1]).stem for source in code if source.startswith("%%")]  # its FILE
     chosen = {}
     while wanted:
         name = wanted.pop()
@@ -659,9 +662,7 @@ def main(out: Path) -> list[Path]:
 
     root = Path(__file__).resolve().parent.parent
     config = load_config(str(root / "mkdocs.yml"))
-    spec = importlib.util.spec_from_file_location("hooks", root / "docs" / "hooks.py")
-    hooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hooks)
+    hooks = _load(root / "docs" / "hooks.py")
     for page in nav_pages(config.nav):  # each page's Markdown goes to hooks.NOTEBOOK_PAGES
         markdown = (root / "docs" / page).read_text(encoding="utf-8")
         hooks.on_page_markdown(markdown, SimpleNamespace(file=SimpleNamespace(src_uri=page)), config, None)
