@@ -445,17 +445,15 @@
   // loading, while the reader reads. Not while Python starts, which it would slow down; not on a page
   // without such a block, nor before the reader reaches one.
   let figureInView = false;
-  function watchFigures(lives) {
+  function watchFigures(blocks) {
     watchingFigures?.disconnect();
     figureInView = false;
-    // (the highlighted block, not the live block: the playground dissolves that one's box)
-    const drawing = lives.map((live) => live.querySelector("div.highlight")).filter(draws);
+    const drawing = blocks.filter(draws);
     if (!drawing.length) return;
     const seen = new Set();
     const observer = new IntersectionObserver((entries) => {
       for (const entry of entries) seen[entry.isIntersecting ? "add" : "delete"](entry.target);
       figureInView = seen.size > 0;
-      if (figureInView) session.start(); // as for any block in view (the playground's has no box)
       preloadFigures();
     });
     watchingFigures = observer;
@@ -591,21 +589,22 @@
       return;
     }
     session.enter();
-    const lives = blocks.map(make).filter(Boolean);
-    if (lives.length) storage.probe();
+    const made = blocks.filter((block, place) => make(block, place)); // the blocks made live
+    if (made.length) storage.probe();
     // Python starts loading as soon as a block is in view, or the pointer or a key reaches one.
+    // (In view: the highlighted block, not the live block, whose box the playground dissolves.)
     const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && start());
     const start = () => {
       observer.disconnect();
       session.start();
     };
     watching = observer;
-    for (const live of lives) {
-      observer.observe(live);
-      live.addEventListener("pointerover", start, { once: true });
-      live.addEventListener("focusin", start, { once: true });
+    for (const block of made) {
+      observer.observe(block);
+      block.parentElement.addEventListener("pointerover", start, { once: true });
+      block.parentElement.addEventListener("focusin", start, { once: true });
     }
-    watchFigures(lives);
+    watchFigures(made);
     document.querySelectorAll(".live-playground").forEach(playground);
   }
 
