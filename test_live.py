@@ -691,13 +691,8 @@ def run_examples_in_browser(site: Path) -> dict:
     return ran
 
 
-@pytest.fixture(scope="session")
-def examples_in_browser(built_site):
-    return run_examples_in_browser(built_site)
-
-
 @pytest.mark.browser
-def test_examples_print_in_the_page_what_the_page_shows(examples_in_browser):
+def test_examples_print_in_the_page_what_the_page_shows(built_site):
     """Every example of EXAMPLE_PAGES (the forward pass run on a batch, the short check, the training
     loop, the practice page's blocks with the learner's formula or prediction, ...), Run in the page in
     page order, finishes without an error and prints exactly the Output the page shows under it (or in
@@ -705,15 +700,16 @@ def test_examples_print_in_the_page_what_the_page_shows(examples_in_browser):
     32-bit integers, no floating-point flags) give the page the same words and digits. Catches an
     example that fails or prints otherwise in the page, and a page whose examples the build did not
     make live, in order."""
+    ran = run_examples_in_browser(built_site)
     problems = []
-    for name, runs in examples_in_browser.items():
+    for name, runs in ran.items():
         for line, status, output, expected in runs:
             if not status.startswith("Done"):
                 problems.append(f"{name}:{line}: {status}\n{output}")
             elif expected is not None and output != expected:
                 problems.append(f"{name}:{line}: printed\n{output}\nbut the page shows\n{expected}")
     assert not problems, "\n".join(problems)
-    assert sum(expected is not None for runs in examples_in_browser.values() for *_, expected in runs) >= 20
+    assert sum(expected is not None for runs in ran.values() for *_, expected in runs) >= 20
 
 
 def live_blocks_per_page(site: Path) -> dict[str, int]:

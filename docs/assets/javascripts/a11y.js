@@ -9,10 +9,9 @@
 //    frame it stopped on. Nothing moves until the reader asks.
 // 3. The colour toggle is the theme's pair of radio buttons, and the focused one is the scheme shown,
 //    so Space (which checks the focused radio) did nothing; Enter switches. Space now does as Enter.
-//
-// Material emits document$ once per page (and again per page change with navigation.instant).
-document$.subscribe(({ body }) => {
-  // --- 1. scrolling boxes -------------------------------------------------------------------------
+
+(() => {
+  // --- 1. scrolling boxes (the window and the body outlive pages: the listener is added once) -----
   const kinds = [
     // [selector of the element that scrolls, its name]
     ["div.arithmatex", "Formula, scrolls sideways"],
@@ -21,7 +20,7 @@ document$.subscribe(({ body }) => {
   ];
   const mark = () => {
     for (const [selector, name] of kinds) {
-      for (const el of body.querySelectorAll(selector)) {
+      for (const el of document.body.querySelectorAll(selector)) {
         const scrolls = el.scrollWidth > el.clientWidth + 1;
         if (scrolls && !el.classList.contains("focusable-scroll")) {
           el.classList.add("focusable-scroll");
@@ -44,47 +43,51 @@ document$.subscribe(({ body }) => {
     pending = true;
     requestAnimationFrame(() => { pending = false; mark(); });
   };
-  later();
-  document.fonts.ready.then(later); // KaTeX's fonts change the formulas' widths
   window.addEventListener("resize", later);
 
-  // --- 2. animations that play only when asked ------------------------------------------------------
-  for (const figure of body.querySelectorAll("figure.animation")) {
-    const still = figure.querySelector("img");
-    const file = figure.querySelector("a.animation-file");
-    if (!still || !file || figure.querySelector(".animation-play")) continue;
-    const stillAlt = still.alt;
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "md-button animation-play";
-    const show = (playing) => {
-      button.textContent = playing ? "Pause the animation" : "Play the animation";
-      figure.classList.toggle("playing", playing);
-    };
-    button.addEventListener("click", () => {
-      if (figure.classList.contains("playing")) {
-        // Pause: keep the frame on the screen as a still (a GIF cannot be paused in place).
-        const canvas = document.createElement("canvas");
-        canvas.width = still.naturalWidth;
-        canvas.height = still.naturalHeight;
-        canvas.getContext("2d").drawImage(still, 0, 0);
-        still.src = canvas.toDataURL("image/png");
-        still.alt = `${file.dataset.alt ?? stillAlt} (paused)`;
-        show(false);
-      } else {
-        still.src = file.href;
-        still.alt = file.dataset.alt ?? stillAlt;
-        show(true);
-      }
-    });
-    show(false);
-    figure.querySelector("figcaption")?.before(button) ?? figure.append(button);
-  }
-});
+  // Material emits document$ once per page (and again per page change with navigation.instant).
+  document$.subscribe(({ body }) => {
+    later();
+    document.fonts.ready.then(later); // KaTeX's fonts change the formulas' widths
 
-// --- 3. the colour toggle: Space as Enter (the header outlives pages, so this is set up once) --------
-document.addEventListener("keydown", (event) => {
-  if (event.key !== " " || !event.target.matches?.('input[name="__palette"]')) return;
-  event.preventDefault();
-  event.target.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
-}, true);
+    // --- 2. animations that play only when asked ----------------------------------------------------
+    for (const figure of body.querySelectorAll("figure.animation")) {
+      const still = figure.querySelector("img");
+      const file = figure.querySelector("a.animation-file");
+      if (!still || !file || figure.querySelector(".animation-play")) continue;
+      const stillAlt = still.alt;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "md-button animation-play";
+      const show = (playing) => {
+        button.textContent = playing ? "Pause the animation" : "Play the animation";
+        figure.classList.toggle("playing", playing);
+      };
+      button.addEventListener("click", () => {
+        if (figure.classList.contains("playing")) {
+          // Pause: keep the frame on the screen as a still (a GIF cannot be paused in place).
+          const canvas = document.createElement("canvas");
+          canvas.width = still.naturalWidth;
+          canvas.height = still.naturalHeight;
+          canvas.getContext("2d").drawImage(still, 0, 0);
+          still.src = canvas.toDataURL("image/png");
+          still.alt = `${file.dataset.alt ?? stillAlt} (paused)`;
+          show(false);
+        } else {
+          still.src = file.href;
+          still.alt = file.dataset.alt ?? stillAlt;
+          show(true);
+        }
+      });
+      show(false);
+      figure.querySelector("figcaption")?.before(button) ?? figure.append(button);
+    }
+  });
+
+  // --- 3. the colour toggle: Space as Enter (the header outlives pages, so this is set up once) ------
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== " " || !event.target.matches?.('input[name="__palette"]')) return;
+    event.preventDefault();
+    event.target.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+  }, true);
+})();

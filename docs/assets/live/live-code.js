@@ -330,6 +330,7 @@
 
     let shown = 0;
     let started = 0;
+    let summary; // the first sentence of the alt text of the run's last frame, if it showed frames
     const print = (text, isError) => {
       if (shown >= MAX_OUTPUT) return;
       text = text.slice(0, MAX_OUTPUT - shown);
@@ -340,10 +341,12 @@
       output.append(span);
       output.hidden = false;
     };
-    const finish = (message) => {
+    const finish = (message) => { // the run's end, however it ended
       runButton.disabled = false;
       stopButton.disabled = session.runs.size === 0;
       status.textContent = message;
+      output.removeAttribute("aria-busy");
+      summary = undefined;
     };
 
     function run() {
@@ -362,11 +365,17 @@
       }, {
         running: () => { status.textContent = running(block); },
         print,
-        frame: (data) => showFrame(output, data),
+        frame: (data) => {
+          showFrame(output, data);
+          summary = data.summary;
+        },
         done: (result) => {
           const seconds = ((performance.now() - started) / 1000).toFixed(1);
-          finish(framesStatus(output, result, seconds) ?? (result === "error" ? `Error (${seconds} s)`
-            : result === "done" ? `Done (${seconds} s)` : `${result} (${seconds} s)`));
+          // (a run that showed frames says what its last frame shows)
+          finish(result === "stopped" ? `Stopped${summary ? `: ${summary}` : ""} (${seconds} s)`
+            : result === "done" && summary !== undefined ? `Done: ${summary} (${seconds} s)`
+            : result === "error" ? `Error (${seconds} s)`
+            : result === "done" ? `Done (${seconds} s)` : `${result} (${seconds} s)`);
           if (result === "done" && !output.textContent && !output.querySelector("img")) {
             print("(nothing printed)\n");
           }
@@ -395,15 +404,13 @@
     : "Starting Python (the first run loads about 17 MB)…";
   const running = (block) => draws(block) && !session.figures
     ? "Loading matplotlib for the figures (about 12 MB, once)…" : "Running…";
-  const summaries = new WeakMap(); // output -> the first sentence of the alt text of its last frame
   const STOP_WAIT = 3000; // ms that a run drawing frames gets to stop by itself before Python is ended
 
   // A frame of the run: into the output's image (made at the first frame, under what was printed so
   // far), replacing the last; the image has the PNG's own size (no jump when it loads) and the frame's
-  // alt text. Not announced (the output is aria-busy while frames come): the status says the run's
-  // end, with the last frame's first sentence.
-  const busy = new Set(); // the outputs receiving frames
-  function showFrame(output, { png, alt, summary }) {
+  // alt text. Not announced (the output is aria-busy while frames come, until the run ends): the
+  // status says the run's end, with the last frame's first sentence.
+  function showFrame(output, { png, alt }) {
     let img = output.querySelector("img.live-figure");
     if (!img) {
       img = document.createElement("img");
@@ -417,25 +424,8 @@
     img.src = URL.createObjectURL(new Blob([png], { type: "image/png" }));
     img.alt = alt;
     if (old) img.decode().catch(() => {}).finally(() => URL.revokeObjectURL(old));
-    summaries.set(output, summary);
     output.hidden = false;
     output.setAttribute("aria-busy", "true");
-    busy.add(output);
-  }
-
-  function notBusy(output) {
-    output.removeAttribute("aria-busy");
-    busy.delete(output);
-  }
-
-  // The status at the end of a run that showed frames (null for the usual one): what the last frame
-  // shows, in one sentence.
-  function framesStatus(output, result, seconds) {
-    const summary = summaries.get(output);
-    summaries.delete(output);
-    notBusy(output);
-    if (result === "stopped") return `Stopped${summary ? `: ${summary}` : ""} (${seconds} s)`;
-    return summary !== undefined && result === "done" ? `Done: ${summary} (${seconds} s)` : null;
   }
 
   // Stop, while runs draw frames: each ends after the frame being drawn (the worker looks between
@@ -446,9 +436,7 @@
     const ids = [...session.showing];
     for (const id of ids) session.worker.postMessage({ type: "stop", id });
     setTimeout(() => {
-      if (!ids.some((id) => session.runs.has(id))) return;
-      busy.forEach(notBusy);
-      session.stop(true);
+      if (ids.some((id) => session.runs.has(id))) session.stop(true);
     }, STOP_WAIT);
     return true;
   }
@@ -457,17 +445,15 @@
   // loading, while the reader reads. Not while Python starts, which it would slow down; not on a page
   // without such a block, nor before the reader reaches one.
   let figureInView = false;
-  function watchFigures(lives) {
+  function watchFigures(blocks) {
     watchingFigures?.disconnect();
     figureInView = false;
-    // (the highlighted block, not the live block: the playground dissolves that one's box)
-    const drawing = lives.map((live) => live.querySelector("div.highlight")).filter(draws);
+    const drawing = blocks.filter(draws);
     if (!drawing.length) return;
     const seen = new Set();
     const observer = new IntersectionObserver((entries) => {
       for (const entry of entries) seen[entry.isIntersecting ? "add" : "delete"](entry.target);
       figureInView = seen.size > 0;
-      if (figureInView) session.start(); // as for any block in view (the playground's has no box)
       preloadFigures();
     });
     watchingFigures = observer;
@@ -603,21 +589,22 @@
       return;
     }
     session.enter();
-    const lives = blocks.map(make).filter(Boolean);
-    if (lives.length) storage.probe();
+    const made = blocks.filter((block, place) => make(block, place)); // the blocks made live
+    if (made.length) storage.probe();
     // Python starts loading as soon as a block is in view, or the pointer or a key reaches one.
+    // (In view: the highlighted block, not the live block, whose box the playground dissolves.)
     const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && start());
     const start = () => {
       observer.disconnect();
       session.start();
     };
     watching = observer;
-    for (const live of lives) {
-      observer.observe(live);
-      live.addEventListener("pointerover", start, { once: true });
-      live.addEventListener("focusin", start, { once: true });
+    for (const block of made) {
+      observer.observe(block);
+      block.parentElement.addEventListener("pointerover", start, { once: true });
+      block.parentElement.addEventListener("focusin", start, { once: true });
     }
-    watchFigures(lives);
+    watchFigures(made);
     document.querySelectorAll(".live-playground").forEach(playground);
   }
 

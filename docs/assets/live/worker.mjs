@@ -230,7 +230,6 @@ async function handle(data) {
       return;
     }
   }
-  current = data.id;
   let status = runner.run.callKwargs({ kind, code, file, line, region, lines });
   if (status === "frames") status = await sendFrames(runner, data.id);
   stopping.delete(data.id);
